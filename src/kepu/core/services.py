@@ -1,0 +1,203 @@
+"""Writes for the core app: audit entries, org-unit loading, users, roles and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from kepu.core.errors import InputError
+from kepu.core.models import ApiToken, AuditEntry, Department, OrgUnit, PopulationCell, Role, RoleAssignment
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    obj: Any,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    org_unit: OrgUnit | None = None,
+    comment: str = "",
+    label: str | None = None,
+) -> AuditEntry:
+    """Append one audit entry; `changes` maps field → (old, new)."""
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=actor.get_username() if actor is not None else "system",
+        action=action,
+        object_type=obj._meta.label_lower if hasattr(obj, "_meta") else type(obj).__name__,
+        object_id=str(getattr(obj, "pk", "")),
+        object_label=label if label is not None else str(obj)[:300],
+        org_unit=org_unit,
+        changes={k: [_plain(o), _plain(n)] for k, (o, n) in (changes or {}).items()},
+        comment=comment,
+    )
+
+
+def model_update(*, instance: Any, data: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Set fields that differ and return what changed as field → (old, new)."""
+    changed: dict[str, tuple[Any, Any]] = {}
+    for name, new in data.items():
+        old = getattr(instance, name)
+        if old != new:
+            changed[name] = (old, new)
+            setattr(instance, name, new)
+    return changed
+
+
+# -- org units ---------------------------------------------------------------------------------
+
+def _date(value: Any, where: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InputError(f"{where}: expected an ISO date such as 2020-06-30, got {value!r}") from exc
+
+
+@transaction.atomic
+def region_import(*, path: Path, actor: AbstractBaseUser | None = None) -> dict[str, int]:
+    """Load (or update) org units and population from a region YAML file, all or nothing."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"{path}: cannot read region file: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("units"), list):
+        raise InputError(f"{path}: expected a mapping with a `units` list")
+    created = updated = 0
+    by_code: dict[str, OrgUnit] = {u.code: u for u in OrgUnit.objects.all()}
+    successor_links: list[tuple[OrgUnit, list[str], str]] = []
+    for i, row in enumerate(doc["units"]):
+        where = f"{path.name}: units[{i}]"
+        if not isinstance(row, dict):
+            raise InputError(f"{where}: expected a mapping")
+        for key in ("code", "name_zh", "name_en", "level"):
+            if not row.get(key):
+                raise InputError(f"{where}: `{key}` is required")
+        code = str(row["code"])
+        if row["level"] not in OrgUnit.Level.values:
+            raise InputError(f"{where}.level: expected one of {', '.join(OrgUnit.Level.values)}, got {row['level']!r}")
+        parent = None
+        if row.get("parent") is not None:
+            parent = by_code.get(str(row["parent"]))
+            if parent is None:
+                raise InputError(f"{where}.parent: unknown unit {row['parent']!r} (parents must come first)")
+        data = {
+            "name_zh": row["name_zh"],
+            "name_en": row["name_en"],
+            "level": row["level"],
+            "kind": row.get("kind", "") or "",
+            "parent": parent,
+            "path": f"{parent.path if parent else '/'}{code}/",
+            "official_code": bool(row.get("official_code", True)),
+            "valid_from": _date(row.get("valid_from"), f"{where}.valid_from"),
+            "valid_to": _date(row.get("valid_to"), f"{where}.valid_to"),
+            "sort": i,
+            "note": str(row.get("note", "") or ""),
+        }
+        unit = by_code.get(code)
+        if unit is None:
+            unit = OrgUnit.objects.create(code=code, **data)
+            by_code[code] = unit
+            created += 1
+            audit_record(actor=actor, action="orgunit.create", obj=unit, org_unit=unit)
+        else:
+            changes = model_update(instance=unit, data=data)
+            if changes:
+                unit.save()
+                updated += 1
+                audit_record(actor=actor, action="orgunit.update", obj=unit, changes=changes, org_unit=unit)
+        if row.get("successors"):
+            successor_links.append((unit, [str(c) for c in row["successors"]], where))
+    for unit, codes, where in successor_links:
+        missing = [c for c in codes if c not in by_code]
+        if missing:
+            raise InputError(f"{where}.successors: unknown unit(s) {', '.join(missing)}")
+        unit.successors.set([by_code[c] for c in codes])
+    _population_import(doc.get("population") or {}, by_code, path.name)
+    return {"created": created, "updated": updated, "units": len(doc["units"])}
+
+
+def _population_import(pop: dict[str, Any], by_code: dict[str, OrgUnit], fname: str) -> None:
+    for i, row in enumerate(pop.get("totals") or []):
+        unit = by_code.get(str(row.get("unit")))
+        if unit is None:
+            raise InputError(f"{fname}: population.totals[{i}].unit: unknown unit {row.get('unit')!r}")
+        unit.population = int(row["value"])
+        unit.population_is_estimate = bool(row.get("estimate"))
+        flags = [k for k in ("estimate", "derived", "rounded") if row.get(k)]
+        unit.population_note = ", ".join(flags)
+        unit.save(update_fields=["population", "population_is_estimate", "population_note"])
+    for i, row in enumerate(pop.get("urban_share") or []):
+        unit = by_code.get(str(row.get("unit")))
+        if unit is None:
+            raise InputError(f"{fname}: population.urban_share[{i}].unit: unknown unit {row.get('unit')!r}")
+        unit.urban_share = float(row["value"])
+        unit.save(update_fields=["urban_share"])
+    cells = pop.get("cells") or []
+    if cells:
+        PopulationCell.objects.filter(unit__in=list(by_code.values())).delete()
+        objs = []
+        for i, row in enumerate(cells):
+            unit = by_code.get(str(row.get("unit")))
+            if unit is None:
+                raise InputError(f"{fname}: population.cells[{i}].unit: unknown unit {row.get('unit')!r}")
+            objs.append(
+                PopulationCell(
+                    unit=unit, sex=row["sex"], age_band=str(row["age_band"]), area=row["area"],
+                    value=int(row["value"]), is_estimate=bool(pop.get("cells_estimate", True)),
+                )
+            )
+        PopulationCell.objects.bulk_create(objs)
+
+
+# -- people ------------------------------------------------------------------------------------
+
+@transaction.atomic
+def user_create(
+    *, username: str, password: str, roles: list[tuple[str, str | None, str | None]], full_name: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> AbstractBaseUser:
+    """Create (or reset) a user with role assignments given as (role, org_unit_code, department_code)."""
+    user_model = get_user_model()
+    user, _created = user_model.objects.get_or_create(username=username)
+    user.set_password(password)
+    user.first_name = full_name[:150]
+    user.save()
+    RoleAssignment.objects.filter(user=user).delete()
+    for role, unit_code, dept_code in roles:
+        if role not in Role.values:
+            raise InputError(f"role: expected one of {', '.join(Role.values)}, got {role!r}")
+        unit = OrgUnit.objects.get(code=unit_code) if unit_code else None
+        dept = Department.objects.get(code=dept_code) if dept_code else None
+        RoleAssignment.objects.create(user=user, role=role, org_unit=unit, department=dept)
+    audit_record(actor=actor, action="user.roles", obj=user, changes={"roles": (None, [list(r) for r in roles])})
+    return user
+
+
+def token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: AbstractBaseUser, name: str) -> str:
+    key = "kp_" + secrets.token_urlsafe(30)
+    ApiToken.objects.create(user=user, name=name, key_hash=token_hash(key), prefix=key[:8])
+    audit_record(actor=user, action="token.create", obj=user, comment=name)
+    return key

@@ -1,0 +1,268 @@
+"""The annual district assessment: a score per district on each target, a completeness component,
+a final score and a ranking. Pure reads; the reports (kepu.plans.reports) print the result.
+
+The method is written out in METHOD_ZH / METHOD_EN below, and every report prints that text, so the
+code and the published method cannot drift apart: change both together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final, cast
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from kepu.core.models import OrgUnit
+from kepu.plans.models import Plan, Target, TargetAllocation, TargetKind
+from kepu.plans.selectors import Completeness, User, completeness, districts_of
+from kepu.plans.series import Series, annual_series
+from kepu.stats.forecast import interpolate_milestones, stock_milestones
+
+SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
+
+TARGET_WEIGHT: Final = 0.9
+COMPLETENESS_WEIGHT: Final = 0.1
+# Final scores equal at the printed precision share a rank, so the table never shows two equal
+# scores with different ranks.
+RANK_DECIMALS: Final = 1
+
+# Flags on a single score.
+NO_DATA: Final = "no_data"
+CARRIED_FORWARD: Final = "carried_forward"
+GAPS: Final = "gaps"
+FLAG_LABELS: Final[dict[str, tuple[str, str]]] = {
+    NO_DATA: ("无数据", "no data"),
+    CARRIED_FORWARD: ("沿用往年数据", "earlier year's value"),
+    GAPS: ("部分年份未报", "some years not reported"),
+}
+
+METHOD_ZH: Final[tuple[str, ...]] = (
+    "评估对象：各辖市（区）及功能区。对每个区，评估已分解到该区、且在评估年度有效的每个目标"
+    "（尚未开始的目标不评估；年度目标在其实施期结束后不再评估）。只采用已批准的年度数据。",
+    "区值：年度目标取评估年度的数值；累计目标取自目标起始年至评估年度（不超过截止年）各年新增量之和；"
+    "比率和覆盖率目标取评估年度的数值，当年没有时取此前最近一年的数值（标注“沿用往年数据”）。",
+    "里程碑：年度目标为分解到该区的年度目标值。累计目标为从起始年前一年的 0 到截止年分解目标值的直线上"
+    "评估年度的值。比率和覆盖率目标为从基线到截止年分解目标值的直线上评估年度的值；基线取该区在评估年度"
+    "之前最早的已批准数值，没有时取全市基线，两者都没有时里程碑即为目标值。截止年及以后里程碑为目标值本身。",
+    "单项得分 = min(100, 100 × 区值 ÷ 里程碑)，最低 0 分；里程碑为 0（当年尚无要求）时，有数据即得 100 分。"
+    "没有数据的目标得 0 分，并标注“无数据”。",
+    "目标得分 = 各单项得分的算术平均，每个目标权重均为 1。",
+    "报送完整性 = 该区评估年度应报年度数据（每个分解到该区的目标的指标一项）中已批准的比例。",
+    "综合得分 = 90% × 目标得分 + 10% × 报送完整性。按综合得分由高到低排名；"
+    "综合得分保留一位小数后相同者名次相同，其后名次顺延（如 1、2、2、4）。",
+)
+
+METHOD_EN: Final[tuple[str, ...]] = (
+    "Units: every county-level city, district and functional zone. Each is scored on every target "
+    "allocated to it that is in force in the assessed year (targets whose period has not started are "
+    "skipped, and yearly targets after their period ends). Only approved annual values count.",
+    "Value: yearly (flow) targets use the value for the assessed year; cumulative (stock) targets the sum "
+    "of the yearly increments from the target's first year to the assessed year (at most the deadline); "
+    "rate and coverage targets the level in the assessed year, or else the latest earlier level "
+    "(flagged \"earlier year's value\").",
+    "Milestone: for flows, the district's yearly allocation. For stocks, the straight line from 0 in the "
+    "year before the period to the allocation in the deadline year, read at the assessed year. For rates "
+    "and coverage, the straight line from a baseline to the allocation in the deadline year; the baseline "
+    "is the district's earliest approved value before the assessed year, else the city baseline, else "
+    "there is no path and the milestone is the allocation. From the deadline year on the milestone is the "
+    "allocation itself.",
+    "Score on a target = min(100, 100 × value ÷ milestone), at least 0; a zero milestone (nothing due yet) "
+    "scores 100 when a value was reported. A target without data scores 0 and is flagged \"no data\".",
+    "Target score = the plain mean of the scores on the district's targets (every target has weight 1).",
+    "Completeness = the share of the district's expected annual reports for the year (one per indicator "
+    "of a target allocated to it) that are approved.",
+    "Final score = 90 % × target score + 10 % × completeness. Districts are ranked by final score, highest "
+    "first; final scores equal to one decimal share a rank and the next rank is skipped (1, 2, 2, 4).",
+)
+
+
+@dataclass(frozen=True)
+class TargetScore:
+    target: Target
+    unit: OrgUnit
+    allocation: float
+    value: float | None
+    value_year: int | None
+    milestone: float
+    score: float
+    flags: tuple[str, ...] = ()
+
+    @property
+    def no_data(self) -> bool:
+        return NO_DATA in self.flags
+
+
+@dataclass
+class DistrictResult:
+    unit: OrgUnit
+    scores: dict[int, TargetScore]  # by target id
+    target_score: float | None  # None: nothing to score in this district
+    completeness: Completeness
+    final_score: float | None
+    rank: int | None = None
+
+    @property
+    def completeness_pct(self) -> float:
+        return self.completeness.approved_pct
+
+    @property
+    def no_data_count(self) -> int:
+        return sum(1 for s in self.scores.values() if s.no_data)
+
+
+@dataclass
+class Assessment:
+    plan: Plan
+    year: int
+    generated_at: dt.datetime
+    targets: list[Target]  # targets scored in at least one district, in plan order
+    districts: list[DistrictResult]  # in rank order
+    completeness: list[Completeness]  # the city first, then the districts
+    method_zh: tuple[str, ...] = METHOD_ZH
+    method_en: tuple[str, ...] = METHOD_EN
+    _index: dict[tuple[int, int], TargetScore] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = {(d.unit.pk, t_id): s for d in self.districts for t_id, s in d.scores.items()}
+
+    def score(self, unit: OrgUnit, target: Target) -> TargetScore | None:
+        return self._index.get((unit.pk, target.pk))
+
+
+@dataclass
+class _SeesEverything:
+    """Stands in for a user in scope checks: the assessment covers every unit whoever asks for it
+    (who may ask is decided by the caller). Mutable because scope_for caches on the user."""
+
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_superuser: bool = True
+
+
+# -- the pure parts -------------------------------------------------------------------------------
+
+def score_of(value: float | None, milestone: float) -> float:
+    """0–100: the share of the milestone reached, capped at 100; no value scores 0."""
+    if value is None:
+        return 0.0
+    if milestone <= 0:
+        # Nothing (or less than nothing) is due yet: reporting meets it.
+        return 100.0 if value >= milestone else 0.0
+    return max(0.0, min(100.0, 100.0 * value / milestone))
+
+
+def competition_ranks(scores: Sequence[float | None]) -> list[int | None]:
+    """Ranks for scores, highest first; equal scores (to RANK_DECIMALS) share a rank and the next
+    rank is skipped (1, 2, 2, 4). None (nothing scored) gets no rank."""
+    keyed = sorted(((round(s, RANK_DECIMALS), i) for i, s in enumerate(scores) if s is not None), key=lambda p: -p[0])
+    out: list[int | None] = [None] * len(scores)
+    prev: float | None = None
+    rank = 0
+    for pos, (s, i) in enumerate(keyed, start=1):
+        if s != prev:
+            rank, prev = pos, s
+        out[i] = rank
+    return out
+
+
+def deadline_of(target: Target) -> int:
+    return target.deadline_year or target.period_end
+
+
+def in_force(target: Target, year: int) -> bool:
+    if year < target.period_start:
+        return False
+    return not (target.kind == TargetKind.FLOW and year > target.period_end)
+
+
+def district_value(target: Target, series: Series, year: int) -> tuple[float | None, int | None, tuple[str, ...]]:
+    """(value, year it describes, flags) for one district as the method defines it."""
+    if target.kind == TargetKind.FLOW:
+        p = series.get(year)
+        return (p.value, year, ()) if p else (None, None, (NO_DATA,))
+    if target.kind == TargetKind.STOCK:
+        last = min(year, deadline_of(target))
+        span = range(target.period_start, last + 1)
+        reported = [y for y in span if y in series]
+        if not reported:
+            return None, None, (NO_DATA,)
+        flags = (GAPS,) if len(reported) < len(span) else ()
+        return float(sum(series[y].value for y in reported)), max(reported), flags
+    earlier = [y for y in series if y <= year]
+    if not earlier:
+        return None, None, (NO_DATA,)
+    latest = max(earlier)
+    return series[latest].value, latest, (() if latest == year else (CARRIED_FORWARD,))
+
+
+def level_baseline(target: Target, series: Series, year: int) -> tuple[int, float] | None:
+    """Where the straight path of a rate/coverage target starts for one district."""
+    deadline = deadline_of(target)
+    own = [y for y in series if y < year and y < deadline]
+    if own:
+        first = min(own)
+        return first, series[first].value
+    if target.baseline_year is not None and target.baseline_value is not None and target.baseline_year < deadline:
+        return target.baseline_year, target.baseline_value
+    return None
+
+
+def milestone_of(target: Target, allocation: float, year: int, baseline: tuple[int, float] | None) -> float:
+    deadline = deadline_of(target)
+    if target.kind == TargetKind.FLOW or year >= deadline:
+        return allocation
+    if target.kind == TargetKind.STOCK:
+        return stock_milestones(target.period_start, deadline, allocation, [year])[year]
+    if baseline is None:
+        return allocation
+    return interpolate_milestones(baseline[0], baseline[1], deadline, allocation, [year])[year]
+
+
+def target_score(target: Target, unit: OrgUnit, allocation: float, series: Series, year: int) -> TargetScore:
+    value, value_year, flags = district_value(target, series, year)
+    baseline = level_baseline(target, series, year) if target.kind in (TargetKind.RATE, TargetKind.COVERAGE) else None
+    milestone = milestone_of(target, allocation, year, baseline)
+    return TargetScore(target, unit, allocation, value, value_year, milestone, score_of(value, milestone), flags)
+
+
+# -- the assessment -------------------------------------------------------------------------------
+
+def completeness_all(plan: Plan, year: int) -> list[Completeness]:
+    """Completeness for every unit of the plan, regardless of who asks."""
+    return completeness(plan, cast(User, _SeesEverything()), year)
+
+
+def assessment_compute(plan: Plan, year: int) -> Assessment:
+    districts = districts_of(plan)
+    targets = [t for t in plan.targets.filter(active=True).select_related("indicator").order_by("order")
+               if in_force(t, year)]
+    allocations: dict[tuple[int, int], float] = {
+        (a.target_id, a.org_unit_id): a.value
+        for a in TargetAllocation.objects.filter(target__in=targets, org_unit__in=districts)
+    }
+    series = annual_series(plan, indicator_ids={t.indicator_id for t in targets})
+    comp = completeness_all(plan, year)
+    comp_by_unit = {c.unit.pk: c for c in comp}
+
+    results: list[DistrictResult] = []
+    for unit in districts:
+        scores = {
+            t.pk: target_score(t, unit, allocations[(t.pk, unit.pk)], series.get((t.indicator_id, unit.pk), {}), year)
+            for t in targets if (t.pk, unit.pk) in allocations
+        }
+        c = comp_by_unit.get(unit.pk) or Completeness(unit, 0, 0, 0)
+        mean = sum(s.score for s in scores.values()) / len(scores) if scores else None
+        final = None if mean is None else TARGET_WEIGHT * mean + COMPLETENESS_WEIGHT * c.approved_pct
+        results.append(DistrictResult(unit, scores, mean, c, final))
+
+    for r, rank in zip(results, competition_ranks([r.final_score for r in results]), strict=True):
+        r.rank = rank
+    # Rank order; ties and unranked districts keep the region file's order (sort is stable).
+    results.sort(key=lambda r: (r.rank is None, r.rank or 0))
+    scored_ids = {t_id for r in results for t_id in r.scores}
+    return Assessment(
+        plan=plan, year=year, generated_at=timezone.now().astimezone(SHANGHAI),
+        targets=[t for t in targets if t.pk in scored_ids], districts=results, completeness=comp,
+    )

@@ -1,0 +1,37 @@
+"""`kepu demo [--serve]`: migrate, load the Changzhou region and plan, fill demo data, and serve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from kepu.core.services import region_import
+from kepu.plans.demo import DEMO_PASSWORD, DEMO_USERS, demo_generate
+from kepu.plans.plan_import import plan_import
+
+
+class Command(BaseCommand):
+    help = "Set up the embedded platform with the Changzhou plan and realistic demo data."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--serve", action="store_true", help="Start the web server afterwards.")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--seed", type=int, default=2021)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", verbosity=0, interactive=False)
+        region_import(path=settings.KEPU_REGION_FILE)
+        plan, _summary = plan_import(path=settings.KEPU_PLAN_FILE)
+        result = demo_generate(plan=plan, seed=opts["seed"])
+        self.stdout.write(f"Plan {plan.code} v{plan.version}: {result['observations']} demo observations, "
+                          f"{result['statuses']} target statuses.")
+        url = f"http://127.0.0.1:{opts['port']}/"
+        self.stdout.write(f"\nKepu is at {url}\nDemo logins (password: {DEMO_PASSWORD}):")
+        for username, full_name, _roles in DEMO_USERS:
+            self.stdout.write(f"  {username:9} {full_name}")
+        if opts["serve"]:
+            call_command("serve", port=opts["port"])

@@ -1,0 +1,67 @@
+"""`kepu plan validate FILE` · `kepu plan import FILE` · `kepu plan targets --json [--plan CODE]`"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from kepu.core.errors import InputError
+from kepu.plans import selectors
+from kepu.plans.plan_file import read_plan
+from kepu.plans.plan_import import plan_import
+
+
+class Command(BaseCommand):
+    help = "Validate, import and list plans (the plan as data)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        v = sub.add_parser("validate", help="Check a plan file; print every error with its path in the file.")
+        v.add_argument("file", type=Path)
+        i = sub.add_parser("import", help="Load a plan file (idempotent; an edited file updates the plan).")
+        i.add_argument("file", type=Path)
+        t = sub.add_parser("targets", help="List a plan's targets.")
+        t.add_argument("--json", action="store_true", help="Print a JSON array (the scripts' contract).")
+        t.add_argument("--plan", help="Plan code (default: the first plan imported).")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        getattr(self, f"_{opts['action']}")(opts)
+
+    def _validate(self, opts: dict[str, Any]) -> None:
+        path: Path = opts["file"]
+        doc, errors = read_plan(path)
+        if errors:
+            for e in errors:
+                self.stderr.write(f"{path.name}: {e}")
+            raise CommandError(f"{path.name}: {len(errors)} error(s); nothing was imported.")
+        assert doc is not None
+        self.stdout.write(f"{path.name}: valid — {len(doc['programmes'])} programmes, "
+                          f"{len(doc['indicators'])} indicators, {len(doc['targets'])} targets.")
+
+    def _import(self, opts: dict[str, Any]) -> None:
+        try:
+            plan, summary = plan_import(path=opts["file"])
+        except InputError as exc:
+            for e in exc.errors:
+                self.stderr.write(e)
+            raise CommandError(f"{opts['file'].name}: not imported ({len(exc.errors)} error(s)).") from exc
+        if summary.get("unchanged"):
+            self.stdout.write(f"{plan.code}: unchanged (version {plan.version}).")
+        else:
+            self.stdout.write(f"{plan.code}: version {plan.version} — created {summary['created']}, "
+                              f"updated {summary['updated']}, deactivated {summary['deactivated']}.")
+
+    def _targets(self, opts: dict[str, Any]) -> None:
+        plan = selectors.plan_get(opts["plan"]) if opts.get("plan") else selectors.plan_default()
+        if plan is None:
+            raise CommandError(f"No plan {opts.get('plan') or ''} imported; run: kepu plan import FILE".replace("  ", " "))
+        rows = [selectors.target_dict(t) for t in selectors.targets_for(plan)]
+        if opts["json"]:
+            self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1))
+            return
+        for r in rows:
+            deadline = r["deadline_year"] or "/year"
+            self.stdout.write(f"{r['code']:6} {r['kind']:8} {r['value']:>10} {r['unit']:3} {deadline}  {r['name_zh']}")

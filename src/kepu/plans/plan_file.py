@@ -1,0 +1,159 @@
+"""Reading and validating plan files. Every problem is reported with its path in the file
+(e.g. `targets[3].kind`), all at once, so an editor can fix a file in one pass."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).with_name("plan_schema.json")
+
+
+@cache
+def plan_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def _path(parts: Iterable[Any]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def load_yaml(path: Path) -> tuple[Any, list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [f"{path.name}: cannot read the file ({exc})"]
+    try:
+        return yaml.safe_load(text), []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [f"{path.name}: not valid YAML at {where}: {problem}"]
+
+
+def validate_document(doc: Any) -> list[str]:
+    """Schema errors first; the cross-reference checks only run on a schema-valid document."""
+    if not isinstance(doc, dict):
+        return ["(top level): expected a mapping with plan, departments, programmes, indicators, targets"]
+    validator = jsonschema.Draft202012Validator(plan_schema())
+    errors = [
+        f"{_path(e.absolute_path)}: {e.message}"
+        for e in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+    if errors:
+        return errors
+    return _semantic_errors(doc)
+
+
+def _duplicates(items: list[dict[str, Any]], key: str, where: str) -> list[str]:
+    counts = Counter(str(i[key]) for i in items)
+    return [f"{where}: duplicate {key} {value!r}" for value, n in counts.items() if n > 1]
+
+
+def _semantic_errors(doc: dict[str, Any]) -> list[str]:
+    errors: list[str] = []
+    plan = doc["plan"]
+    start, end = plan["start_year"], plan["end_year"]
+    if start > end:
+        errors.append(f"plan.end_year: {end} is before start_year {start}")
+    departments = doc["departments"]
+    errors += _duplicates(departments, "code", "departments")
+    errors += _duplicates(departments, "name_zh", "departments")
+    dept_names = {d["name_zh"] for d in departments}
+    groups = {g["code"] for g in doc.get("key_groups", [])}
+    errors += _duplicates(doc["programmes"], "code", "programmes")
+    sections: set[str] = set()
+    for pi, prog in enumerate(doc["programmes"]):
+        for si, sec in enumerate(prog["sections"]):
+            where = f"programmes[{pi}].sections[{si}]"
+            if sec["code"] in sections:
+                errors.append(f"{where}.code: duplicate section code {sec['code']!r}")
+            sections.add(sec["code"])
+            if "key_group" in sec and sec["key_group"] not in groups:
+                errors.append(f"{where}.key_group: unknown key group {sec['key_group']!r}")
+            for ui, name in enumerate(sec["responsible_units"]):
+                if name not in dept_names:
+                    errors.append(f"{where}.responsible_units[{ui}]: {name!r} is not listed under departments")
+            errors += _duplicates(sec.get("tasks", []), "code", f"{where}.tasks")
+    indicators: dict[str, dict[str, Any]] = {}
+    for ii, ind in enumerate(doc["indicators"]):
+        where = f"indicators[{ii}]"
+        if ind["code"] in indicators:
+            errors.append(f"{where}.code: duplicate indicator code {ind['code']!r}")
+        indicators[ind["code"]] = ind
+        if "section" in ind and ind["section"] not in sections:
+            errors.append(f"{where}.section: unknown section {ind['section']!r}")
+        if "min" in ind and "max" in ind and ind["min"] > ind["max"]:
+            errors.append(f"{where}.max: {ind['max']} is below min {ind['min']}")
+    errors += _duplicates(doc["targets"], "code", "targets")
+    for ti, tgt in enumerate(doc["targets"]):
+        errors += _target_errors(tgt, f"targets[{ti}]", indicators, sections, dept_names, start, end)
+    return errors
+
+
+def _target_errors(
+    tgt: dict[str, Any], where: str, indicators: dict[str, dict[str, Any]], sections: set[str],
+    dept_names: set[str], start: int, end: int,
+) -> list[str]:
+    errors: list[str] = []
+    ind = indicators.get(tgt["indicator"])
+    if ind is None:
+        errors.append(f"{where}.indicator: unknown indicator {tgt['indicator']!r}")
+    if "section" in tgt and tgt["section"] not in sections:
+        errors.append(f"{where}.section: unknown section {tgt['section']!r}")
+    for ui, name in enumerate(tgt.get("responsible_units", [])):
+        if name not in dept_names:
+            errors.append(f"{where}.responsible_units[{ui}]: {name!r} is not listed under departments")
+    kind = tgt["kind"]
+    deadline = tgt.get("deadline_year")
+    if kind == "flow":
+        if deadline is not None:
+            errors.append(f"{where}.deadline_year: a flow target (at least N per year) has a period, not a deadline")
+        if "period" not in tgt:
+            errors.append(f"{where}.period: a flow target needs the period (start, end) it applies to")
+    elif deadline is None:
+        errors.append(f"{where}.deadline_year: a {kind} target needs a deadline year")
+    elif not start <= deadline <= end:
+        errors.append(f"{where}.deadline_year: {deadline} is outside the plan years {start}–{end}")
+    period = tgt.get("period")
+    if period:
+        if period["start"] > period["end"]:
+            errors.append(f"{where}.period: start {period['start']} is after end {period['end']}")
+        if period["start"] < start or period["end"] > end:
+            errors.append(f"{where}.period: {period['start']}–{period['end']} is outside the plan years {start}–{end}")
+    if kind in ("rate", "coverage") and ind is not None:
+        lo, hi = ind.get("min"), ind.get("max")
+        if (lo is not None and tgt["value"] < lo) or (hi is not None and tgt["value"] > hi):
+            errors.append(f"{where}.value: {tgt['value']} is outside the indicator's range {lo}–{hi}")
+    if tgt["value"] < 0:
+        errors.append(f"{where}.value: a target cannot be negative")
+    baseline = tgt.get("baseline")
+    if baseline and baseline["year"] > start:
+        errors.append(f"{where}.baseline.year: {baseline['year']} is after the plan starts ({start})")
+    for year in tgt.get("milestones", {}):
+        if not start <= int(year) <= end:
+            errors.append(f"{where}.milestones.{year}: outside the plan years {start}–{end}")
+    cascade = tgt.get("cascade", {})
+    if cascade.get("method") == "entered" and not cascade.get("values"):
+        errors.append(f"{where}.cascade.values: method 'entered' needs a value per org unit")
+    return errors
+
+
+def read_plan(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    doc, errors = load_yaml(path)
+    if errors:
+        return None, errors
+    errors = validate_document(doc)
+    return (doc if not errors else None), errors

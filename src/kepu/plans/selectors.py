@@ -1,0 +1,202 @@
+"""Reads for pages, API, exports and reports. Each takes the requesting user where scope applies,
+so org-unit scope is enforced in one place."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, QuerySet
+
+from kepu.core.models import AuditEntry, Department, OrgUnit
+from kepu.core.scope import REVIEW_ROLES, scope_for
+from kepu.plans.models import (
+    Indicator, Observation, Plan, Programme, Section, Target, TargetAllocation, TargetStatus,
+)
+from kepu.plans.series import annual_series
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def plan_default() -> Plan | None:
+    return Plan.objects.select_related("region").order_by("id").first()
+
+
+def plan_get(code: str) -> Plan | None:
+    return Plan.objects.select_related("region").filter(code=code).first()
+
+
+def targets_for(plan: Plan) -> QuerySet[Target]:
+    return (plan.targets.filter(active=True).select_related("indicator", "section", "plan__region")
+            .prefetch_related(Prefetch("responsible_units", queryset=Department.objects.order_by("targetresponsibility__order"))))
+
+
+def target_dict(t: Target) -> dict[str, Any]:
+    """The machine-readable form of a target (the `kepu plan targets --json` contract)."""
+    baseline = None
+    if t.baseline_year is not None and t.baseline_value is not None:
+        baseline = {"year": t.baseline_year, "value": t.baseline_value, "history": t.baseline_history}
+    value: float | int = int(t.value) if t.value.is_integer() else t.value
+    return {
+        "code": t.code, "name_zh": t.name_zh, "name_en": t.name_en, "kind": t.kind, "value": value,
+        "unit": t.unit, "deadline_year": t.deadline_year, "per": t.per, "org_unit": t.plan.region.code,
+        "responsible_units": [d.name_zh for d in t.responsible_units.all()], "baseline": baseline,
+        "indicator": t.indicator.code, "period": {"start": t.period_start, "end": t.period_end},
+        "cascade": t.cascade, "quote": t.quote,
+    }
+
+
+def plan_tree(plan: Plan) -> list[Programme]:
+    depts = Department.objects.order_by("sectionresponsibility__order")
+    return list(plan.programmes.filter(active=True).prefetch_related(
+        Prefetch("sections", queryset=Section.objects.filter(active=True).select_related("key_group").prefetch_related(
+            "tasks", Prefetch("responsible_units", queryset=depts),
+            Prefetch("targets", queryset=Target.objects.filter(active=True).select_related("indicator")),
+        )),
+    ))
+
+
+def districts_of(plan: Plan) -> list[OrgUnit]:
+    return list(OrgUnit.objects.filter(parent=plan.region, level=OrgUnit.Level.DISTRICT, valid_to__isnull=True)
+                .order_by("sort"))
+
+
+@dataclass
+class GridRow:
+    target: Target
+    city: TargetStatus | None
+    units: list[TargetStatus | None] = field(default_factory=list)
+
+
+def status_grid(plan: Plan, user: User) -> tuple[list[OrgUnit], list[GridRow]]:
+    """Targets × (city + visible districts) with their stored status."""
+    scope = scope_for(user)
+    units = [u for u in districts_of(plan) if scope.can_view(u)]
+    show_city = scope.can_view(plan.region)
+    statuses: dict[tuple[int, int], TargetStatus] = {
+        (s.target_id, s.org_unit_id): s for s in TargetStatus.objects.filter(target__plan=plan,
+                                                                            org_unit__in=[plan.region, *units])}
+    rows = []
+    for t in plan.targets.filter(active=True).select_related("indicator"):
+        rows.append(GridRow(t, statuses.get((t.pk, plan.region.pk)) if show_city else None,
+                            [statuses.get((t.pk, u.pk)) for u in units]))
+    return units, rows
+
+
+def status_counts(rows: list[GridRow]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if r.city is not None:
+            counts[r.city.status] += 1
+    return dict(counts)
+
+
+def target_statuses(target: Target, user: User) -> list[TargetStatus]:
+    scope = scope_for(user)
+    return [s for s in TargetStatus.objects.filter(target=target).select_related("org_unit").order_by("org_unit__path")
+            if scope.can_view(s.org_unit)]
+
+
+def target_series(target: Target, user: User, statuses: tuple[str, ...] = (Observation.Status.APPROVED,)
+                  ) -> dict[OrgUnit, dict[int, Any]]:
+    scope = scope_for(user)
+    data = annual_series(target.plan, statuses=statuses, indicator_ids=[target.indicator_id])
+    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=[k[1] for k in data])}
+    out = {units[k[1]]: v for k, v in data.items() if scope.can_view(units[k[1]])}
+    return dict(sorted(out.items(), key=lambda kv: kv[0].path))
+
+
+def observations_visible(user: User, plan: Plan | None = None) -> QuerySet[Observation]:
+    scope = scope_for(user)
+    qs = Observation.objects.select_related("indicator", "org_unit", "submitted_by", "reviewed_by").filter(
+        scope.unit_filter("org_unit__"))
+    return qs.filter(indicator__plan=plan) if plan is not None else qs
+
+
+def inbox(user: User, plan: Plan | None = None) -> QuerySet[Observation]:
+    """Submitted values the user may review, districts before the city."""
+    scope = scope_for(user)
+    qs = Observation.objects.select_related("indicator", "org_unit", "submitted_by").filter(
+        scope.unit_filter("org_unit__", REVIEW_ROLES), status=Observation.Status.SUBMITTED)
+    if plan is not None:
+        qs = qs.filter(indicator__plan=plan)
+    return qs.order_by("-org_unit__level", "org_unit__path", "indicator_id", "year", "quarter")
+
+
+def reportable_indicators(plan: Plan, user: User, unit: OrgUnit) -> list[Indicator]:
+    """Indicators the user may report for this unit (those with a target there, or any for the city)."""
+    from kepu.plans.services import responsible_codes
+
+    scope = scope_for(user)
+    ids = set(TargetAllocation.objects.filter(target__plan=plan, org_unit=unit).values_list("target__indicator_id", flat=True))
+    qs = plan.indicators.filter(active=True).prefetch_related("targets__responsible_units", "section__responsible_units")
+    if unit.pk != plan.region_id:
+        qs = qs.filter(pk__in=ids)
+    return [i for i in qs.select_related("section") if scope.can_report(unit, responsible_codes(i))]
+
+
+def reportable_units(plan: Plan, user: User) -> list[OrgUnit]:
+    scope = scope_for(user)
+    units = [plan.region, *districts_of(plan)]
+    return [u for u in units if scope.can_report(u, scope.departments) or scope.covers(u, ("office_admin", "district_reporter"))]
+
+
+def audit_visible(user: User) -> QuerySet[AuditEntry]:
+    """District users see entries about their units; plan-wide entries only the office."""
+    scope = scope_for(user)
+    qs = AuditEntry.objects.select_related("org_unit")
+    if scope.superuser:
+        return qs
+    q = scope.unit_filter("org_unit__")
+    if scope.is_office_admin:
+        from django.db.models import Q
+
+        q |= Q(org_unit__isnull=True)
+    return qs.filter(q)
+
+
+@dataclass
+class Completeness:
+    unit: OrgUnit
+    expected: int
+    received: int
+    approved: int
+
+    @property
+    def received_pct(self) -> float:
+        return 100.0 * self.received / self.expected if self.expected else 100.0
+
+    @property
+    def approved_pct(self) -> float:
+        return 100.0 * self.approved / self.expected if self.expected else 100.0
+
+
+def completeness(plan: Plan, user: User, year: int) -> list[Completeness]:
+    """Expected vs received (submitted or approved) vs approved annual reports per unit.
+    A unit is expected to report every indicator that has a target allocated to it; the city
+    reports the indicators whose targets are not cascaded."""
+    scope = scope_for(user)
+    expected: dict[int, set[int]] = defaultdict(set)
+    for t in plan.targets.filter(active=True).prefetch_related("allocations"):
+        if t.kind == "flow" and not t.period_start <= year <= t.period_end:
+            continue
+        allocs = list(t.allocations.all())
+        for a in allocs:
+            expected[a.org_unit_id].add(t.indicator_id)
+        if not allocs:
+            expected[plan.region_id].add(t.indicator_id)
+    got: dict[int, dict[int, str]] = defaultdict(dict)
+    for ind, unit, status in Observation.objects.filter(indicator__plan=plan, year=year, quarter=0).values_list(
+            "indicator_id", "org_unit_id", "status"):
+        got[unit][ind] = status
+    out = []
+    for unit in [plan.region, *districts_of(plan)]:
+        if not scope.can_view(unit):
+            continue
+        exp = expected.get(unit.pk, set())
+        rec = {i for i, s in got[unit.pk].items() if i in exp and s in ("submitted", "approved")}
+        appr = {i for i, s in got[unit.pk].items() if i in exp and s == "approved"}
+        out.append(Completeness(unit, len(exp), len(rec), len(appr)))
+    return out

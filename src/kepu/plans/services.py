@@ -1,0 +1,192 @@
+"""Writes for reporting: saving, submitting, approving and returning observations.
+
+Every function is transactional, checks the user's scope, and audits old → new."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kepu.core.errors import InputError, PermissionDenied
+from kepu.core.models import OrgUnit
+from kepu.core.scope import scope_for
+from kepu.core.services import audit_record
+from kepu.plans.models import Indicator, Observation
+from kepu.plans.tasks import enqueue_status_refresh
+from kepu.plans.validation import parse_number, period_errors, value_errors
+
+Status = Observation.Status
+
+
+def responsible_codes(indicator: Indicator) -> set[str]:
+    codes: set[str] = set()
+    for target in indicator.targets.all():
+        codes.update(d.code for d in target.responsible_units.all())
+    if indicator.section_id:
+        codes.update(d.code for d in indicator.section.responsible_units.all())  # type: ignore[union-attr]
+    return codes
+
+
+def _label(obs: Observation) -> str:
+    return f"{obs.indicator.code} · {obs.org_unit.name_zh} · {obs.period_label}"
+
+
+def _check_can_report(user: AbstractBaseUser, indicator: Indicator, unit: OrgUnit) -> None:
+    if not scope_for(user).can_report(unit, responsible_codes(indicator)):
+        raise PermissionDenied(_("You may not report %(ind)s for %(unit)s.") % {
+            "ind": indicator.code, "unit": unit.name_zh})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One value as a reporter entered it (raw value, parsed here)."""
+
+    indicator: Indicator
+    org_unit: OrgUnit
+    year: int
+    quarter: int
+    raw_value: object
+    comment: str = ""
+    se: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+def _entry_errors(entry: Entry, where: str) -> tuple[float | None, list[str]]:
+    value, err = parse_number(entry.raw_value, where)
+    errors = period_errors(entry.indicator, entry.org_unit, entry.year, entry.quarter)
+    if err:
+        return None, [*errors, err]
+    assert value is not None
+    errors += value_errors(entry.indicator, entry.org_unit, entry.year, entry.quarter, value, entry.comment)
+    return value, errors
+
+
+@transaction.atomic
+def observation_save(
+    *, user: AbstractBaseUser, entry: Entry, submit: bool = False, source: str = "manual", create_only: bool = False,
+) -> Observation:
+    """Create or update a draft (or returned) value; with `submit`, also submit it for review.
+    `create_only` makes an existing value for the same unit and period an error (API POST)."""
+    _check_can_report(user, entry.indicator, entry.org_unit)
+    value, errors = _entry_errors(entry, f"{entry.indicator.code}")
+    if errors:
+        raise InputError(errors[0], errors=errors)
+    assert value is not None
+    obs = (Observation.objects.select_for_update()
+           .filter(indicator=entry.indicator, org_unit=entry.org_unit, year=entry.year, quarter=entry.quarter).first())
+    fields = {"value": value, "comment": entry.comment, "se": entry.se, "ci_low": entry.ci_low, "ci_high": entry.ci_high}
+    if obs is None:
+        obs = Observation.objects.create(indicator=entry.indicator, org_unit=entry.org_unit, year=entry.year,
+                                         quarter=entry.quarter, created_by=user, source=source, **fields)
+        audit_record(actor=user, action="observation.create", obj=obs, org_unit=obs.org_unit, label=_label(obs),
+                     changes={"value": (None, value), "status": (None, obs.status)}, comment=entry.comment)
+    else:
+        if create_only or obs.status in (Status.SUBMITTED, Status.APPROVED):
+            raise InputError(_("%(label)s was already %(status)s; a value can be submitted once — ask a reviewer "
+                               "to return it to change it.") % {"label": _label(obs), "status": obs.get_status_display()})
+        changes = {k: (getattr(obs, k), v) for k, v in fields.items() if getattr(obs, k) != v}
+        for k, v in fields.items():
+            setattr(obs, k, v)
+        obs.source = source
+        obs.save()
+        if changes:
+            audit_record(actor=user, action="observation.update", obj=obs, org_unit=obs.org_unit, label=_label(obs),
+                         changes=changes, comment=entry.comment)
+    if submit:
+        observation_submit(user=user, observation=obs)
+    return obs
+
+
+@transaction.atomic
+def observation_submit(*, user: AbstractBaseUser, observation: Observation) -> Observation:
+    obs = Observation.objects.select_for_update().select_related("indicator", "org_unit").get(pk=observation.pk)
+    _check_can_report(user, obs.indicator, obs.org_unit)
+    if obs.status not in (Status.DRAFT, Status.RETURNED):
+        raise InputError(_("%(label)s is %(status)s and cannot be submitted again.") % {
+            "label": _label(obs), "status": obs.get_status_display()})
+    old = obs.status
+    obs.status, obs.submitted_by, obs.submitted_at = Status.SUBMITTED, user, timezone.now()
+    obs.save()
+    audit_record(actor=user, action="observation.submit", obj=obs, org_unit=obs.org_unit, label=_label(obs),
+                 changes={"status": (old, obs.status)})
+    return obs
+
+
+def _check_review(user: AbstractBaseUser, obs: Observation) -> None:
+    if not scope_for(user).can_review(obs.org_unit):
+        raise PermissionDenied(_("You may not review %(label)s.") % {"label": _label(obs)})
+    if obs.status != Status.SUBMITTED:
+        raise InputError(_("%(label)s is %(status)s; only submitted values can be reviewed.") % {
+            "label": _label(obs), "status": obs.get_status_display()})
+
+
+def pending_children(obs: Observation) -> list[OrgUnit]:
+    """Districts under a city-level value whose own value for the period is not approved yet."""
+    children = [u for u in OrgUnit.objects.filter(parent=obs.org_unit, level=OrgUnit.Level.DISTRICT)
+                if u.active_in_year(obs.year)]
+    approved = set(Observation.objects.filter(indicator=obs.indicator, org_unit__in=children, year=obs.year,
+                                              quarter=obs.quarter, status=Status.APPROVED)
+                   .values_list("org_unit_id", flat=True))
+    expected = {a.org_unit_id for t in obs.indicator.targets.all() for a in t.allocations.all()}
+    return [u for u in children if u.pk in expected and u.pk not in approved]
+
+
+@transaction.atomic
+def observation_approve(*, user: AbstractBaseUser, observation: Observation, comment: str = "") -> Observation:
+    """Approve and lock a value. A city value is approved only after all its districts' values."""
+    obs = Observation.objects.select_for_update().select_related("indicator", "org_unit").get(pk=observation.pk)
+    _check_review(user, obs)
+    if obs.org_unit.level == "city":
+        waiting = pending_children(obs)
+        if waiting:
+            raise InputError(_("Approve the districts first: %(units)s have no approved value for %(p)s.") % {
+                "units": "、".join(u.name_zh for u in waiting), "p": obs.period_label})
+    obs.status, obs.reviewed_by, obs.reviewed_at, obs.review_comment = Status.APPROVED, user, timezone.now(), comment
+    obs.save()
+    audit_record(actor=user, action="observation.approve", obj=obs, org_unit=obs.org_unit, label=_label(obs),
+                 changes={"status": (Status.SUBMITTED, Status.APPROVED)}, comment=comment)
+    enqueue_status_refresh(obs.indicator.plan_id)
+    return obs
+
+
+@transaction.atomic
+def observation_return(*, user: AbstractBaseUser, observation: Observation, comment: str) -> Observation:
+    obs = Observation.objects.select_for_update().select_related("indicator", "org_unit").get(pk=observation.pk)
+    _check_review(user, obs)
+    if not comment.strip():
+        raise InputError(_("Say why the value is returned: a comment is required."))
+    obs.status, obs.reviewed_by, obs.reviewed_at, obs.review_comment = Status.RETURNED, user, timezone.now(), comment
+    obs.save()
+    audit_record(actor=user, action="observation.return", obj=obs, org_unit=obs.org_unit, label=_label(obs),
+                 changes={"status": (Status.SUBMITTED, Status.RETURNED)}, comment=comment)
+    return obs
+
+
+@transaction.atomic
+def observation_publish(
+    *, indicator: Indicator, org_unit: OrgUnit, year: int, value: float, source: str,
+    se: float | None = None, ci_low: float | None = None, ci_high: float | None = None, note: str = "",
+) -> Observation:
+    """For domain apps (through their indicators.py): record a value derived from platform data.
+    Derived values arrive approved; replacing one is audited like any other change."""
+    errors = period_errors(indicator, org_unit, year, 0)
+    if errors:
+        raise InputError(errors[0], errors=errors)
+    obs, created = Observation.objects.select_for_update().get_or_create(
+        indicator=indicator, org_unit=org_unit, year=year, quarter=0,
+        defaults={"value": value, "se": se, "ci_low": ci_low, "ci_high": ci_high, "source": source,
+                  "status": Status.APPROVED, "comment": note})
+    old = None if created else obs.value
+    if not created:
+        obs.value, obs.se, obs.ci_low, obs.ci_high, obs.source, obs.status = value, se, ci_low, ci_high, source, Status.APPROVED
+        obs.save()
+    if created or old != value:
+        audit_record(actor=None, action="observation.derive", obj=obs, org_unit=org_unit, label=_label(obs),
+                     changes={"value": (old, value)}, comment=f"{source} {note}".strip())
+        enqueue_status_refresh(indicator.plan_id)
+    return obs

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from kepu.core.scope import scope_for
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    scope = scope_for(user)
+    return {"nav_can_report": scope.can_report_anything, "nav_can_review": scope.can_review_anything,
+            "nav_is_admin": scope.is_office_admin}

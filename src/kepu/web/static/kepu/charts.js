@@ -1,0 +1,26 @@
+// Render every element with a data-option attribute as an ECharts chart. Series marked
+// kepu: "errorbars" become confidence-interval whiskers drawn with a custom series.
+(function () {
+  function errorBars(s) {
+    return {
+      name: s.name, type: "custom", data: s.data, z: 5,
+      renderItem: function (params, api) {
+        var x = api.value(0), lo = api.coord([x, api.value(1)]), hi = api.coord([x, api.value(2)]);
+        var w = 6, style = { stroke: "#0b5cad", lineWidth: 1.5 };
+        return { type: "group", children: [
+          { type: "line", shape: { x1: lo[0], y1: lo[1], x2: hi[0], y2: hi[1] }, style: style },
+          { type: "line", shape: { x1: lo[0] - w, y1: lo[1], x2: lo[0] + w, y2: lo[1] }, style: style },
+          { type: "line", shape: { x1: hi[0] - w, y1: hi[1], x2: hi[0] + w, y2: hi[1] }, style: style }
+        ] };
+      }
+    };
+  }
+  document.querySelectorAll("[data-option]").forEach(function (el) {
+    var option = JSON.parse(el.getAttribute("data-option"));
+    option.series = (option.series || []).map(function (s) { return s.kepu === "errorbars" ? errorBars(s) : s; });
+    var chart = echarts.init(el, null, { renderer: "svg" });
+    chart.setOption(option);
+    el.setAttribute("data-rendered", "1");
+    window.addEventListener("resize", function () { chart.resize(); });
+  });
+})();

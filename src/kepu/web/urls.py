@@ -1,0 +1,24 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from kepu.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("plan/", views.plan_tree, name="plan_tree"),
+    path("targets/<str:code>/", views.target_detail, name="target_detail"),
+    path("report/", views.data_entry, name="data_entry"),
+    path("report/template.xlsx", views.excel_template, name="excel_template"),
+    path("report/upload/", views.excel_upload, name="excel_upload"),
+    path("observations/<int:obs_id>/", views.observation_detail, name="observation_detail"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:obs_id>/", views.review, name="review"),
+    path("completeness/", views.completeness, name="completeness"),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("assessment/", views.assessment_request, name="assessment_request"),
+    path("assessment/<int:report_id>/", views.assessment_download, name="assessment_download"),
+]

@@ -1,0 +1,254 @@
+"""Pages. Thin: parse input, call a selector or service, render. Every view checks scope."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kepu.core.errors import InputError, PermissionDenied
+from kepu.core.models import OrgUnit
+from kepu.core.scope import scope_for
+from kepu.plans import excel, selectors, services
+from kepu.plans.models import Observation, Plan, ReportFile, Target
+from kepu.plans.reports import report_request
+from kepu.web import charts
+
+
+def _plan(request: HttpRequest) -> Plan:
+    code = request.GET.get("plan")
+    plan = selectors.plan_get(code) if code else selectors.plan_default()
+    if plan is None:
+        raise Http404(_("No plan has been imported yet. Run: kepu plan import FILE"))
+    return plan
+
+
+def _lang() -> str:
+    return get_language() or "zh-hans"
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    plan = _plan(request)
+    units, rows = selectors.status_grid(plan, request.user)
+    headline = rows[0] if rows else None
+    year = timezone.localdate().year
+    ctx: dict[str, Any] = {
+        "plan": plan, "units": units, "rows": rows, "counts": selectors.status_counts(rows),
+        "headline": headline, "year": year, "lang": _lang(),
+        "completeness": selectors.completeness(plan, request.user, year - 1),
+        "reports": ReportFile.objects.filter(plan=plan, requested_by=request.user).order_by("-created_at")[:3]
+        if scope_for(request.user).is_office_admin else [],
+        "can_assess": scope_for(request.user).is_office_admin,
+    }
+    if headline is not None:
+        series = selectors.target_series(headline.target, request.user)
+        ctx["trend_chart"] = json.dumps(charts.trend(headline.target, series, plan.region, _lang()))
+        ctx["compare_chart"] = json.dumps(charts.district_compare(headline.target, headline.units, units, _lang()))
+    return render(request, "web/dashboard.html", ctx)
+
+
+@login_required
+def plan_tree(request: HttpRequest) -> HttpResponse:
+    plan = _plan(request)
+    return render(request, "web/plan_tree.html", {"plan": plan, "programmes": selectors.plan_tree(plan), "lang": _lang()})
+
+
+@login_required
+def target_detail(request: HttpRequest, code: str) -> HttpResponse:
+    plan = _plan(request)
+    target = get_object_or_404(selectors.targets_for(plan), code=code)
+    statuses = selectors.target_statuses(target, request.user)
+    series = selectors.target_series(target, request.user)
+    city_status = next((s for s in statuses if s.org_unit_id == plan.region_id), None)
+    return render(request, "web/target_detail.html", {
+        "plan": plan, "target": target, "statuses": statuses, "city_status": city_status, "lang": _lang(),
+        "chart": json.dumps(charts.target_chart(target, series, city_status, plan.region, _lang())),
+        "series": [(u, sorted(s.items())) for u, s in series.items()],
+    })
+
+
+def _entry_context(request: HttpRequest, plan: Plan) -> tuple[list[OrgUnit], OrgUnit | None, int]:
+    units = selectors.reportable_units(plan, request.user)
+    if not units:
+        raise DjangoPermissionDenied(_("Your role does not allow reporting."))
+    code = request.GET.get("unit") or request.POST.get("unit")
+    unit = next((u for u in units if u.code == code), None) if code else units[0]
+    if code and unit is None:
+        raise DjangoPermissionDenied(_("You may not report for this unit."))
+    try:
+        year = int(request.GET.get("year") or request.POST.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    return units, unit, year
+
+
+@login_required
+def data_entry(request: HttpRequest) -> HttpResponse:
+    plan = _plan(request)
+    units, unit, year = _entry_context(request, plan)
+    assert unit is not None
+    indicators = selectors.reportable_indicators(plan, request.user, unit)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        submit = "submit" in request.POST
+        done = 0
+        for ind in indicators:
+            raw = request.POST.get(f"v_{ind.code}", "").strip()
+            if not raw:
+                continue
+            existing = Observation.objects.filter(indicator=ind, org_unit=unit, year=year, quarter=0).first()
+            if existing is not None and existing.status in ("submitted", "approved"):
+                continue
+            entry = services.Entry(ind, unit, year, 0, raw, request.POST.get(f"c_{ind.code}", ""))
+            try:
+                services.observation_save(user=request.user, entry=entry, submit=submit)
+                done += 1
+            except (InputError, PermissionDenied) as exc:
+                errors[ind.code] = getattr(exc, "errors", [str(exc)])
+        if not errors:
+            if done:
+                messages.success(request, _("%(n)d value(s) submitted for review.") % {"n": done} if submit
+                                 else _("%(n)d value(s) saved as draft.") % {"n": done})
+            return redirect(f"{request.path}?unit={unit.code}&year={year}")
+    current = {o.indicator_id: o for o in Observation.objects.filter(
+        org_unit=unit, year=year, quarter=0, indicator__in=indicators)}
+    previous = {o.indicator_id: o for o in Observation.objects.filter(
+        org_unit=unit, year=year - 1, quarter=0, indicator__in=indicators)}
+    rows = [{"ind": i, "obs": current.get(i.pk), "prev": previous.get(i.pk), "errors": errors.get(i.code, []),
+             "posted": request.POST.get(f"v_{i.code}", ""), "posted_comment": request.POST.get(f"c_{i.code}", "")}
+            for i in indicators]
+    return render(request, "web/data_entry.html", {
+        "plan": plan, "units": units, "unit": unit, "year": year, "rows": rows, "lang": _lang(),
+        "years": list(range(plan.start_year, min(plan.end_year, timezone.localdate().year) + 1)),
+        "has_errors": bool(errors)}, status=422 if errors else 200)
+
+
+@login_required
+def excel_template(request: HttpRequest) -> HttpResponse:
+    plan = _plan(request)
+    _units, unit, year = _entry_context(request, plan)
+    assert unit is not None
+    content = excel.template_build(plan=plan, unit=unit, year=year, user=request.user)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="kepu-{unit.code}-{year}.xlsx"'
+    return response
+
+
+@login_required
+@require_POST
+def excel_upload(request: HttpRequest) -> HttpResponse:
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a filled-in template to upload."))
+        return redirect("web:data_entry")
+    try:
+        saved = excel.template_upload(user=request.user, content=upload.read())
+    except (InputError, PermissionDenied) as exc:
+        for msg in getattr(exc, "errors", [str(exc)]):
+            messages.error(request, msg)
+        return redirect("web:data_entry")
+    messages.success(request, _("%(n)d value(s) from the template submitted for review.") % {"n": len(saved)})
+    first = saved[0]
+    return redirect(f"/report/?unit={first.org_unit.code}&year={first.year}")
+
+
+@login_required
+def observation_detail(request: HttpRequest, obs_id: int) -> HttpResponse:
+    obs = get_object_or_404(selectors.observations_visible(request.user), pk=obs_id)
+    history = selectors.audit_visible(request.user).filter(object_type="plans.observation", object_id=str(obs.pk))
+    return render(request, "web/observation.html", {"obs": obs, "history": history, "lang": _lang(),
+                                                    "can_review": scope_for(request.user).can_review(obs.org_unit)})
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    if not scope_for(request.user).can_review_anything:
+        raise DjangoPermissionDenied(_("Only reviewers have an approval inbox."))
+    items = list(selectors.inbox(request.user)[:300])
+    return render(request, "web/inbox.html", {"items": items, "lang": _lang()})
+
+
+@login_required
+@require_POST
+def review(request: HttpRequest, obs_id: int) -> HttpResponse:
+    obs = get_object_or_404(selectors.observations_visible(request.user), pk=obs_id)
+    comment = request.POST.get("comment", "")
+    try:
+        if request.POST.get("action") == "approve":
+            services.observation_approve(user=request.user, observation=obs, comment=comment)
+            messages.success(request, _("Approved: %(ind)s · %(unit)s · %(p)s.") % {
+                "ind": obs.indicator.name_zh, "unit": obs.org_unit.name_zh, "p": obs.period_label})
+        else:
+            services.observation_return(user=request.user, observation=obs, comment=comment)
+            messages.success(request, _("Returned to the reporter: %(ind)s · %(unit)s.") % {
+                "ind": obs.indicator.name_zh, "unit": obs.org_unit.name_zh})
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc)) from exc
+    except InputError as exc:
+        messages.error(request, str(exc))
+    return redirect("web:inbox")
+
+
+@login_required
+def completeness(request: HttpRequest) -> HttpResponse:
+    plan = _plan(request)
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    return render(request, "web/completeness.html", {
+        "plan": plan, "year": year, "rows": selectors.completeness(plan, request.user, year), "lang": _lang(),
+        "years": list(range(plan.start_year, min(plan.end_year, timezone.localdate().year) + 1))})
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    qs = selectors.audit_visible(request.user)
+    if request.GET.get("q"):
+        qs = qs.filter(object_label__icontains=request.GET["q"])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "web/audit.html", {"page": page, "q": request.GET.get("q", ""), "lang": _lang()})
+
+
+@login_required
+@require_POST
+def assessment_request(request: HttpRequest) -> HttpResponse:
+    if not scope_for(request.user).is_office_admin:
+        raise DjangoPermissionDenied(_("Only the office runs the annual assessment."))
+    plan = _plan(request)
+    try:
+        year = int(request.POST.get("year", ""))
+    except ValueError:
+        year = timezone.localdate().year - 1
+    fmt = request.POST.get("fmt", "pdf")
+    report = report_request(plan=plan, year=year, fmt=fmt, user=request.user)
+    return redirect("web:assessment_download", report_id=report.pk)
+
+
+@login_required
+def assessment_download(request: HttpRequest, report_id: int) -> HttpResponse:
+    if not scope_for(request.user).is_office_admin:
+        raise DjangoPermissionDenied(_("Only the office runs the annual assessment."))
+    report = get_object_or_404(ReportFile, pk=report_id)
+    if report.status != "done":
+        return render(request, "web/report_wait.html", {"report": report})
+    kind = "application/pdf" if report.fmt == "pdf" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(bytes(report.content or b""), content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="kepu-assessment-{report.year}.{report.fmt}"'
+    return response
+
+
+def target_or_404(plan: Plan, code: str) -> Target:
+    return get_object_or_404(Target, plan=plan, code=code)
