@@ -156,7 +156,8 @@ def score_of(value: float | None, milestone: float) -> float:
 def competition_ranks(scores: Sequence[float | None]) -> list[int | None]:
     """Ranks for scores, highest first; equal scores (to RANK_DECIMALS) share a rank and the next
     rank is skipped (1, 2, 2, 4). None (nothing scored) gets no rank."""
-    keyed = sorted(((round(s, RANK_DECIMALS), i) for i, s in enumerate(scores) if s is not None), key=lambda p: -p[0])
+    keyed = sorted(((round(s, RANK_DECIMALS), i) for i, s in enumerate(scores) if s is not None),
+                   key=lambda p: -p[0])
     out: list[int | None] = [None] * len(scores)
     prev: float | None = None
     rank = 0
@@ -177,7 +178,9 @@ def in_force(target: Target, year: int) -> bool:
     return not (target.kind == TargetKind.FLOW and year > target.period_end)
 
 
-def district_value(target: Target, series: Series, year: int) -> tuple[float | None, int | None, tuple[str, ...]]:
+def district_value(
+    target: Target, series: Series, year: int,
+) -> tuple[float | None, int | None, tuple[str, ...]]:
     """(value, year it describes, flags) for one district as the method defines it."""
     if target.kind == TargetKind.FLOW:
         p = series.get(year)
@@ -204,8 +207,9 @@ def level_baseline(target: Target, series: Series, year: int) -> tuple[int, floa
     if own:
         first = min(own)
         return first, series[first].value
-    if target.baseline_year is not None and target.baseline_value is not None and target.baseline_year < deadline:
-        return target.baseline_year, target.baseline_value
+    city_year, city_value = target.baseline_year, target.baseline_value
+    if city_year is not None and city_value is not None and city_year < deadline:
+        return city_year, city_value
     return None
 
 
@@ -222,9 +226,11 @@ def milestone_of(target: Target, allocation: float, year: int, baseline: tuple[i
 
 def target_score(target: Target, unit: OrgUnit, allocation: float, series: Series, year: int) -> TargetScore:
     value, value_year, flags = district_value(target, series, year)
-    baseline = level_baseline(target, series, year) if target.kind in (TargetKind.RATE, TargetKind.COVERAGE) else None
+    is_level = target.kind in (TargetKind.RATE, TargetKind.COVERAGE)
+    baseline = level_baseline(target, series, year) if is_level else None
     milestone = milestone_of(target, allocation, year, baseline)
-    return TargetScore(target, unit, allocation, value, value_year, milestone, score_of(value, milestone), flags)
+    score = score_of(value, milestone)
+    return TargetScore(target, unit, allocation, value, value_year, milestone, score, flags)
 
 
 # -- the assessment -------------------------------------------------------------------------------
@@ -249,7 +255,8 @@ def assessment_compute(plan: Plan, year: int) -> Assessment:
     results: list[DistrictResult] = []
     for unit in districts:
         scores = {
-            t.pk: target_score(t, unit, allocations[(t.pk, unit.pk)], series.get((t.indicator_id, unit.pk), {}), year)
+            t.pk: target_score(t, unit, allocations[(t.pk, unit.pk)],
+                               series.get((t.indicator_id, unit.pk), {}), year)
             for t in targets if (t.pk, unit.pk) in allocations
         }
         c = comp_by_unit.get(unit.pk) or Completeness(unit, 0, 0, 0)

@@ -15,7 +15,7 @@ from kepu.core.scope import REVIEW_ROLES, scope_for
 from kepu.plans.models import (
     Indicator, Observation, Plan, Programme, Section, Target, TargetAllocation, TargetStatus,
 )
-from kepu.plans.series import annual_series
+from kepu.plans.series import annual_series, rolled_up_series
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -68,6 +68,7 @@ class GridRow:
     target: Target
     city: TargetStatus | None
     units: list[TargetStatus | None] = field(default_factory=list)
+    cells: list[tuple[OrgUnit, TargetStatus | None]] = field(default_factory=list)
 
 
 def status_grid(plan: Plan, user: User) -> tuple[list[OrgUnit], list[GridRow]]:
@@ -81,7 +82,8 @@ def status_grid(plan: Plan, user: User) -> tuple[list[OrgUnit], list[GridRow]]:
     rows = []
     for t in plan.targets.filter(active=True).select_related("indicator"):
         rows.append(GridRow(t, statuses.get((t.pk, plan.region.pk)) if show_city else None,
-                            [statuses.get((t.pk, u.pk)) for u in units]))
+                            [statuses.get((t.pk, u.pk)) for u in units],
+                            [(u, statuses.get((t.pk, u.pk))) for u in units]))
     return units, rows
 
 
@@ -102,9 +104,17 @@ def target_statuses(target: Target, user: User) -> list[TargetStatus]:
 def target_series(target: Target, user: User, statuses: tuple[str, ...] = (Observation.Status.APPROVED,)
                   ) -> dict[OrgUnit, dict[int, Any]]:
     scope = scope_for(user)
-    data = annual_series(target.plan, statuses=statuses, indicator_ids=[target.indicator_id])
+    region = target.plan.region
+    visible = [region, *districts_of(target.plan)]
+    data = annual_series(target.plan, statuses=statuses, indicator_ids=[target.indicator_id],
+                         unit_ids=[u.pk for u in visible])
     units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=[k[1] for k in data])}
     out = {units[k[1]]: v for k, v in data.items() if scope.can_view(units[k[1]])}
+    if region not in out and scope.can_view(region):
+        expected = set(target.allocations.values_list("org_unit_id", flat=True))
+        city = rolled_up_series(target.indicator, districts_of(target.plan), data, expected)
+        if city:
+            out[region] = city
     return dict(sorted(out.items(), key=lambda kv: kv[0].path))
 
 
@@ -188,11 +198,13 @@ def completeness(plan: Plan, user: User, year: int) -> list[Completeness]:
         if not allocs:
             expected[plan.region_id].add(t.indicator_id)
     got: dict[int, dict[int, str]] = defaultdict(dict)
-    for ind, unit, status in Observation.objects.filter(indicator__plan=plan, year=year, quarter=0).values_list(
+    units = [plan.region, *districts_of(plan)]
+    for ind, unit, status in Observation.objects.filter(
+            indicator__plan=plan, year=year, quarter=0, org_unit__in=units).values_list(
             "indicator_id", "org_unit_id", "status"):
         got[unit][ind] = status
     out = []
-    for unit in [plan.region, *districts_of(plan)]:
+    for unit in units:
         if not scope.can_view(unit):
             continue
         exp = expected.get(unit.pk, set())

@@ -24,12 +24,15 @@ Series = dict[int, Point]
 
 def annual_series(
     plan: Plan, *, statuses: Iterable[str] = (Observation.Status.APPROVED,), indicator_ids: Iterable[int] | None = None,
+    unit_ids: Iterable[int] | None = None,
 ) -> dict[tuple[int, int], Series]:
     """(indicator id, org unit id) → {year: Point}, one query. A year reported by quarters becomes
     the sum of its quarters (sums) or its latest quarter (levels)."""
     qs = Observation.objects.filter(indicator__plan=plan, status__in=list(statuses))
     if indicator_ids is not None:
         qs = qs.filter(indicator_id__in=list(indicator_ids))
+    if unit_ids is not None:
+        qs = qs.filter(org_unit_id__in=list(unit_ids))
     rows = qs.values_list("indicator_id", "org_unit_id", "year", "quarter", "value", "se", "ci_low", "ci_high",
                           "indicator__aggregation")
     out: dict[tuple[int, int], Series] = defaultdict(dict)

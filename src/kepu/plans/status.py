@@ -59,8 +59,8 @@ def compute_statuses(plan: Plan, today_year: int | None = None) -> list[TargetSt
     allocations: dict[int, list[TargetAllocation]] = defaultdict(list)
     for a in TargetAllocation.objects.filter(target__in=targets).select_related("org_unit"):
         allocations[a.target_id].append(a)
-    series = annual_series(plan)
-    districts = [u for u in OrgUnit.objects.filter(parent=region, level=OrgUnit.Level.DISTRICT)]
+    districts = list(OrgUnit.objects.filter(parent=region, level=OrgUnit.Level.DISTRICT))
+    series = annual_series(plan, unit_ids=[region.pk, *(d.pk for d in districts)])
     rows: list[TargetStatus] = []
     for target in targets:
         units: list[tuple[OrgUnit, float, Series, bool]] = []

@@ -20,7 +20,7 @@ from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import OrgUnit
 from kepu.core.scope import scope_for
 from kepu.plans import excel, selectors, services
-from kepu.plans.models import Observation, Plan, ReportFile, Target
+from kepu.plans.models import Observation, Plan, ReportFile
 from kepu.plans.reports import report_request
 from kepu.web import charts
 
@@ -250,5 +250,6 @@ def assessment_download(request: HttpRequest, report_id: int) -> HttpResponse:
     return response
 
 
-def target_or_404(plan: Plan, code: str) -> Target:
-    return get_object_or_404(Target, plan=plan, code=code)
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness probe for load balancers (and the benchmark's bare-view baseline)."""
+    return HttpResponse("ok", content_type="text/plain")
