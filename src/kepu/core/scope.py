@@ -8,8 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+
+from kepu.core.errors import PermissionDenied
 
 from kepu.core.models import OrgUnit, Role, RoleAssignment
 
@@ -69,7 +72,7 @@ class Scope:
         return q
 
 
-def scope_for(user: AbstractBaseUser | AnonymousUser) -> Scope:
+def scope_for(user: User | AnonymousUser) -> Scope:
     if not user.is_authenticated or not user.is_active:
         return Scope()
     cached = getattr(user, "_kepu_scope", None)
@@ -86,9 +89,17 @@ def scope_for(user: AbstractBaseUser | AnonymousUser) -> Scope:
             if a.department is not None and a.role == Role.DEPARTMENT_REPORTER:
                 departments.add(a.department.code)
         scope = Scope(paths={r: tuple(p) for r, p in paths.items()}, departments=frozenset(departments))
-    user._kepu_scope = scope  # type: ignore[union-attr]
+    user._kepu_scope = scope  # type: ignore[attr-defined]
     return scope
 
 
-def visible_units(user: AbstractBaseUser | AnonymousUser) -> QuerySet[OrgUnit]:
+def visible_units(user: User | AnonymousUser) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(scope_for(user).unit_filter())
+
+
+def actor(request: HttpRequest) -> User:
+    """The authenticated user behind a request that is about to change something."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied("Log in first.")
+    return user

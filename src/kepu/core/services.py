@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from kepu.core.errors import InputError
@@ -25,7 +25,7 @@ def _plain(value: Any) -> Any:
 
 def audit_record(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     obj: Any,
     changes: dict[str, tuple[Any, Any]] | None = None,
@@ -72,7 +72,7 @@ def _date(value: Any, where: str) -> dt.date | None:
 
 
 @transaction.atomic
-def region_import(*, path: Path, actor: AbstractBaseUser | None = None) -> dict[str, int]:
+def region_import(*, path: Path, actor: User | None = None) -> dict[str, int]:
     """Load (or update) org units and population from a region YAML file, all or nothing."""
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -172,8 +172,8 @@ def _population_import(pop: dict[str, Any], by_code: dict[str, OrgUnit], fname: 
 @transaction.atomic
 def user_create(
     *, username: str, password: str, roles: list[tuple[str, str | None, str | None]], full_name: str = "",
-    actor: AbstractBaseUser | None = None,
-) -> AbstractBaseUser:
+    actor: User | None = None,
+) -> User:
     """Create (or reset) a user with role assignments given as (role, org_unit_code, department_code)."""
     user_model = get_user_model()
     user, _created = user_model.objects.get_or_create(username=username)
@@ -196,7 +196,7 @@ def token_hash(key: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, user: AbstractBaseUser, name: str) -> str:
+def api_token_create(*, user: User, name: str) -> str:
     key = "kp_" + secrets.token_urlsafe(30)
     ApiToken.objects.create(user=user, name=name, key_hash=token_hash(key), prefix=key[:8])
     audit_record(actor=user, action="token.create", obj=user, comment=name)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from kepu.core.errors import InputError
 from kepu.core.models import OrgUnit
-from kepu.core.scope import scope_for
+from kepu.core.scope import actor, scope_for
 from kepu.plans import selectors, services
 from kepu.plans.models import Observation, Plan, TargetStatus
 from kepu.plans.schemas import ObservationIn, ObservationOut, Page, PlanOut, ReviewIn, StatusOut, TargetOut
@@ -74,7 +74,7 @@ def observations_list(
 
 
 @router.post("/observations", response={201: ObservationOut})
-def observation_create(request: HttpRequest, payload: ObservationIn) -> tuple[int, dict[str, Any]]:
+def observation_create(request: HttpRequest, payload: ObservationIn) -> Status:
     plan = _plan(payload.plan)
     indicator = plan.indicators.filter(code=payload.indicator, active=True).first()
     if indicator is None:
@@ -84,9 +84,9 @@ def observation_create(request: HttpRequest, payload: ObservationIn) -> tuple[in
         raise InputError(f"org_unit: unknown org unit code {payload.org_unit!r}")
     entry = services.Entry(indicator=indicator, org_unit=unit, year=payload.year, quarter=payload.quarter,
                            raw_value=payload.value, comment=payload.comment)
-    obs = services.observation_save(user=request.user, entry=entry, submit=payload.submit, source="api",
+    obs = services.observation_save(user=actor(request), entry=entry, submit=payload.submit, source="api",
                                     create_only=True)
-    return 201, _obs_out(obs)
+    return Status(201, _obs_out(obs))
 
 
 def _visible_obs(request: HttpRequest, obs_id: int) -> Observation:
@@ -98,18 +98,18 @@ def _visible_obs(request: HttpRequest, obs_id: int) -> Observation:
 
 @router.post("/observations/{obs_id}/submit", response=ObservationOut)
 def observation_submit(request: HttpRequest, obs_id: int) -> dict[str, Any]:
-    return _obs_out(services.observation_submit(user=request.user, observation=_visible_obs(request, obs_id)))
+    return _obs_out(services.observation_submit(user=actor(request), observation=_visible_obs(request, obs_id)))
 
 
 @router.post("/observations/{obs_id}/approve", response=ObservationOut)
 def observation_approve(request: HttpRequest, obs_id: int, payload: ReviewIn) -> dict[str, Any]:
-    obs = services.observation_approve(user=request.user, observation=_visible_obs(request, obs_id),
+    obs = services.observation_approve(user=actor(request), observation=_visible_obs(request, obs_id),
                                        comment=payload.comment)
     return _obs_out(obs)
 
 
 @router.post("/observations/{obs_id}/return", response=ObservationOut)
 def observation_return(request: HttpRequest, obs_id: int, payload: ReviewIn) -> dict[str, Any]:
-    obs = services.observation_return(user=request.user, observation=_visible_obs(request, obs_id),
+    obs = services.observation_return(user=actor(request), observation=_visible_obs(request, obs_id),
                                       comment=payload.comment)
     return _obs_out(obs)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -67,7 +67,7 @@ def _observation(target: Target, unit: OrgUnit, year: int, value: float, status:
 
 
 @transaction.atomic
-def demo_generate(*, plan: Plan, seed: int = 2021, actor: AbstractBaseUser | None = None) -> dict[str, Any]:
+def demo_generate(*, plan: Plan, seed: int = 2021, actor: User | None = None) -> dict[str, Any]:
     """Replace the plan's observations with demo data and create the demo users (idempotent)."""
     rnd = random.Random(seed)
     this_year = timezone.localdate().year

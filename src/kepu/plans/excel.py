@@ -13,7 +13,7 @@ import zipfile
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -37,7 +37,7 @@ def _sign(meta: dict[str, Any]) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), payload, hashlib.sha256).hexdigest()
 
 
-def template_build(*, plan: Plan, unit: OrgUnit, year: int, user: AbstractBaseUser) -> bytes:
+def template_build(*, plan: Plan, unit: OrgUnit, year: int, user: User) -> bytes:
     indicators = selectors.reportable_indicators(plan, user, unit)
     previous = {o.indicator_id: o.value for o in Observation.objects.filter(
         org_unit=unit, year=year - 1, quarter=0, indicator__in=indicators)}
@@ -60,13 +60,15 @@ def template_build(*, plan: Plan, unit: OrgUnit, year: int, user: AbstractBaseUs
         ws.cell(row=r, column=2, value=ind.name_zh)
         ws.cell(row=r, column=3, value=ind.unit)
         ws.cell(row=r, column=4, value=previous.get(ind.pk))
-        for col, val in ((5, obs.value if obs else None), (6, obs.comment if obs else None)):
+        editable: tuple[tuple[int, float | str | None], ...] = (
+            (5, obs.value if obs else None), (6, obs.comment if obs else None))
+        for col, val in editable:
             c = ws.cell(row=r, column=col, value=val)
             c.fill = fill
             c.protection = Protection(locked=False)
             c.alignment = Alignment(wrap_text=col == 6)
-    for col, width in zip("ABCDEF", (26, 44, 8, 12, 12, 40), strict=True):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip("ABCDEF", (26, 44, 8, 12, 12, 40), strict=True):
+        ws.column_dimensions[letter].width = width
     ws.protection.sheet = True
     meta = {"plan": plan.code, "plan_version": plan.version, "unit": unit.code, "year": year,
             "rows": [i.code for i in indicators]}
@@ -94,7 +96,7 @@ def _read_meta(wb: Any) -> dict[str, Any]:
 
 
 @transaction.atomic
-def template_upload(*, user: AbstractBaseUser, content: bytes, submit: bool = True) -> list[Observation]:
+def template_upload(*, user: User, content: bytes, submit: bool = True) -> list[Observation]:
     """Read a filled template and save every row, or nothing if any row is wrong."""
     try:
         wb = load_workbook(io.BytesIO(content), data_only=True)

@@ -78,7 +78,8 @@ class Programme(Named):
 class Section(Named):
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="sections")
     key_group = models.ForeignKey(KeyGroup, null=True, blank=True, on_delete=models.SET_NULL)
-    responsible_units = models.ManyToManyField(Department, through="SectionResponsibility", related_name="+")
+    responsible_units: models.ManyToManyField[Department, SectionResponsibility] = models.ManyToManyField(
+        Department, through="SectionResponsibility", related_name="+")
     order = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
 
@@ -161,7 +162,8 @@ class Target(Named):
     baseline_history = models.JSONField(default=list)
     milestones = models.JSONField(default=dict)
     cascade = models.CharField(max_length=12, choices=Cascade.choices, default=Cascade.NONE)
-    responsible_units = models.ManyToManyField(Department, through="TargetResponsibility", related_name="+")
+    responsible_units: models.ManyToManyField[Department, TargetResponsibility] = models.ManyToManyField(
+        Department, through="TargetResponsibility", related_name="+")
     quote = models.TextField()
     note = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)

@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from kepu.core.errors import InputError
@@ -26,7 +26,7 @@ from kepu.stats.forecast import split_by_share
 
 
 class _Importer:
-    def __init__(self, plan: Plan, actor: AbstractBaseUser | None) -> None:
+    def __init__(self, plan: Plan, actor: User | None) -> None:
         self.plan = plan
         self.actor = actor
         self.counts = {"created": 0, "updated": 0, "deactivated": 0}
@@ -43,9 +43,13 @@ class _Importer:
         if changes:
             obj.save()
             self.counts["updated"] += 1
-            shown = {k: tuple(str(x) if isinstance(x, models.Model) else x for x in v) for k, v in changes.items()}
+            shown = {k: (self._plain(o), self._plain(n)) for k, (o, n) in changes.items()}
             audit_record(actor=self.actor, action=f"{model._meta.model_name}.update", obj=obj, changes=shown)
         return obj
+
+    @staticmethod
+    def _plain(value: Any) -> Any:
+        return str(value) if isinstance(value, models.Model) else value
 
     def deactivate(self, qs: models.QuerySet[Any], keep: set[int]) -> None:
         for obj in qs.exclude(pk__in=keep).filter(active=True):
@@ -88,7 +92,7 @@ def allocations_for(target: Target, region: OrgUnit, values: dict[str, float] | 
 
 
 @transaction.atomic
-def plan_import(*, path: Path, actor: AbstractBaseUser | None = None) -> tuple[Plan, dict[str, Any]]:
+def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[str, Any]]:
     """Validate and load a plan file. Raises InputError listing every problem; writes nothing then."""
     doc, errors = read_plan(path)
     if errors or doc is None:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, Final, cast
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -72,11 +72,11 @@ def year_check(plan: Plan, year: int) -> None:
 # -- requests and the background build ----------------------------------------------------------
 
 @transaction.atomic
-def report_request(*, plan: Plan, year: int, fmt: str, user: AbstractBaseUser | AnonymousUser) -> ReportFile:
+def report_request(*, plan: Plan, year: int, fmt: str, user: User | AnonymousUser) -> ReportFile:
     if fmt not in FORMATS:
         raise InputError(f"fmt: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     year_check(plan, year)
-    actor = cast(AbstractBaseUser, user) if user.is_authenticated else None
+    actor = cast(User, user) if user.is_authenticated else None
     report = ReportFile.objects.create(plan=plan, year=year, fmt=fmt, status="pending",
                                        requested_by=cast(Any, actor))  # the project's user model
     audit_record(actor=actor, action="report.request", obj=report,

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Prefetch, QuerySet
 
 from kepu.core.models import AuditEntry, Department, OrgUnit
@@ -17,7 +17,15 @@ from kepu.plans.models import (
 )
 from kepu.plans.series import annual_series, rolled_up_series
 
-User = AbstractBaseUser | AnonymousUser
+Viewer = User | AnonymousUser
+
+
+def format_number(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return ""
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"
+    return f"{value:,.{digits}f}"
 
 
 def plan_default() -> Plan | None:
@@ -71,7 +79,7 @@ class GridRow:
     cells: list[tuple[OrgUnit, TargetStatus | None]] = field(default_factory=list)
 
 
-def status_grid(plan: Plan, user: User) -> tuple[list[OrgUnit], list[GridRow]]:
+def status_grid(plan: Plan, user: Viewer) -> tuple[list[OrgUnit], list[GridRow]]:
     """Targets × (city + visible districts) with their stored status."""
     scope = scope_for(user)
     units = [u for u in districts_of(plan) if scope.can_view(u)]
@@ -95,13 +103,13 @@ def status_counts(rows: list[GridRow]) -> dict[str, int]:
     return dict(counts)
 
 
-def target_statuses(target: Target, user: User) -> list[TargetStatus]:
+def target_statuses(target: Target, user: Viewer) -> list[TargetStatus]:
     scope = scope_for(user)
     return [s for s in TargetStatus.objects.filter(target=target).select_related("org_unit").order_by("org_unit__path")
             if scope.can_view(s.org_unit)]
 
 
-def target_series(target: Target, user: User, statuses: tuple[str, ...] = (Observation.Status.APPROVED,)
+def target_series(target: Target, user: Viewer, statuses: tuple[str, ...] = (Observation.Status.APPROVED,)
                   ) -> dict[OrgUnit, dict[int, Any]]:
     scope = scope_for(user)
     region = target.plan.region
@@ -118,14 +126,14 @@ def target_series(target: Target, user: User, statuses: tuple[str, ...] = (Obser
     return dict(sorted(out.items(), key=lambda kv: kv[0].path))
 
 
-def observations_visible(user: User, plan: Plan | None = None) -> QuerySet[Observation]:
+def observations_visible(user: Viewer, plan: Plan | None = None) -> QuerySet[Observation]:
     scope = scope_for(user)
     qs = Observation.objects.select_related("indicator", "org_unit", "submitted_by", "reviewed_by").filter(
         scope.unit_filter("org_unit__"))
     return qs.filter(indicator__plan=plan) if plan is not None else qs
 
 
-def inbox(user: User, plan: Plan | None = None) -> QuerySet[Observation]:
+def inbox(user: Viewer, plan: Plan | None = None) -> QuerySet[Observation]:
     """Submitted values the user may review, districts before the city."""
     scope = scope_for(user)
     qs = Observation.objects.select_related("indicator", "org_unit", "submitted_by").filter(
@@ -135,7 +143,7 @@ def inbox(user: User, plan: Plan | None = None) -> QuerySet[Observation]:
     return qs.order_by("-org_unit__level", "org_unit__path", "indicator_id", "year", "quarter")
 
 
-def reportable_indicators(plan: Plan, user: User, unit: OrgUnit) -> list[Indicator]:
+def reportable_indicators(plan: Plan, user: Viewer, unit: OrgUnit) -> list[Indicator]:
     """Indicators the user may report for this unit (those with a target there, or any for the city)."""
     from kepu.plans.services import responsible_codes
 
@@ -147,13 +155,13 @@ def reportable_indicators(plan: Plan, user: User, unit: OrgUnit) -> list[Indicat
     return [i for i in qs.select_related("section") if scope.can_report(unit, responsible_codes(i))]
 
 
-def reportable_units(plan: Plan, user: User) -> list[OrgUnit]:
+def reportable_units(plan: Plan, user: Viewer) -> list[OrgUnit]:
     scope = scope_for(user)
     units = [plan.region, *districts_of(plan)]
     return [u for u in units if scope.can_report(u, scope.departments) or scope.covers(u, ("office_admin", "district_reporter"))]
 
 
-def audit_visible(user: User) -> QuerySet[AuditEntry]:
+def audit_visible(user: Viewer) -> QuerySet[AuditEntry]:
     """District users see entries about their units; plan-wide entries only the office."""
     scope = scope_for(user)
     qs = AuditEntry.objects.select_related("org_unit")
@@ -183,26 +191,27 @@ class Completeness:
         return 100.0 * self.approved / self.expected if self.expected else 100.0
 
 
-def completeness(plan: Plan, user: User, year: int) -> list[Completeness]:
+def completeness(plan: Plan, user: Viewer, year: int) -> list[Completeness]:
     """Expected vs received (submitted or approved) vs approved annual reports per unit.
     A unit is expected to report every indicator that has a target allocated to it; the city
     reports the indicators whose targets are not cascaded."""
     scope = scope_for(user)
     expected: dict[int, set[int]] = defaultdict(set)
-    for t in plan.targets.filter(active=True).prefetch_related("allocations"):
-        if t.kind == "flow" and not t.period_start <= year <= t.period_end:
+    allocated: dict[int, list[int]] = defaultdict(list)
+    for target_id, unit_id in TargetAllocation.objects.filter(target__plan=plan).values_list("target_id", "org_unit_id"):
+        allocated[target_id].append(unit_id)
+    for target_id, indicator_id, start, end in plan.targets.filter(active=True).values_list(
+            "pk", "indicator_id", "period_start", "period_end"):
+        if not start <= year <= end:  # nothing is due for a target outside its period
             continue
-        allocs = list(t.allocations.all())
-        for a in allocs:
-            expected[a.org_unit_id].add(t.indicator_id)
-        if not allocs:
-            expected[plan.region_id].add(t.indicator_id)
+        for unit_id in allocated.get(target_id) or [plan.region_id]:
+            expected[unit_id].add(indicator_id)
     got: dict[int, dict[int, str]] = defaultdict(dict)
     units = [plan.region, *districts_of(plan)]
-    for ind, unit, status in Observation.objects.filter(
+    for ind_id, unit_id, status in Observation.objects.filter(
             indicator__plan=plan, year=year, quarter=0, org_unit__in=units).values_list(
             "indicator_id", "org_unit_id", "status"):
-        got[unit][ind] = status
+        got[unit_id][ind_id] = status
     out = []
     for unit in units:
         if not scope.can_view(unit):

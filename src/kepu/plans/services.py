@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +35,7 @@ def _label(obs: Observation) -> str:
     return f"{obs.indicator.code} · {obs.org_unit.name_zh} · {obs.period_label}"
 
 
-def _check_can_report(user: AbstractBaseUser, indicator: Indicator, unit: OrgUnit) -> None:
+def _check_can_report(user: User, indicator: Indicator, unit: OrgUnit) -> None:
     if not scope_for(user).can_report(unit, responsible_codes(indicator)):
         raise PermissionDenied(_("You may not report %(ind)s for %(unit)s.") % {
             "ind": indicator.code, "unit": unit.name_zh})
@@ -68,7 +68,7 @@ def _entry_errors(entry: Entry, where: str) -> tuple[float | None, list[str]]:
 
 @transaction.atomic
 def observation_save(
-    *, user: AbstractBaseUser, entry: Entry, submit: bool = False, source: str = "manual", create_only: bool = False,
+    *, user: User, entry: Entry, submit: bool = False, source: str = "manual", create_only: bool = False,
 ) -> Observation:
     """Create or update a draft (or returned) value; with `submit`, also submit it for review.
     `create_only` makes an existing value for the same unit and period an error (API POST)."""
@@ -98,12 +98,12 @@ def observation_save(
             audit_record(actor=user, action="observation.update", obj=obs, org_unit=obs.org_unit, label=_label(obs),
                          changes=changes, comment=entry.comment)
     if submit:
-        observation_submit(user=user, observation=obs)
+        obs = observation_submit(user=user, observation=obs)
     return obs
 
 
 @transaction.atomic
-def observation_submit(*, user: AbstractBaseUser, observation: Observation) -> Observation:
+def observation_submit(*, user: User, observation: Observation) -> Observation:
     obs = Observation.objects.select_for_update().select_related("indicator", "org_unit").get(pk=observation.pk)
     _check_can_report(user, obs.indicator, obs.org_unit)
     if obs.status not in (Status.DRAFT, Status.RETURNED):
@@ -117,7 +117,7 @@ def observation_submit(*, user: AbstractBaseUser, observation: Observation) -> O
     return obs
 
 
-def _check_review(user: AbstractBaseUser, obs: Observation) -> None:
+def _check_review(user: User, obs: Observation) -> None:
     if not scope_for(user).can_review(obs.org_unit):
         raise PermissionDenied(_("You may not review %(label)s.") % {"label": _label(obs)})
     if obs.status != Status.SUBMITTED:
@@ -137,7 +137,7 @@ def pending_children(obs: Observation) -> list[OrgUnit]:
 
 
 @transaction.atomic
-def observation_approve(*, user: AbstractBaseUser, observation: Observation, comment: str = "") -> Observation:
+def observation_approve(*, user: User, observation: Observation, comment: str = "") -> Observation:
     """Approve and lock a value. A city value is approved only after all its districts' values."""
     obs = Observation.objects.select_for_update().select_related("indicator", "org_unit").get(pk=observation.pk)
     _check_review(user, obs)
@@ -155,7 +155,7 @@ def observation_approve(*, user: AbstractBaseUser, observation: Observation, com
 
 
 @transaction.atomic
-def observation_return(*, user: AbstractBaseUser, observation: Observation, comment: str) -> Observation:
+def observation_return(*, user: User, observation: Observation, comment: str) -> Observation:
     obs = Observation.objects.select_for_update().select_related("indicator", "org_unit").get(pk=observation.pk)
     _check_review(user, obs)
     if not comment.strip():

@@ -91,9 +91,9 @@ def target_chart(target: Target, series: dict[OrgUnit, dict[int, Point]], status
         lines.append({"name": unit.name(lang), "type": "line", "data": data, "connectNulls": True,
                       "lineStyle": {"width": 3 if unit.pk == region.pk else 1.5}})
     if status is not None and status.projected is not None and status.current_year is not None:
-        band = [None] * len(ys)
-        low = [None] * len(ys)
-        proj = [None] * len(ys)
+        band: list[float | None] = [None] * len(ys)
+        low: list[float | None] = [None] * len(ys)
+        proj: list[float | None] = [None] * len(ys)
         i0, i1 = ys.index(status.current_year), ys.index(status.evaluation_year)
         low[i0], band[i0], proj[i0] = _r(status.current), 0, _r(status.current)
         low[i1], proj[i1] = _r(status.low), _r(status.projected)

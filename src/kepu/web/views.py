@@ -18,11 +18,12 @@ from django.views.decorators.http import require_POST
 
 from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import OrgUnit
-from kepu.core.scope import scope_for
+from kepu.core.scope import actor, scope_for
 from kepu.plans import excel, selectors, services
 from kepu.plans.models import Observation, Plan, ReportFile
-from kepu.plans.reports import report_request
+from kepu.plans.reports import CONTENT_TYPES, report_file_name, report_request
 from kepu.web import charts
+from kepu.web.grid import grid_rows
 
 
 def _plan(request: HttpRequest) -> Plan:
@@ -45,9 +46,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     year = timezone.localdate().year
     ctx: dict[str, Any] = {
         "plan": plan, "units": units, "rows": rows, "counts": selectors.status_counts(rows),
-        "headline": headline, "year": year, "lang": _lang(),
+        "headline": headline, "year": year, "lang": _lang(), "grid_html": grid_rows(rows, _lang()),
         "completeness": selectors.completeness(plan, request.user, year - 1),
-        "reports": ReportFile.objects.filter(plan=plan, requested_by=request.user).order_by("-created_at")[:3]
+        "reports": ReportFile.objects.filter(plan=plan, requested_by=actor(request)).order_by("-created_at")[:3]
         if scope_for(request.user).is_office_admin else [],
         "can_assess": scope_for(request.user).is_office_admin,
     }
@@ -112,7 +113,7 @@ def data_entry(request: HttpRequest) -> HttpResponse:
                 continue
             entry = services.Entry(ind, unit, year, 0, raw, request.POST.get(f"c_{ind.code}", ""))
             try:
-                services.observation_save(user=request.user, entry=entry, submit=submit)
+                services.observation_save(user=actor(request), entry=entry, submit=submit)
                 done += 1
             except (InputError, PermissionDenied) as exc:
                 errors[ind.code] = getattr(exc, "errors", [str(exc)])
@@ -139,7 +140,7 @@ def excel_template(request: HttpRequest) -> HttpResponse:
     plan = _plan(request)
     _units, unit, year = _entry_context(request, plan)
     assert unit is not None
-    content = excel.template_build(plan=plan, unit=unit, year=year, user=request.user)
+    content = excel.template_build(plan=plan, unit=unit, year=year, user=actor(request))
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="kepu-{unit.code}-{year}.xlsx"'
     return response
@@ -153,7 +154,7 @@ def excel_upload(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Choose a filled-in template to upload."))
         return redirect("web:data_entry")
     try:
-        saved = excel.template_upload(user=request.user, content=upload.read())
+        saved = excel.template_upload(user=actor(request), content=upload.read())
     except (InputError, PermissionDenied) as exc:
         for msg in getattr(exc, "errors", [str(exc)]):
             messages.error(request, msg)
@@ -186,11 +187,11 @@ def review(request: HttpRequest, obs_id: int) -> HttpResponse:
     comment = request.POST.get("comment", "")
     try:
         if request.POST.get("action") == "approve":
-            services.observation_approve(user=request.user, observation=obs, comment=comment)
+            services.observation_approve(user=actor(request), observation=obs, comment=comment)
             messages.success(request, _("Approved: %(ind)s · %(unit)s · %(p)s.") % {
                 "ind": obs.indicator.name_zh, "unit": obs.org_unit.name_zh, "p": obs.period_label})
         else:
-            services.observation_return(user=request.user, observation=obs, comment=comment)
+            services.observation_return(user=actor(request), observation=obs, comment=comment)
             messages.success(request, _("Returned to the reporter: %(ind)s · %(unit)s.") % {
                 "ind": obs.indicator.name_zh, "unit": obs.org_unit.name_zh})
     except PermissionDenied as exc:
@@ -232,7 +233,11 @@ def assessment_request(request: HttpRequest) -> HttpResponse:
     except ValueError:
         year = timezone.localdate().year - 1
     fmt = request.POST.get("fmt", "pdf")
-    report = report_request(plan=plan, year=year, fmt=fmt, user=request.user)
+    try:
+        report = report_request(plan=plan, year=year, fmt=fmt, user=actor(request))
+    except InputError as exc:
+        messages.error(request, str(exc))
+        return redirect("web:dashboard")
     return redirect("web:assessment_download", report_id=report.pk)
 
 
@@ -243,10 +248,8 @@ def assessment_download(request: HttpRequest, report_id: int) -> HttpResponse:
     report = get_object_or_404(ReportFile, pk=report_id)
     if report.status != "done":
         return render(request, "web/report_wait.html", {"report": report})
-    kind = "application/pdf" if report.fmt == "pdf" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = HttpResponse(bytes(report.content or b""), content_type=kind)
-    response["Content-Disposition"] = f'attachment; filename="kepu-assessment-{report.year}.{report.fmt}"'
+    response = HttpResponse(bytes(report.content or b""), content_type=CONTENT_TYPES[report.fmt])
+    response["Content-Disposition"] = f'attachment; filename="{report_file_name(report.plan, report.year, report.fmt)}"'
     return response
 
 

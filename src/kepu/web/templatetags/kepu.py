@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 
+from kepu.plans.selectors import format_number
+
 register = template.Library()
 
 
@@ -15,11 +17,7 @@ def name(obj: Any, lang: str) -> str:
 
 @register.filter
 def num(value: float | None, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    if float(value).is_integer() and abs(value) >= 1:
-        return f"{int(value):,}"
-    return f"{value:,.{digits}f}"
+    return format_number(value, digits) if value is not None else "—"
 
 
 @register.filter

@@ -6,6 +6,7 @@ import os
 import sys
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("KEPU_WEB_WORKERS", "2")))
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        call_command("collectstatic", interactive=False, verbosity=0)
         bin_dir = os.path.dirname(sys.executable)
         gunicorn = os.path.join(bin_dir, "gunicorn")
         os.execv(gunicorn, [gunicorn, "kepu.wsgi:application", "--bind", f"{opts['host']}:{opts['port']}",

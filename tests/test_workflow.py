@@ -1,0 +1,191 @@
+"""The reporting workflow: draft → submitted → approved or returned; city after districts; audit;
+status refresh; completeness; roll-up of district values to the city."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from kepu.core.errors import InputError
+from kepu.core.models import AuditEntry, OrgUnit
+from kepu.plans import selectors
+from kepu.plans.models import Observation, Plan, TargetStatus
+from kepu.plans.series import rollup_value
+from kepu.plans.services import observation_approve, observation_return, observation_submit
+
+pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
+
+Status = Observation.Status
+
+
+def _history(obs: Observation) -> list[tuple[Any, str, str, dict[str, Any], str]]:
+    return [(e.actor, e.actor_label, e.action, e.changes, e.comment) for e in
+            AuditEntry.objects.filter(object_type="plans.observation", object_id=str(obs.pk)).order_by("id")]
+
+
+def test_draft_submit_approve_locks_the_value(users: dict[str, Any], report: Any) -> None:
+    wujin, reviewer = users["wujin"], users["reviewer"]
+    # Given 武进区 saves 40 counsellors for 2024 as a draft
+    obs = report(wujin, "SCI_COUNSELLORS_TRAINED", "320412", 2024, "40", submit=False)
+    assert (obs.status, obs.value) == (Status.DRAFT, 40)
+    # When it submits the draft
+    obs = observation_submit(user=wujin, observation=obs)
+    assert obs.status == Status.SUBMITTED and obs.submitted_by == wujin and obs.submitted_at is not None
+    # And the reviewer approves it
+    obs = observation_approve(user=reviewer, observation=obs, comment="核对无误")
+    # Then the value is approved and locked
+    stored = Observation.objects.get(pk=obs.pk)
+    assert (stored.status, stored.locked, stored.reviewed_by, stored.review_comment) == (
+        Status.APPROVED, True, reviewer, "核对无误")
+    # And every step is in the audit log with its actor and old → new
+    assert _history(obs) == [
+        (wujin, "wujin", "observation.create", {"value": [None, 40.0], "status": [None, "draft"]}, ""),
+        (wujin, "wujin", "observation.submit", {"status": ["draft", "submitted"]}, ""),
+        (reviewer, "reviewer", "observation.approve", {"status": ["submitted", "approved"]}, "核对无误"),
+    ]
+    audit_before = AuditEntry.objects.count()
+    # When 武进区 tries to save the approved value again
+    with pytest.raises(InputError, match="was already Approved"):
+        report(wujin, "SCI_COUNSELLORS_TRAINED", "320412", 2024, 55)
+    # Then the value is unchanged and nothing was audited
+    assert Observation.objects.get(pk=obs.pk).value == 40
+    assert AuditEntry.objects.count() == audit_before
+    # And it cannot be submitted or approved a second time
+    with pytest.raises(InputError, match="cannot be submitted again"):
+        observation_submit(user=wujin, observation=obs)
+    with pytest.raises(InputError, match="only submitted values can be reviewed"):
+        observation_approve(user=reviewer, observation=obs)
+
+
+def test_returned_value_is_edited_and_resubmitted(users: dict[str, Any], report: Any) -> None:
+    wujin, reviewer = users["wujin"], users["reviewer"]
+    # Given 武进区 has submitted 40 counsellors for 2024
+    obs = report(wujin, "SCI_COUNSELLORS_TRAINED", "320412", 2024, 40)
+    audit_before = AuditEntry.objects.count()
+    # When the reviewer tries to return it without a comment
+    with pytest.raises(InputError, match="a comment is required"):
+        observation_return(user=reviewer, observation=obs, comment="  ")
+    # Then it stays submitted and nothing is audited
+    assert Observation.objects.get(pk=obs.pk).status == Status.SUBMITTED
+    assert AuditEntry.objects.count() == audit_before
+    # When the reviewer returns it with a comment
+    obs = observation_return(user=reviewer, observation=obs, comment="请核对培训名单")
+    assert (obs.status, obs.review_comment) == (Status.RETURNED, "请核对培训名单")
+    # And 武进区 corrects the value and submits it again
+    obs = report(wujin, "SCI_COUNSELLORS_TRAINED", "320412", 2024, 45, comment="补录两期培训")
+    # Then the corrected value is submitted for review
+    stored = Observation.objects.get(pk=obs.pk)
+    assert (stored.status, stored.value, stored.comment) == (Status.SUBMITTED, 45, "补录两期培训")
+    assert obs.status == Status.SUBMITTED
+    # And the audit log tells the whole story old → new
+    assert _history(obs) == [
+        (wujin, "wujin", "observation.create", {"value": [None, 40.0], "status": [None, "draft"]}, ""),
+        (wujin, "wujin", "observation.submit", {"status": ["draft", "submitted"]}, ""),
+        (reviewer, "reviewer", "observation.return", {"status": ["submitted", "returned"]}, "请核对培训名单"),
+        (wujin, "wujin", "observation.update", {"value": [40.0, 45.0], "comment": ["", "补录两期培训"]}, "补录两期培训"),
+        (wujin, "wujin", "observation.submit", {"status": ["returned", "submitted"]}, ""),
+    ]
+
+
+def test_city_value_is_approved_only_after_all_districts(users: dict[str, Any], report: Any, plan: Plan) -> None:
+    office, reviewer = users["office"], users["reviewer"]
+    # Given the city's submitted count of municipal model schools for 2024 (a target split over districts)
+    districts = selectors.districts_of(plan)
+    assert len(districts) == 7
+    city = report(office, "SCHOOLS_SCI_CITY", "320400", 2024, 21)
+    # And every district's value submitted, all approved except 武进区's
+    by_unit = {d.code: report(office, "SCHOOLS_SCI_CITY", d.code, 2024, 3) for d in districts}
+    for code, obs in by_unit.items():
+        if code != "320412":
+            observation_approve(user=reviewer, observation=obs)
+    audit_before = AuditEntry.objects.count()
+    # When the reviewer approves the city value
+    with pytest.raises(InputError) as info:
+        observation_approve(user=reviewer, observation=city)
+    # Then it is refused naming the district still waiting, and the city value stays submitted
+    assert str(info.value) == "Approve the districts first: 武进区 have no approved value for 2024."
+    assert Observation.objects.get(pk=city.pk).status == Status.SUBMITTED
+    assert AuditEntry.objects.count() == audit_before
+    # When 武进区's value is approved too
+    observation_approve(user=reviewer, observation=by_unit["320412"])
+    # Then the city value can be approved
+    assert observation_approve(user=reviewer, observation=city).status == Status.APPROVED
+
+
+def test_approval_refreshes_the_stored_status(users: dict[str, Any], report: Any, plan: Plan,
+                                              django_capture_on_commit_callbacks: Any) -> None:
+    # Given 武进区 has no data yet for T06 (counsellors trained each year, judged on the current year)
+    t06 = plan.targets.get(code="T06")
+    wujin = OrgUnit.objects.get(code="320412")
+    year = timezone.localdate().year
+    before = TargetStatus.objects.get(target=t06, org_unit=wujin)
+    assert (before.status, before.current, before.n_points, before.evaluation_year) == ("no_data", None, 0, year)
+    # And has submitted 80 for this year, above its share of the 300
+    obs = report(users["wujin"], "SCI_COUNSELLORS_TRAINED", "320412", year, 80)
+    assert obs.value > before.target_value
+    # When the reviewer approves it (the refresh runs once the transaction commits)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        observation_approve(user=users["reviewer"], observation=obs)
+    assert len(callbacks) == 1
+    # Then 武进区's stored status for T06 is met with the approved value
+    after = TargetStatus.objects.get(target=t06, org_unit=wujin)
+    assert (after.status, after.rule, after.current, after.current_year, after.n_points) == (
+        "met", "met_already", 80, year, 1)
+    # And 新北区, which reported nothing, still has no data
+    xinbei = TargetStatus.objects.get(target=t06, org_unit__code="320411")
+    assert (xinbei.status, xinbei.current) == ("no_data", None)
+
+
+def test_completeness_counts_expected_received_and_approved(users: dict[str, Any], report: Any,
+                                                            plan: Plan) -> None:
+    wujin = users["wujin"]
+    # Given 武进区 is expected to report every indicator with a target allocated to it
+    expected = set(plan.targets.filter(active=True, allocations__org_unit__code="320412")
+                   .values_list("indicator__code", flat=True))
+    assert len(expected) == 17
+    # And for 2025 it has one approved value, one submitted value and one draft
+    approved = report(wujin, "SCI_COUNSELLORS_TRAINED", "320412", 2025, 80)
+    observation_approve(user=users["reviewer"], observation=approved)
+    report(wujin, "HQ_FARMERS", "320412", 2025, 900)
+    report(wujin, "RURAL_TECH_TALENT", "320412", 2025, 30, submit=False)
+    # When completeness is computed for 2025
+    rows = {c.unit.code: c for c in selectors.completeness(plan, users["office"], 2025)}
+    # Then 武进区 has 17 expected, 2 received (submitted or approved) and 1 approved
+    wj = rows["320412"]
+    assert (wj.expected, wj.received, wj.approved) == (17, 2, 1)
+    # And 新北区 has received nothing
+    assert (rows["320411"].expected, rows["320411"].received, rows["320411"].approved) == (17, 0, 0)
+    # And 武进区's reporter sees only its own row
+    assert [c.unit.code for c in selectors.completeness(plan, wujin, 2025)] == ["320412"]
+
+
+def test_rollup_sums_counts_and_weights_rates_by_population(plan: Plan) -> None:
+    wujin, xinbei = OrgUnit.objects.get(code="320412"), OrgUnit.objects.get(code="320411")
+    assert (wujin.population, xinbei.population) == (1277487, 895000)
+    # Given a sum indicator and the population-weighted literacy rate
+    counsellors = plan.indicators.get(code="SCI_COUNSELLORS_TRAINED")
+    rate = plan.indicators.get(code="LIT_RATE")
+    # Then the city count is the sum of the districts
+    assert rollup_value(counsellors, {wujin: 40, xinbei: 25}) == 65
+    # And the city rate is the mean weighted by resident population
+    expected = (20 * 1277487 + 10 * 895000) / (1277487 + 895000)
+    assert rollup_value(rate, {wujin: 20, xinbei: 10}) == pytest.approx(expected, rel=1e-12)
+    assert rollup_value(rate, {wujin: 20, xinbei: 10}) != 15  # not the plain mean
+    # And nothing is rolled up from no values
+    assert rollup_value(counsellors, {}) is None
+
+
+def test_city_status_rolls_up_approved_district_values(users: dict[str, Any], report: Any, plan: Plan,
+                                                       django_capture_on_commit_callbacks: Any) -> None:
+    # Given every district has an approved count of municipal model schools for 2024 and the city none
+    districts = selectors.districts_of(plan)
+    values = {d.code: i + 1 for i, d in enumerate(districts)}
+    with django_capture_on_commit_callbacks(execute=True):
+        for code, value in values.items():
+            obs = report(users["office"], "SCHOOLS_SCI_CITY", code, 2024, value)
+            observation_approve(user=users["reviewer"], observation=obs)
+    # Then the city's stored status for T03 is rolled up as the sum of the districts
+    city = TargetStatus.objects.get(target__plan=plan, target__code="T03", org_unit=plan.region)
+    assert (city.rolled_up, city.current, city.current_year) == (True, sum(values.values()), 2024)
