@@ -50,7 +50,8 @@ def report(plan: Any) -> Callable[..., Any]:
 
     def save(user: Any, indicator: str, unit: str, year: int, value: object, *, submit: bool = True,
              comment: str = "") -> Any:
-        entry = Entry(plan.indicators.get(code=indicator), OrgUnit.objects.get(code=unit), year, 0, value, comment)
+        ind, org_unit = plan.indicators.get(code=indicator), OrgUnit.objects.get(code=unit)
+        entry = Entry(ind, org_unit, year, 0, value, comment)
         return observation_save(user=user, entry=entry, submit=submit)
 
     return save

@@ -112,15 +112,15 @@ def test_plan_for_an_unknown_region_is_refused(db: Any, counts: Any) -> None:
     # When the plan is imported
     err = _refused_import(PLAN_FILE)
     # Then the import is refused naming plan.region, and nothing was written
-    assert str(err) == (f"{PLAN_FILE.name}: plan.region: unknown org unit '320400'; load the region file first")
+    assert str(err) == f"{PLAN_FILE.name}: plan.region: unknown org unit '320400'; load the region file first"
     assert counts() == before == {"Plan": 0, "Target": 0, "Observation": 0, "AuditEntry": 0}
 
 
 # -- the API -------------------------------------------------------------------------------------
 
 def _post(client: Any, **fields: Any) -> Any:
-    body = {"plan": PLAN, "indicator": "SCI_COUNSELLORS_TRAINED", "org_unit": "320412", "year": 2024, "value": 40,
-            **fields}
+    body = {"plan": PLAN, "indicator": "SCI_COUNSELLORS_TRAINED", "org_unit": "320412", "year": 2024,
+            "value": 40, **fields}
     return client.post("/api/observations", data=json.dumps(body), content_type="application/json")
 
 
@@ -227,7 +227,8 @@ def test_negative_count_is_refused(users: dict[str, Any], report: Any, counts: A
     assert counts() == before
 
 
-def test_district_value_above_the_city_total_is_refused(users: dict[str, Any], report: Any, counts: Any) -> None:
+def test_district_value_above_the_city_total_is_refused(users: dict[str, Any], report: Any,
+                                                        counts: Any) -> None:
     # Given the city has submitted 10 municipal model schools for 2024 (district_not_above_city applies)
     report(users["office"], "SCHOOLS_SCI_CITY", "320400", 2024, 10)
     before = counts()
@@ -294,7 +295,8 @@ def test_non_numeric_value_in_excel_is_refused(users: dict[str, Any], plan: Plan
     with pytest.raises(InputError) as info:
         excel.template_upload(user=users["wujin"], content=_bytes(wb))
     # Then the error names the row and column, and nothing was written
-    assert info.value.errors == [f"Row {row}, column E: SCI_COUNSELLORS_TRAINED: expected a number, got 'abc'."]
+    assert info.value.errors == [
+        f"Row {row}, column E: SCI_COUNSELLORS_TRAINED: expected a number, got 'abc'."]
     assert counts() == before
 
 
@@ -319,7 +321,8 @@ def _tamper_add_row(wb: Any) -> None:
     (_tamper_meta, "The template's control data was changed (signature mismatch). Download a new template."),
     (_tamper_code, "Row {row}, column A: expected indicator code HQ_FARMERS, found 'LIT_RATE'; the template "
                    "was edited outside the yellow columns."),
-    (_tamper_add_row, "Row {end}: rows were added to the template; only the listed indicators can be reported."),
+    (_tamper_add_row, "Row {end}: rows were added to the template; only the listed indicators can be "
+                      "reported."),
 ], ids=["control-sheet", "indicator-code", "added-row"])
 def test_tampered_excel_template_is_refused(users: dict[str, Any], plan: Plan, counts: Any,
                                             tamper: Callable[[Any], None], message: str) -> None:
@@ -358,7 +361,8 @@ def test_excel_upload_with_one_bad_row_saves_nothing(users: dict[str, Any], plan
     with pytest.raises(InputError) as info:
         excel.template_upload(user=users["wujin"], content=_bytes(wb))
     # Then only the bad row is reported, and none of the good rows was saved
-    assert info.value.errors == [f"Row {row}, column E: LIT_RATE: the value must be at most 100.0, got 120.0."]
+    assert info.value.errors == [
+        f"Row {row}, column E: LIT_RATE: the value must be at most 100.0, got 120.0."]
     assert counts() == before
     assert not Observation.objects.exists()
     # And the same template without the bad row is accepted whole

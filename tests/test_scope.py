@@ -88,11 +88,13 @@ def test_api_lists_no_observations_of_another_district(users: dict[str, Any], xi
     assert api_client(users["office"]).get(url).json()["count"] == 1
 
 
-def test_api_post_for_another_district_is_forbidden(users: dict[str, Any], api_client: Any, counts: Any) -> None:
+def test_api_post_for_another_district_is_forbidden(users: dict[str, Any], api_client: Any,
+                                                    counts: Any) -> None:
     client = api_client(users["wujin"])
     before = counts()
     # When 武进区's token posts a value for 新北区
-    body = {"plan": PLAN, "indicator": "SCI_COUNSELLORS_TRAINED", "org_unit": "320411", "year": 2024, "value": 25}
+    body = {"plan": PLAN, "indicator": "SCI_COUNSELLORS_TRAINED", "org_unit": "320411", "year": 2024,
+            "value": 25}
     r = client.post("/api/observations", data=json.dumps(body), content_type="application/json")
     # Then it is forbidden as a problem, and nothing was written
     assert r.status_code == 403
@@ -182,6 +184,8 @@ def test_reviewer_approves_a_district_value(users: dict[str, Any], report: Any) 
     # Then it is approved by them
     assert r.status_code == 302
     stored = Observation.objects.get(pk=obs.pk)
-    assert (stored.status, stored.reviewed_by, stored.review_comment) == ("approved", users["reviewer"], "同意")
+    assert (stored.status, stored.reviewed_by, stored.review_comment) == (
+        "approved", users["reviewer"], "同意")
+    wujin = OrgUnit.objects.get(code="320412")
     assert AuditEntry.objects.filter(action="observation.approve", object_id=str(obs.pk),
-                                     actor=users["reviewer"], org_unit=OrgUnit.objects.get(code="320412")).exists()
+                                     actor=users["reviewer"], org_unit=wujin).exists()

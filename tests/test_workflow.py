@@ -84,12 +84,14 @@ def test_returned_value_is_edited_and_resubmitted(users: dict[str, Any], report:
         (wujin, "wujin", "observation.create", {"value": [None, 40.0], "status": [None, "draft"]}, ""),
         (wujin, "wujin", "observation.submit", {"status": ["draft", "submitted"]}, ""),
         (reviewer, "reviewer", "observation.return", {"status": ["submitted", "returned"]}, "请核对培训名单"),
-        (wujin, "wujin", "observation.update", {"value": [40.0, 45.0], "comment": ["", "补录两期培训"]}, "补录两期培训"),
+        (wujin, "wujin", "observation.update", {"value": [40.0, 45.0], "comment": ["", "补录两期培训"]},
+         "补录两期培训"),
         (wujin, "wujin", "observation.submit", {"status": ["returned", "submitted"]}, ""),
     ]
 
 
-def test_city_value_is_approved_only_after_all_districts(users: dict[str, Any], report: Any, plan: Plan) -> None:
+def test_city_value_is_approved_only_after_all_districts(users: dict[str, Any], report: Any,
+                                                         plan: Plan) -> None:
     office, reviewer = users["office"], users["reviewer"]
     # Given the city's submitted count of municipal model schools for 2024 (a target split over districts)
     districts = selectors.districts_of(plan)
@@ -121,7 +123,8 @@ def test_approval_refreshes_the_stored_status(users: dict[str, Any], report: Any
     wujin = OrgUnit.objects.get(code="320412")
     year = timezone.localdate().year
     before = TargetStatus.objects.get(target=t06, org_unit=wujin)
-    assert (before.status, before.current, before.n_points, before.evaluation_year) == ("no_data", None, 0, year)
+    assert (before.status, before.current, before.n_points, before.evaluation_year) == (
+        "no_data", None, 0, year)
     # And has submitted 80 for this year, above its share of the 300
     obs = report(users["wujin"], "SCI_COUNSELLORS_TRAINED", "320412", year, 80)
     assert obs.value > before.target_value

@@ -137,7 +137,7 @@ class Indicator(Named):
 class TargetKind(models.TextChoices):
     RATE = "rate", _("比率")
     STOCK = "stock", _("累计")
-    FLOW = "flow", _("年度")
+    FLOW = "flow", _("年度流量")
     COVERAGE = "coverage", _("覆盖")
 
 

@@ -14,10 +14,15 @@ class PlanOut(Schema):
     version: int
 
 
+class BaselinePointOut(Schema):
+    year: int
+    value: float
+
+
 class BaselineOut(Schema):
     year: int
     value: float
-    history: list[dict[str, float]] = []
+    history: list[BaselinePointOut] = []
 
 
 class TargetOut(Schema):
