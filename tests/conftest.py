@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import io
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -91,3 +92,37 @@ def edited_plan(tmp_path: Path) -> Callable[[Callable[[dict[str, Any]], None]], 
 
 def target_of(doc: dict[str, Any], code: str) -> dict[str, Any]:
     return next(t for t in doc["targets"] if t["code"] == code)
+
+
+# -- Excel templates ---------------------------------------------------------------------------------
+
+def template_of(plan: Any, user: Any, unit: str = "320412", year: int = 2024) -> Any:
+    """The reporting template for one unit and year, opened as an openpyxl workbook."""
+    from openpyxl import load_workbook
+
+    from kepu.core.models import OrgUnit
+    from kepu.plans import excel
+
+    content = excel.template_build(plan=plan, unit=OrgUnit.objects.get(code=unit), year=year, user=user)
+    return load_workbook(io.BytesIO(content))
+
+
+def row_of(wb: Any, code: str) -> int:
+    from kepu.plans import excel
+
+    ws = wb[excel.SHEET]
+    return next(r for r in range(excel.FIRST_ROW, ws.max_row + 1) if ws.cell(row=r, column=1).value == code)
+
+
+def fill(wb: Any, values: dict[str, object]) -> None:
+    """Type values into column E (本期值) of the rows of these indicator codes."""
+    from kepu.plans import excel
+
+    for code, value in values.items():
+        wb[excel.SHEET].cell(row=row_of(wb, code), column=5).value = value
+
+
+def xlsx(wb: Any) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

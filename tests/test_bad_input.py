@@ -11,15 +11,13 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from conftest import PLAN_FILE
 from kepu.core.errors import InputError
-from kepu.core.models import OrgUnit
 from kepu.plans import excel
 from kepu.plans.models import Observation, Plan
 from kepu.plans.plan_import import plan_import
-from tests.conftest import target_of
+from tests.conftest import fill, row_of, target_of, template_of, xlsx
 
 pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
 
@@ -260,40 +258,18 @@ def test_a_big_jump_needs_a_comment(users: dict[str, Any], report: Any, counts: 
 
 # -- Excel ---------------------------------------------------------------------------------------
 
-def _template(plan: Plan, user: Any, unit: str = "320412", year: int = 2024) -> Any:
-    content = excel.template_build(plan=plan, unit=OrgUnit.objects.get(code=unit), year=year, user=user)
-    return load_workbook(io.BytesIO(content))
-
-
-def _row_of(wb: Any, code: str) -> int:
-    ws = wb[excel.SHEET]
-    return next(r for r in range(excel.FIRST_ROW, ws.max_row + 1) if ws.cell(row=r, column=1).value == code)
-
-
-def _fill(wb: Any, values: dict[str, object]) -> None:
-    ws = wb[excel.SHEET]
-    for code, value in values.items():
-        ws.cell(row=_row_of(wb, code), column=5).value = value
-
-
-def _bytes(wb: Any) -> bytes:
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 GOOD = {"SCI_COUNSELLORS_TRAINED": 40, "HQ_FARMERS": 900, "RURAL_TECH_TALENT": 35}
 
 
 def test_non_numeric_value_in_excel_is_refused(users: dict[str, Any], plan: Plan, counts: Any) -> None:
     # Given 武进区's template with "abc" as the number of counsellors
-    wb = _template(plan, users["wujin"])
-    _fill(wb, {"SCI_COUNSELLORS_TRAINED": "abc"})
-    row = _row_of(wb, "SCI_COUNSELLORS_TRAINED")
+    wb = template_of(plan, users["wujin"])
+    fill(wb, {"SCI_COUNSELLORS_TRAINED": "abc"})
+    row = row_of(wb, "SCI_COUNSELLORS_TRAINED")
     before = counts()
     # When it is uploaded
     with pytest.raises(InputError) as info:
-        excel.template_upload(user=users["wujin"], content=_bytes(wb))
+        excel.template_upload(user=users["wujin"], content=xlsx(wb))
     # Then the error names the row and column, and nothing was written
     assert info.value.errors == [
         f"Row {row}, column E: SCI_COUNSELLORS_TRAINED: expected a number, got 'abc'."]
@@ -307,7 +283,7 @@ def _tamper_meta(wb: Any) -> None:
 
 
 def _tamper_code(wb: Any) -> None:
-    wb[excel.SHEET].cell(row=_row_of(wb, "HQ_FARMERS"), column=1, value="LIT_RATE")
+    wb[excel.SHEET].cell(row=row_of(wb, "HQ_FARMERS"), column=1, value="LIT_RATE")
 
 
 def _tamper_add_row(wb: Any) -> None:
@@ -327,14 +303,14 @@ def _tamper_add_row(wb: Any) -> None:
 def test_tampered_excel_template_is_refused(users: dict[str, Any], plan: Plan, counts: Any,
                                             tamper: Callable[[Any], None], message: str) -> None:
     # Given 武进区's template with good values, then tampered with
-    wb = _template(plan, users["wujin"])
-    _fill(wb, GOOD)
-    row, end = _row_of(wb, "HQ_FARMERS"), wb[excel.SHEET].max_row + 1
+    wb = template_of(plan, users["wujin"])
+    fill(wb, GOOD)
+    row, end = row_of(wb, "HQ_FARMERS"), wb[excel.SHEET].max_row + 1
     tamper(wb)
     before = counts()
     # When it is uploaded
     with pytest.raises(InputError) as info:
-        excel.template_upload(user=users["wujin"], content=_bytes(wb))
+        excel.template_upload(user=users["wujin"], content=xlsx(wb))
     # Then it is refused as tampered, and no observation was saved
     assert info.value.errors[0] == message.format(row=row, end=end)
     assert counts() == before
@@ -353,20 +329,20 @@ def test_upload_that_is_not_xlsx_is_refused(users: dict[str, Any], counts: Any) 
 
 def test_excel_upload_with_one_bad_row_saves_nothing(users: dict[str, Any], plan: Plan, counts: Any) -> None:
     # Given 武进区's template with three good rows and a literacy rate of 120 %
-    wb = _template(plan, users["wujin"])
-    _fill(wb, {**GOOD, "LIT_RATE": 120})
-    row = _row_of(wb, "LIT_RATE")
+    wb = template_of(plan, users["wujin"])
+    fill(wb, {**GOOD, "LIT_RATE": 120})
+    row = row_of(wb, "LIT_RATE")
     before = counts()
     # When it is uploaded
     with pytest.raises(InputError) as info:
-        excel.template_upload(user=users["wujin"], content=_bytes(wb))
+        excel.template_upload(user=users["wujin"], content=xlsx(wb))
     # Then only the bad row is reported, and none of the good rows was saved
     assert info.value.errors == [
         f"Row {row}, column E: LIT_RATE: the value must be at most 100.0, got 120.0."]
     assert counts() == before
     assert not Observation.objects.exists()
     # And the same template without the bad row is accepted whole
-    _fill(wb, {"LIT_RATE": None})
-    saved = excel.template_upload(user=users["wujin"], content=_bytes(wb))
+    fill(wb, {"LIT_RATE": None})
+    saved = excel.template_upload(user=users["wujin"], content=xlsx(wb))
     assert sorted((o.indicator.code, o.value, o.status, o.source) for o in saved) == sorted(
         (code, value, "submitted", "excel") for code, value in GOOD.items())

@@ -12,7 +12,8 @@ import pytest
 from django.core.management import call_command
 
 from conftest import PLAN_FILE, REPO
-from kepu.core.models import AuditEntry, OrgUnit
+from kepu.core.errors import InputError
+from kepu.core.models import AuditEntry, Department, OrgUnit
 from kepu.core.services import region_import
 from kepu.plans.models import (
     Indicator,
@@ -255,6 +256,64 @@ def test_a_target_removed_from_the_file_is_deactivated(plan: Plan, edited_plan: 
     assert not TargetStatus.objects.filter(target=t20).exists()
     # And the programmes are untouched
     assert Programme.objects.filter(plan=plan, active=True).count() == 5
+
+
+def test_changed_target_responsible_units_are_audited(plan: Plan, edited_plan: Any) -> None:
+    # Given a copy of the plan where 团市委 is no longer responsible for T02
+    t02 = plan.targets.get(code="T02")
+    path = edited_plan(lambda doc: target_of(doc, "T02")["responsible_units"].remove("团市委"))
+    # When it is imported
+    plan_import(path=path)
+    # Then T02's responsible units follow the file, in order, and the change is audited old → new
+    wanted = [n for n in P1_1_UNITS if n != "团市委"]
+    assert [d.name_zh for d in t02.responsible_units.order_by("targetresponsibility__order")] == wanted
+    entries = AuditEntry.objects.filter(action="target.responsible_units", object_id=str(t02.pk)).order_by("id")
+    assert [e.changes for e in entries] == [
+        {"responsible_units": [[], P1_1_UNITS]},  # the first import
+        {"responsible_units": [P1_1_UNITS, wanted]},
+    ]
+
+
+def test_a_department_renamed_in_its_own_plan_is_updated(plan: Plan, edited_plan: Any) -> None:
+    # Given a copy of the plan where 市财政局 is renamed everywhere it appears
+    def rename(doc: dict[str, Any]) -> None:
+        new = "市财政局(更名)"
+        for d in doc["departments"]:
+            if d["name_zh"] == "市财政局":
+                d["name_zh"] = new
+        for h in [*(s for p in doc["programmes"] for s in p["sections"]), *doc["targets"]]:
+            if "responsible_units" in h:
+                h["responsible_units"] = [new if n == "市财政局" else n for n in h["responsible_units"]]
+
+    path = edited_plan(rename)
+    # When it is imported
+    plan_import(path=path)
+    # Then the department keeps its code and row, with the new name, audited old → new
+    dept = Department.objects.get(code="cz-finance")
+    assert dept.name_zh == "市财政局(更名)"
+    entry = AuditEntry.objects.get(action="department.update", object_id=str(dept.pk))
+    assert entry.changes == {"name_zh": ["市财政局", "市财政局(更名)"]}
+
+
+def test_another_city_plan_cannot_take_this_plans_departments(plan: Plan, tmp_path: Path, counts: Any) -> None:
+    # Given the Changzhou plan, and the Lakeside region in the same database
+    region_file = tmp_path / "lakeside.yaml"
+    region_file.write_text(LAKESIDE_REGION, encoding="utf-8")
+    region_import(path=region_file)
+    before = counts()
+    # When the Lakeside plan, whose departments reuse Changzhou's names and the code "districts", is imported
+    with pytest.raises(InputError) as info:
+        plan_import(path=EXAMPLE_PLAN)
+    # Then it is refused naming each clash (not a database error), and nothing was written
+    name = EXAMPLE_PLAN.name
+    assert info.value.errors == [
+        f"{name}: departments[0].name_zh: '市教育局' is already the name of department 'cz-edu'",
+        f"{name}: departments[1].name_zh: '市科协' is already the name of department 'cz-cast'",
+        f"{name}: departments[2].name_zh: '市民政局' is already the name of department 'cz-civil-affairs'",
+        f"{name}: departments[3].code: 'districts' is 各辖市(区)政府 in another plan; use another code",
+    ]
+    assert counts() == before
+    assert Department.objects.get(code="districts").name_zh == "各辖市(区)政府"
 
 
 # -- `kepu plan targets --json` ------------------------------------------------------------------

@@ -12,8 +12,10 @@ from django.test import Client
 from conftest import PASSWORD
 from kepu.core.errors import PermissionDenied
 from kepu.core.models import AuditEntry, OrgUnit
+from kepu.plans import excel
 from kepu.plans.models import Observation, Plan
 from kepu.plans.services import observation_approve, responsible_codes
+from tests.conftest import fill, template_of, xlsx
 
 pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
 
@@ -129,6 +131,19 @@ def test_excel_template_for_another_district_is_forbidden(users: dict[str, Any])
     own = client.get("/report/template.xlsx?unit=320412&year=2024")
     assert own.status_code == 200
     assert own["Content-Disposition"] == 'attachment; filename="kepu-320412-2024.xlsx"'
+
+
+def test_reporter_cannot_upload_another_districts_template(users: dict[str, Any], plan: Plan,
+                                                           counts: Any) -> None:
+    # Given 新北区's template for 2024, filled in
+    wb = template_of(plan, users["xinbei"], unit="320411")
+    fill(wb, {"HQ_FARMERS": 700})
+    before = counts()
+    # When 武进区's reporter uploads it
+    with pytest.raises(PermissionDenied, match="You may not report HQ_FARMERS for 新北区"):
+        excel.template_upload(user=users["wujin"], content=xlsx(wb))
+    # Then nothing was written
+    assert counts() == before
 
 
 def test_audit_log_hides_other_districts(users: dict[str, Any], xinbei_obs: Observation, report: Any) -> None:

@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from kepu.core.errors import InputError
 from kepu.core.models import AuditEntry, OrgUnit
-from kepu.plans import selectors
+from kepu.plans import excel, selectors
 from kepu.plans.models import Observation, Plan, TargetStatus
 from kepu.plans.series import rollup_value
 from kepu.plans.services import observation_approve, observation_return, observation_submit
+from tests.conftest import fill, row_of, template_of, xlsx
 
 pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
 
@@ -192,3 +193,30 @@ def test_city_status_rolls_up_approved_district_values(users: dict[str, Any], re
     # Then the city's stored status for T03 is rolled up as the sum of the districts
     city = TargetStatus.objects.get(target__plan=plan, target__code="T03", org_unit=plan.region)
     assert (city.rolled_up, city.current, city.current_year) == (True, sum(values.values()), 2024)
+
+
+def test_redownloaded_excel_template_saves_only_new_values(users: dict[str, Any], plan: Plan) -> None:
+    wujin = users["wujin"]
+    # Given 武进区 uploaded counsellors and farmers for 2024 through its Excel template
+    wb = template_of(plan, wujin)
+    fill(wb, {"SCI_COUNSELLORS_TRAINED": 40, "HQ_FARMERS": 900})
+    first = excel.template_upload(user=wujin, content=xlsx(wb))
+    assert sorted(o.status for o in first) == ["submitted", "submitted"]
+    # And downloads the template again, which shows those submitted values
+    wb = template_of(plan, wujin)
+    assert wb[excel.SHEET].cell(row=row_of(wb, "HQ_FARMERS"), column=5).value == 900
+    # When it adds rural talents and uploads it
+    fill(wb, {"RURAL_TECH_TALENT": 30})
+    saved = excel.template_upload(user=wujin, content=xlsx(wb))
+    # Then only the new value is saved; the submitted ones are left as they are
+    assert [(o.indicator.code, o.value, o.status) for o in saved] == [("RURAL_TECH_TALENT", 30, "submitted")]
+    assert Observation.objects.filter(org_unit__code="320412", year=2024).count() == 3
+    # And uploading it once more has nothing new to save
+    with pytest.raises(InputError, match="nothing new to save"):
+        excel.template_upload(user=wujin, content=xlsx(wb))
+    # But changing a submitted value in the template is refused, and nothing is saved
+    fill(wb, {"HQ_FARMERS": 950, "AGRI_DEMO_ENTITIES": 150})
+    with pytest.raises(InputError, match="HQ_FARMERS · 武进区 · 2024 was already Submitted"):
+        excel.template_upload(user=wujin, content=xlsx(wb))
+    assert Observation.objects.get(indicator__code="HQ_FARMERS", org_unit__code="320412").value == 900
+    assert not Observation.objects.filter(indicator__code="AGRI_DEMO_ENTITIES").exists()

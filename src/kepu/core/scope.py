@@ -13,7 +13,6 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from kepu.core.errors import PermissionDenied
-
 from kepu.core.models import OrgUnit, Role, RoleAssignment
 
 READ_ROLES = frozenset(Role.values)

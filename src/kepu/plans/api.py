@@ -26,16 +26,37 @@ def _plan(code: str) -> Plan:
 
 
 def _obs_out(o: Observation) -> dict[str, Any]:
-    return {"id": o.pk, "indicator": o.indicator.code, "org_unit": o.org_unit.code, "year": o.year,
-            "quarter": o.quarter, "value": o.value, "se": o.se, "ci_low": o.ci_low, "ci_high": o.ci_high,
-            "status": o.status, "comment": o.comment, "review_comment": o.review_comment, "source": o.source}
+    return {
+        "id": o.pk,
+        "indicator": o.indicator.code,
+        "org_unit": o.org_unit.code,
+        "year": o.year,
+        "quarter": o.quarter,
+        "value": o.value,
+        "se": o.se,
+        "ci_low": o.ci_low,
+        "ci_high": o.ci_high,
+        "status": o.status,
+        "comment": o.comment,
+        "review_comment": o.review_comment,
+        "source": o.source,
+    }
 
 
 @router.get("/plans", response=list[PlanOut])
 def plans_list(request: HttpRequest) -> list[dict[str, Any]]:
-    return [{"code": p.code, "name_zh": p.name_zh, "name_en": p.name_en, "region": p.region.code,
-             "start_year": p.start_year, "end_year": p.end_year, "version": p.version}
-            for p in Plan.objects.select_related("region")]
+    return [
+        {
+            "code": p.code,
+            "name_zh": p.name_zh,
+            "name_en": p.name_en,
+            "region": p.region.code,
+            "start_year": p.start_year,
+            "end_year": p.end_year,
+            "version": p.version,
+        }
+        for p in Plan.objects.select_related("region")
+    ]
 
 
 @router.get("/plans/{code}/targets", response=list[TargetOut])
@@ -47,18 +68,32 @@ def targets_list(request: HttpRequest, code: str) -> list[dict[str, Any]]:
 def status_list(request: HttpRequest, code: str, org_unit: str | None = None) -> list[dict[str, Any]]:
     plan = _plan(code)
     scope = scope_for(request.user)
-    qs = TargetStatus.objects.filter(target__plan=plan).select_related("target", "org_unit").filter(
-        scope.unit_filter("org_unit__"))
+    qs = (
+        TargetStatus.objects.filter(target__plan=plan)
+        .select_related("target", "org_unit")
+        .filter(scope.unit_filter("org_unit__"))
+    )
     if org_unit:
         qs = qs.filter(org_unit__code=org_unit)
-    return [{**{f: getattr(s, f) for f in StatusOut.model_fields if f not in ("target", "org_unit")},
-             "target": s.target.code, "org_unit": s.org_unit.code} for s in qs.order_by("target__order", "org_unit__path")]
+    return [
+        {
+            **{f: getattr(s, f) for f in StatusOut.model_fields if f not in ("target", "org_unit")},
+            "target": s.target.code,
+            "org_unit": s.org_unit.code,
+        }
+        for s in qs.order_by("target__order", "org_unit__path")
+    ]
 
 
 @router.get("/observations", response=Page)
 def observations_list(
-    request: HttpRequest, plan: str, indicator: str | None = None, org_unit: str | None = None,
-    year: int | None = None, status: str | None = None, limit: int = Query(100, ge=1, le=1000),
+    request: HttpRequest,
+    plan: str,
+    indicator: str | None = None,
+    org_unit: str | None = None,
+    year: int | None = None,
+    status: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     qs = selectors.observations_visible(request.user, _plan(plan))
@@ -70,7 +105,7 @@ def observations_list(
         qs = qs.filter(year=year)
     if status:
         qs = qs.filter(status=status)
-    return {"count": qs.count(), "items": [_obs_out(o) for o in qs[offset:offset + limit]]}
+    return {"count": qs.count(), "items": [_obs_out(o) for o in qs[offset : offset + limit]]}
 
 
 @router.post("/observations", response={201: ObservationOut})
@@ -82,10 +117,17 @@ def observation_create(request: HttpRequest, payload: ObservationIn) -> Status:
     unit = OrgUnit.objects.filter(code=payload.org_unit).first()
     if unit is None:
         raise InputError(f"org_unit: unknown org unit code {payload.org_unit!r}")
-    entry = services.Entry(indicator=indicator, org_unit=unit, year=payload.year, quarter=payload.quarter,
-                           raw_value=payload.value, comment=payload.comment)
-    obs = services.observation_save(user=actor(request), entry=entry, submit=payload.submit, source="api",
-                                    create_only=True)
+    entry = services.Entry(
+        indicator=indicator,
+        org_unit=unit,
+        year=payload.year,
+        quarter=payload.quarter,
+        raw_value=payload.value,
+        comment=payload.comment,
+    )
+    obs = services.observation_save(
+        user=actor(request), entry=entry, submit=payload.submit, source="api", create_only=True
+    )
     return Status(201, _obs_out(obs))
 
 
@@ -103,13 +145,15 @@ def observation_submit(request: HttpRequest, obs_id: int) -> dict[str, Any]:
 
 @router.post("/observations/{obs_id}/approve", response=ObservationOut)
 def observation_approve(request: HttpRequest, obs_id: int, payload: ReviewIn) -> dict[str, Any]:
-    obs = services.observation_approve(user=actor(request), observation=_visible_obs(request, obs_id),
-                                       comment=payload.comment)
+    obs = services.observation_approve(
+        user=actor(request), observation=_visible_obs(request, obs_id), comment=payload.comment
+    )
     return _obs_out(obs)
 
 
 @router.post("/observations/{obs_id}/return", response=ObservationOut)
 def observation_return(request: HttpRequest, obs_id: int, payload: ReviewIn) -> dict[str, Any]:
-    obs = services.observation_return(user=actor(request), observation=_visible_obs(request, obs_id),
-                                      comment=payload.comment)
+    obs = services.observation_return(
+        user=actor(request), observation=_visible_obs(request, obs_id), comment=payload.comment
+    )
     return _obs_out(obs)

@@ -30,8 +30,13 @@ DEMO_USERS: list[tuple[str, str, list[tuple[str, str | None, str | None]]]] = [
 
 # How strongly each district performs relative to its share (literacy offset in points, work factor).
 PROFILE: dict[str, tuple[float, float]] = {
-    "320402": (2.6, 1.08), "320404": (2.2, 1.02), "320411": (1.4, 1.15), "320412": (0.3, 0.97),
-    "320413": (-2.3, 0.88), "320481": (-2.9, 0.84), "changzhou_edz": (-0.4, 1.05),
+    "320402": (2.6, 1.08),
+    "320404": (2.2, 1.02),
+    "320411": (1.4, 1.15),
+    "320412": (0.3, 0.97),
+    "320413": (-2.3, 0.88),
+    "320481": (-2.9, 0.84),
+    "changzhou_edz": (-0.4, 1.05),
 }
 
 
@@ -56,14 +61,25 @@ def _values(target: Target, unit: OrgUnit | None, alloc: float, year: int, rnd: 
     return float(max(0, round(value))) if target.indicator.integer else round(value, 1)
 
 
-def _observation(target: Target, unit: OrgUnit, year: int, value: float, status: str,
-                 se: float | None = None) -> Observation:
+def _observation(
+    target: Target, unit: OrgUnit, year: int, value: float, status: str, se: float | None = None
+) -> Observation:
     now = timezone.now()
     ci = (round(value - 1.96 * se, 2), round(value + 1.96 * se, 2)) if se else (None, None)
-    return Observation(indicator=target.indicator, org_unit=unit, year=year, quarter=0, value=value, se=se,
-                       ci_low=ci[0], ci_high=ci[1], status=status, source="demo",
-                       submitted_at=now if status != "draft" else None,
-                       reviewed_at=now if status == "approved" else None)
+    return Observation(
+        indicator=target.indicator,
+        org_unit=unit,
+        year=year,
+        quarter=0,
+        value=value,
+        se=se,
+        ci_low=ci[0],
+        ci_high=ci[1],
+        status=status,
+        source="demo",
+        submitted_at=now if status != "draft" else None,
+        reviewed_at=now if status == "approved" else None,
+    )
 
 
 @transaction.atomic
@@ -97,7 +113,11 @@ def demo_generate(*, plan: Plan, seed: int = 2021, actor: User | None = None) ->
                     status = "submitted" if roll < 0.75 else ("approved" if roll < 0.9 else "draft")
                 if target.kind == TargetKind.RATE:
                     city = unit.pk == plan.region_id
-                    value = round(_rate_path(year) + rnd.gauss(0, 0.2), 2) if city else _values(target, unit, alloc, year, rnd)
+                    value = (
+                        round(_rate_path(year) + rnd.gauss(0, 0.2), 2)
+                        if city
+                        else _values(target, unit, alloc, year, rnd)
+                    )
                     rows.append(_observation(target, unit, year, value, status, se=0.55 if city else 1.3))
                 else:
                     rows.append(_observation(target, unit, year, _values(target, unit, alloc, year, rnd), status))

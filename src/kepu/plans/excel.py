@@ -25,6 +25,7 @@ from kepu.core.models import OrgUnit
 from kepu.plans import selectors
 from kepu.plans.models import Indicator, Observation, Plan
 from kepu.plans.services import Entry, observation_save
+from kepu.plans.validation import parse_number
 
 SHEET = "填报"
 META = "_kepu"
@@ -110,8 +111,12 @@ def template_upload(*, user: User, content: bytes, submit: bool = True) -> list[
     year = int(meta["year"])
     ws = wb[SHEET]
     indicators = {i.code: i for i in Indicator.objects.filter(plan=plan, code__in=meta["rows"])}
+    locked = dict(Observation.objects.filter(
+        indicator__in=indicators.values(), org_unit=unit, year=year, quarter=0,
+        status__in=(Observation.Status.SUBMITTED, Observation.Status.APPROVED)).values_list("indicator_id", "value"))
     errors: list[str] = []
     entries: list[Entry] = []
+    unchanged = 0
     for offset, code in enumerate(meta["rows"]):
         r = FIRST_ROW + offset
         cell_code = ws.cell(row=r, column=1).value
@@ -126,13 +131,18 @@ def template_upload(*, user: User, content: bytes, submit: bool = True) -> list[
         if ind is None:
             errors.append(_("Row %(r)s: indicator %(code)s is no longer in the plan.") % {"r": r, "code": code})
             continue
+        value, _err = parse_number(raw, code)
+        if value is not None and value == locked.get(ind.pk):
+            unchanged += 1  # submitted earlier and shown in a re-downloaded template: nothing to save
+            continue
         entries.append(Entry(ind, unit, year, 0, raw, str(comment or "")))
     extra = ws.cell(row=FIRST_ROW + len(meta["rows"]), column=1).value
     if extra not in (None, ""):
         errors.append(_("Row %(r)s: rows were added to the template; only the listed indicators can be reported.")
                       % {"r": FIRST_ROW + len(meta["rows"])})
     if not entries and not errors:
-        errors.append(_("The template has no values in column E (本期值)."))
+        errors.append(_("Every value in the template was submitted before; there is nothing new to save.") if unchanged
+                      else _("The template has no values in column E (本期值)."))
     saved: list[Observation] = []
     if not errors:
         for offset, entry in enumerate(entries):

@@ -79,7 +79,8 @@ class Section(Named):
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="sections")
     key_group = models.ForeignKey(KeyGroup, null=True, blank=True, on_delete=models.SET_NULL)
     responsible_units: models.ManyToManyField[Department, SectionResponsibility] = models.ManyToManyField(
-        Department, through="SectionResponsibility", related_name="+")
+        Department, through="SectionResponsibility", related_name="+"
+    )
     order = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
 
@@ -163,7 +164,8 @@ class Target(Named):
     milestones = models.JSONField(default=dict)
     cascade = models.CharField(max_length=12, choices=Cascade.choices, default=Cascade.NONE)
     responsible_units: models.ManyToManyField[Department, TargetResponsibility] = models.ManyToManyField(
-        Department, through="TargetResponsibility", related_name="+")
+        Department, through="TargetResponsibility", related_name="+"
+    )
     quote = models.TextField()
     note = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)
@@ -230,9 +232,13 @@ class Observation(models.Model):
     review_comment = models.TextField(blank=True)
     source = models.CharField(max_length=40, default="manual")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -17,8 +17,17 @@ from kepu.core.errors import InputError
 from kepu.core.models import Department, OrgUnit
 from kepu.core.services import audit_record, model_update
 from kepu.plans.models import (
-    Indicator, KeyGroup, Plan, PlanImport, Programme, Section, SectionResponsibility, Target,
-    TargetAllocation, TargetResponsibility, Task,
+    Indicator,
+    KeyGroup,
+    Plan,
+    PlanImport,
+    Programme,
+    Section,
+    SectionResponsibility,
+    Target,
+    TargetAllocation,
+    TargetResponsibility,
+    Task,
 )
 from kepu.plans.plan_file import read_plan
 from kepu.plans.tasks import enqueue_status_refresh
@@ -36,8 +45,12 @@ class _Importer:
         if obj is None:
             obj = model._default_manager.create(**lookup, **data)
             self.counts["created"] += 1
-            audit_record(actor=self.actor, action=f"{model._meta.model_name}.create", obj=obj,
-                         changes={k: (None, v) for k, v in data.items() if not isinstance(v, models.Model)})
+            audit_record(
+                actor=self.actor,
+                action=f"{model._meta.model_name}.create",
+                obj=obj,
+                changes={k: (None, v) for k, v in data.items() if not isinstance(v, models.Model)},
+            )
             return obj
         changes = model_update(instance=obj, data=data)
         if changes:
@@ -56,12 +69,18 @@ class _Importer:
             obj.active = False
             obj.save(update_fields=["active"])
             self.counts["deactivated"] += 1
-            audit_record(actor=self.actor, action=f"{obj._meta.model_name}.deactivate", obj=obj,
-                         changes={"active": (True, False)})
+            audit_record(
+                actor=self.actor,
+                action=f"{obj._meta.model_name}.deactivate",
+                obj=obj,
+                changes={"active": (True, False)},
+            )
 
 
 def _ordered_set(owner: models.Model, through: type[models.Model], fk: str, depts: list[Department]) -> bool:
-    current = list(through._default_manager.filter(**{fk: owner}).order_by("order").values_list("department_id", flat=True))
+    current = list(
+        through._default_manager.filter(**{fk: owner}).order_by("order").values_list("department_id", flat=True)
+    )
     wanted = [d.pk for d in depts]
     if current == wanted:
         return False
@@ -84,7 +103,9 @@ def allocations_for(target: Target, region: OrgUnit, values: dict[str, float] | 
     if target.cascade == Target.Cascade.POPULATION:
         missing = [d.name_zh for d in districts if not d.population]
         if missing:
-            raise InputError(f"target {target.code}: cannot split by population; no population for {', '.join(missing)}")
+            raise InputError(
+                f"target {target.code}: cannot split by population; no population for {', '.join(missing)}"
+            )
         total = sum(d.population or 0 for d in districts)
         shares = {d.code: (d.population or 0) / total for d in districts}
         return split_by_share(target.value, shares, integer=target.indicator.integer)
@@ -103,64 +124,156 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
     if region is None:
         raise InputError(f"{path.name}: plan.region: unknown org unit {meta['region']!r}; load the region file first")
 
+    conflicts = _department_conflicts(doc["departments"], meta["code"])
+    if conflicts:
+        raise InputError(f"{path.name}: {len(conflicts)} error(s)", errors=[f"{path.name}: {e}" for e in conflicts])
+
     plan = Plan.objects.filter(code=meta["code"]).first()
     if plan is not None and plan.content_hash == content_hash:
         return plan, {"unchanged": True, "version": plan.version}
     if plan is None:
-        plan = Plan.objects.create(code=meta["code"], name_zh=meta["name_zh"], name_en=meta["name_en"],
-                                   region=region, start_year=meta["start_year"], end_year=meta["end_year"],
-                                   source=meta.get("source", {}), content_hash=content_hash, version=1)
+        plan = Plan.objects.create(
+            code=meta["code"],
+            name_zh=meta["name_zh"],
+            name_en=meta["name_en"],
+            region=region,
+            start_year=meta["start_year"],
+            end_year=meta["end_year"],
+            source=meta.get("source", {}),
+            content_hash=content_hash,
+            version=1,
+        )
         audit_record(actor=actor, action="plan.create", obj=plan)
     else:
-        changes = model_update(instance=plan, data={
-            "name_zh": meta["name_zh"], "name_en": meta["name_en"], "region": region,
-            "start_year": meta["start_year"], "end_year": meta["end_year"], "source": meta.get("source", {}),
-            "content_hash": content_hash, "version": plan.version + 1,
-        })
+        changes = model_update(
+            instance=plan,
+            data={
+                "name_zh": meta["name_zh"],
+                "name_en": meta["name_en"],
+                "region": region,
+                "start_year": meta["start_year"],
+                "end_year": meta["end_year"],
+                "source": meta.get("source", {}),
+                "content_hash": content_hash,
+                "version": plan.version + 1,
+            },
+        )
         plan.save()
-        audit_record(actor=actor, action="plan.update", obj=plan,
-                     changes={k: v for k, v in changes.items() if k not in ("region", "content_hash")})
+        audit_record(
+            actor=actor,
+            action="plan.update",
+            obj=plan,
+            changes={k: v for k, v in changes.items() if k not in ("region", "content_hash")},
+        )
     imp = _Importer(plan, actor)
     _load_structure(imp, doc)
     _load_targets(imp, doc, region)
     summary = {**imp.counts, "version": plan.version}
     enqueue_status_refresh(plan.pk)
-    PlanImport.objects.create(plan=plan, actor=actor if actor and actor.is_authenticated else None,
-                              file_name=path.name, content_hash=content_hash, version=plan.version, summary=summary)
+    PlanImport.objects.create(
+        plan=plan,
+        actor=actor if actor and actor.is_authenticated else None,
+        file_name=path.name,
+        content_hash=content_hash,
+        version=plan.version,
+        summary=summary,
+    )
     return plan, summary
+
+
+def _department_conflicts(departments: list[dict[str, Any]], plan_code: str) -> list[str]:
+    """Departments are shared by every plan in the database: a plan may neither take a name another
+    department has nor rename a department that another plan names as responsible."""
+    by_code = {d.code: d for d in Department.objects.all()}
+    by_name = {d.name_zh: d for d in by_code.values()}
+    errors = []
+    for i, d in enumerate(departments):
+        other = by_name.get(d["name_zh"])
+        if other is not None and other.code != d["code"]:
+            errors.append(
+                f"departments[{i}].name_zh: {d['name_zh']!r} is already the name of department {other.code!r}"
+            )
+        same = by_code.get(d["code"])
+        if (
+            same is not None
+            and same.name_zh != d["name_zh"]
+            and (
+                SectionResponsibility.objects.filter(department=same)
+                .exclude(section__programme__plan__code=plan_code)
+                .exists()
+                or TargetResponsibility.objects.filter(department=same).exclude(target__plan__code=plan_code).exists()
+            )
+        ):
+            errors.append(f"departments[{i}].code: {d['code']!r} is {same.name_zh} in another plan; use another code")
+    return errors
 
 
 def _load_structure(imp: _Importer, doc: dict[str, Any]) -> None:
     plan = imp.plan
     depts: dict[str, Department] = {}
     for d in doc["departments"]:
-        depts[d["name_zh"]] = imp.upsert(Department, {"code": d["code"]},
-                                         {"name_zh": d["name_zh"], "name_en": d["name_en"], "kind": d.get("kind", "")})
-    groups = {g["code"]: imp.upsert(KeyGroup, {"plan": plan, "code": g["code"]},
-                                    {"name_zh": g["name_zh"], "name_en": g["name_en"]})
-              for g in doc.get("key_groups", [])}
+        depts[d["name_zh"]] = imp.upsert(
+            Department,
+            {"code": d["code"]},
+            {"name_zh": d["name_zh"], "name_en": d["name_en"], "kind": d.get("kind", "")},
+        )
+    groups = {
+        g["code"]: imp.upsert(
+            KeyGroup, {"plan": plan, "code": g["code"]}, {"name_zh": g["name_zh"], "name_en": g["name_en"]}
+        )
+        for g in doc.get("key_groups", [])
+    }
     keep_prog, keep_sec, keep_task = set(), set(), set()
     imp.sections = {}  # type: ignore[attr-defined]
     for pi, p in enumerate(doc["programmes"]):
-        prog = imp.upsert(Programme, {"plan": plan, "code": p["code"]}, {
-            "name_zh": p["name_zh"], "name_en": p["name_en"], "kind": p.get("kind", "programme"),
-            "order": pi, "active": True})
+        prog = imp.upsert(
+            Programme,
+            {"plan": plan, "code": p["code"]},
+            {
+                "name_zh": p["name_zh"],
+                "name_en": p["name_en"],
+                "kind": p.get("kind", "programme"),
+                "order": pi,
+                "active": True,
+            },
+        )
         keep_prog.add(prog.pk)
         for si, s in enumerate(p["sections"]):
-            sec = imp.upsert(Section, {"programme": prog, "code": s["code"]}, {
-                "name_zh": s["name_zh"], "name_en": s["name_en"], "key_group": groups.get(s.get("key_group", "")),
-                "order": si, "active": True})
+            sec = imp.upsert(
+                Section,
+                {"programme": prog, "code": s["code"]},
+                {
+                    "name_zh": s["name_zh"],
+                    "name_en": s["name_en"],
+                    "key_group": groups.get(s.get("key_group", "")),
+                    "order": si,
+                    "active": True,
+                },
+            )
             keep_sec.add(sec.pk)
             imp.sections[s["code"]] = sec  # type: ignore[attr-defined]
             units = [depts[n] for n in s["responsible_units"]]
             old = [d.name_zh for d in sec.responsible_units.order_by("sectionresponsibility__order")]
             if _ordered_set(sec, SectionResponsibility, "section", units):
-                audit_record(actor=imp.actor, action="section.responsible_units", obj=sec,
-                             changes={"responsible_units": (old, s["responsible_units"])})
+                audit_record(
+                    actor=imp.actor,
+                    action="section.responsible_units",
+                    obj=sec,
+                    changes={"responsible_units": (old, s["responsible_units"])},
+                )
             for ti, t in enumerate(s.get("tasks", [])):
-                task = imp.upsert(Task, {"section": sec, "code": t["code"]}, {
-                    "name_zh": t["name_zh"], "name_en": t["name_en"], "summary_zh": t.get("summary_zh", ""),
-                    "summary_en": t.get("summary_en", ""), "order": ti, "active": True})
+                task = imp.upsert(
+                    Task,
+                    {"section": sec, "code": t["code"]},
+                    {
+                        "name_zh": t["name_zh"],
+                        "name_en": t["name_en"],
+                        "summary_zh": t.get("summary_zh", ""),
+                        "summary_en": t.get("summary_en", ""),
+                        "order": ti,
+                        "active": True,
+                    },
+                )
                 keep_task.add(task.pk)
     imp.deactivate(Programme.objects.filter(plan=plan), keep_prog)
     imp.deactivate(Section.objects.filter(programme__plan=plan), keep_sec)
@@ -174,31 +287,68 @@ def _load_targets(imp: _Importer, doc: dict[str, Any], region: OrgUnit) -> None:
     depts: dict[str, Department] = imp.departments  # type: ignore[attr-defined]
     indicators: dict[str, Indicator] = {}
     for i in doc["indicators"]:
-        indicators[i["code"]] = imp.upsert(Indicator, {"plan": plan, "code": i["code"]}, {
-            "name_zh": i["name_zh"], "name_en": i["name_en"], "unit": i["unit"],
-            "section": sections.get(i.get("section", "")), "aggregation": i["aggregation"],
-            "integer": i.get("integer", False), "min_value": i.get("min"), "max_value": i.get("max"),
-            "district_not_above_city": i.get("district_not_above_city", False), "jump_pct": i.get("jump_pct"),
-            "frequency": i.get("frequency", "year"), "active": True})
+        indicators[i["code"]] = imp.upsert(
+            Indicator,
+            {"plan": plan, "code": i["code"]},
+            {
+                "name_zh": i["name_zh"],
+                "name_en": i["name_en"],
+                "unit": i["unit"],
+                "section": sections.get(i.get("section", "")),
+                "aggregation": i["aggregation"],
+                "integer": i.get("integer", False),
+                "min_value": i.get("min"),
+                "max_value": i.get("max"),
+                "district_not_above_city": i.get("district_not_above_city", False),
+                "jump_pct": i.get("jump_pct"),
+                "frequency": i.get("frequency", "year"),
+                "active": True,
+            },
+        )
     imp.deactivate(Indicator.objects.filter(plan=plan), {i.pk for i in indicators.values()})
     keep: set[int] = set()
     for order, t in enumerate(doc["targets"]):
         section = sections.get(t.get("section", "")) or indicators[t["indicator"]].section
         period = t.get("period") or {"start": plan.start_year, "end": t.get("deadline_year") or plan.end_year}
         baseline = t.get("baseline") or {}
-        target = imp.upsert(Target, {"plan": plan, "code": t["code"]}, {
-            "indicator": indicators[t["indicator"]], "section": section, "name_zh": t["name_zh"],
-            "name_en": t["name_en"], "kind": t["kind"], "value": float(t["value"]), "unit": t["unit"],
-            "deadline_year": t.get("deadline_year"), "period_start": period["start"], "period_end": period["end"],
-            "baseline_year": baseline.get("year"), "baseline_value": baseline.get("value"),
-            "baseline_history": baseline.get("history", []),
-            "milestones": {str(k): v for k, v in t.get("milestones", {}).items()},
-            "cascade": t.get("cascade", {}).get("method", "none"), "quote": t["quote"], "note": t.get("note", ""),
-            "order": order, "active": True})
+        target = imp.upsert(
+            Target,
+            {"plan": plan, "code": t["code"]},
+            {
+                "indicator": indicators[t["indicator"]],
+                "section": section,
+                "name_zh": t["name_zh"],
+                "name_en": t["name_en"],
+                "kind": t["kind"],
+                "value": float(t["value"]),
+                "unit": t["unit"],
+                "deadline_year": t.get("deadline_year"),
+                "period_start": period["start"],
+                "period_end": period["end"],
+                "baseline_year": baseline.get("year"),
+                "baseline_value": baseline.get("value"),
+                "baseline_history": baseline.get("history", []),
+                "milestones": {str(k): v for k, v in t.get("milestones", {}).items()},
+                "cascade": t.get("cascade", {}).get("method", "none"),
+                "quote": t["quote"],
+                "note": t.get("note", ""),
+                "order": order,
+                "active": True,
+            },
+        )
         keep.add(target.pk)
         names = t.get("responsible_units") or (
-            [d.name_zh for d in section.responsible_units.order_by("sectionresponsibility__order")] if section else [])
-        _ordered_set(target, TargetResponsibility, "target", [depts[n] for n in names if n in depts])
+            [d.name_zh for d in section.responsible_units.order_by("sectionresponsibility__order")] if section else []
+        )
+        units = [depts[n] for n in names if n in depts]
+        old = [d.name_zh for d in target.responsible_units.order_by("targetresponsibility__order")]
+        if _ordered_set(target, TargetResponsibility, "target", units):
+            audit_record(
+                actor=imp.actor,
+                action="target.responsible_units",
+                obj=target,
+                changes={"responsible_units": (old, [d.name_zh for d in units])},
+            )
         _load_allocations(imp, target, region, t.get("cascade", {}).get("values"))
     imp.deactivate(Target.objects.filter(plan=plan), keep)
 
@@ -215,11 +365,23 @@ def _load_allocations(imp: _Importer, target: Target, region: OrgUnit, values: d
         if alloc is None:
             TargetAllocation.objects.create(target=target, org_unit=units[code], value=value, method=target.cascade)
         elif alloc.value != value or alloc.method != target.cascade:
-            audit_record(actor=imp.actor, action="allocation.update", obj=alloc, org_unit=units[code],
-                         changes={"value": (alloc.value, value)}, label=f"{target.code} · {units[code].name_zh}")
+            audit_record(
+                actor=imp.actor,
+                action="allocation.update",
+                obj=alloc,
+                org_unit=units[code],
+                changes={"value": (alloc.value, value)},
+                label=f"{target.code} · {units[code].name_zh}",
+            )
             alloc.value, alloc.method = value, target.cascade
             alloc.save()
     for alloc in existing.values():
-        audit_record(actor=imp.actor, action="allocation.delete", obj=alloc, org_unit=alloc.org_unit,
-                     changes={"value": (alloc.value, None)}, label=f"{target.code} · {alloc.org_unit.name_zh}")
+        audit_record(
+            actor=imp.actor,
+            action="allocation.delete",
+            obj=alloc,
+            org_unit=alloc.org_unit,
+            changes={"value": (alloc.value, None)},
+            label=f"{target.code} · {alloc.org_unit.name_zh}",
+        )
         alloc.delete()

@@ -13,7 +13,14 @@ from django.db.models import Prefetch, QuerySet
 from kepu.core.models import AuditEntry, Department, OrgUnit
 from kepu.core.scope import REVIEW_ROLES, scope_for
 from kepu.plans.models import (
-    Indicator, Observation, Plan, Programme, Section, Target, TargetAllocation, TargetStatus,
+    Indicator,
+    Observation,
+    Plan,
+    Programme,
+    Section,
+    Target,
+    TargetAllocation,
+    TargetStatus,
 )
 from kepu.plans.series import annual_series, rolled_up_series
 
@@ -37,8 +44,13 @@ def plan_get(code: str) -> Plan | None:
 
 
 def targets_for(plan: Plan) -> QuerySet[Target]:
-    return (plan.targets.filter(active=True).select_related("indicator", "section", "plan__region")
-            .prefetch_related(Prefetch("responsible_units", queryset=Department.objects.order_by("targetresponsibility__order"))))
+    return (
+        plan.targets.filter(active=True)
+        .select_related("indicator", "section", "plan__region")
+        .prefetch_related(
+            Prefetch("responsible_units", queryset=Department.objects.order_by("targetresponsibility__order"))
+        )
+    )
 
 
 def target_dict(t: Target) -> dict[str, Any]:
@@ -48,27 +60,46 @@ def target_dict(t: Target) -> dict[str, Any]:
         baseline = {"year": t.baseline_year, "value": t.baseline_value, "history": t.baseline_history}
     value: float | int = int(t.value) if t.value.is_integer() else t.value
     return {
-        "code": t.code, "name_zh": t.name_zh, "name_en": t.name_en, "kind": t.kind, "value": value,
-        "unit": t.unit, "deadline_year": t.deadline_year, "per": t.per, "org_unit": t.plan.region.code,
-        "responsible_units": [d.name_zh for d in t.responsible_units.all()], "baseline": baseline,
-        "indicator": t.indicator.code, "period": {"start": t.period_start, "end": t.period_end},
-        "cascade": t.cascade, "quote": t.quote,
+        "code": t.code,
+        "name_zh": t.name_zh,
+        "name_en": t.name_en,
+        "kind": t.kind,
+        "value": value,
+        "unit": t.unit,
+        "deadline_year": t.deadline_year,
+        "per": t.per,
+        "org_unit": t.plan.region.code,
+        "responsible_units": [d.name_zh for d in t.responsible_units.all()],
+        "baseline": baseline,
+        "indicator": t.indicator.code,
+        "period": {"start": t.period_start, "end": t.period_end},
+        "cascade": t.cascade,
+        "quote": t.quote,
     }
 
 
 def plan_tree(plan: Plan) -> list[Programme]:
     depts = Department.objects.order_by("sectionresponsibility__order")
-    return list(plan.programmes.filter(active=True).prefetch_related(
-        Prefetch("sections", queryset=Section.objects.filter(active=True).select_related("key_group").prefetch_related(
-            "tasks", Prefetch("responsible_units", queryset=depts),
-            Prefetch("targets", queryset=Target.objects.filter(active=True).select_related("indicator")),
-        )),
-    ))
+    return list(
+        plan.programmes.filter(active=True).prefetch_related(
+            Prefetch(
+                "sections",
+                queryset=Section.objects.filter(active=True)
+                .select_related("key_group")
+                .prefetch_related(
+                    "tasks",
+                    Prefetch("responsible_units", queryset=depts),
+                    Prefetch("targets", queryset=Target.objects.filter(active=True).select_related("indicator")),
+                ),
+            ),
+        )
+    )
 
 
 def districts_of(plan: Plan) -> list[OrgUnit]:
-    return list(OrgUnit.objects.filter(parent=plan.region, level=OrgUnit.Level.DISTRICT, valid_to__isnull=True)
-                .order_by("sort"))
+    return list(
+        OrgUnit.objects.filter(parent=plan.region, level=OrgUnit.Level.DISTRICT, valid_to__isnull=True).order_by("sort")
+    )
 
 
 @dataclass
@@ -85,13 +116,19 @@ def status_grid(plan: Plan, user: Viewer) -> tuple[list[OrgUnit], list[GridRow]]
     units = [u for u in districts_of(plan) if scope.can_view(u)]
     show_city = scope.can_view(plan.region)
     statuses: dict[tuple[int, int], TargetStatus] = {
-        (s.target_id, s.org_unit_id): s for s in TargetStatus.objects.filter(target__plan=plan,
-                                                                            org_unit__in=[plan.region, *units])}
+        (s.target_id, s.org_unit_id): s
+        for s in TargetStatus.objects.filter(target__plan=plan, org_unit__in=[plan.region, *units])
+    }
     rows = []
     for t in plan.targets.filter(active=True).select_related("indicator"):
-        rows.append(GridRow(t, statuses.get((t.pk, plan.region.pk)) if show_city else None,
-                            [statuses.get((t.pk, u.pk)) for u in units],
-                            [(u, statuses.get((t.pk, u.pk))) for u in units]))
+        rows.append(
+            GridRow(
+                t,
+                statuses.get((t.pk, plan.region.pk)) if show_city else None,
+                [statuses.get((t.pk, u.pk)) for u in units],
+                [(u, statuses.get((t.pk, u.pk))) for u in units],
+            )
+        )
     return units, rows
 
 
@@ -105,17 +142,22 @@ def status_counts(rows: list[GridRow]) -> dict[str, int]:
 
 def target_statuses(target: Target, user: Viewer) -> list[TargetStatus]:
     scope = scope_for(user)
-    return [s for s in TargetStatus.objects.filter(target=target).select_related("org_unit").order_by("org_unit__path")
-            if scope.can_view(s.org_unit)]
+    return [
+        s
+        for s in TargetStatus.objects.filter(target=target).select_related("org_unit").order_by("org_unit__path")
+        if scope.can_view(s.org_unit)
+    ]
 
 
-def target_series(target: Target, user: Viewer, statuses: tuple[str, ...] = (Observation.Status.APPROVED,)
-                  ) -> dict[OrgUnit, dict[int, Any]]:
+def target_series(
+    target: Target, user: Viewer, statuses: tuple[str, ...] = (Observation.Status.APPROVED,)
+) -> dict[OrgUnit, dict[int, Any]]:
     scope = scope_for(user)
     region = target.plan.region
     visible = [region, *districts_of(target.plan)]
-    data = annual_series(target.plan, statuses=statuses, indicator_ids=[target.indicator_id],
-                         unit_ids=[u.pk for u in visible])
+    data = annual_series(
+        target.plan, statuses=statuses, indicator_ids=[target.indicator_id], unit_ids=[u.pk for u in visible]
+    )
     units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=[k[1] for k in data])}
     out = {units[k[1]]: v for k, v in data.items() if scope.can_view(units[k[1]])}
     if region not in out and scope.can_view(region):
@@ -129,7 +171,8 @@ def target_series(target: Target, user: Viewer, statuses: tuple[str, ...] = (Obs
 def observations_visible(user: Viewer, plan: Plan | None = None) -> QuerySet[Observation]:
     scope = scope_for(user)
     qs = Observation.objects.select_related("indicator", "org_unit", "submitted_by", "reviewed_by").filter(
-        scope.unit_filter("org_unit__"))
+        scope.unit_filter("org_unit__")
+    )
     return qs.filter(indicator__plan=plan) if plan is not None else qs
 
 
@@ -137,7 +180,8 @@ def inbox(user: Viewer, plan: Plan | None = None) -> QuerySet[Observation]:
     """Submitted values the user may review, districts before the city."""
     scope = scope_for(user)
     qs = Observation.objects.select_related("indicator", "org_unit", "submitted_by").filter(
-        scope.unit_filter("org_unit__", REVIEW_ROLES), status=Observation.Status.SUBMITTED)
+        scope.unit_filter("org_unit__", REVIEW_ROLES), status=Observation.Status.SUBMITTED
+    )
     if plan is not None:
         qs = qs.filter(indicator__plan=plan)
     return qs.order_by("-org_unit__level", "org_unit__path", "indicator_id", "year", "quarter")
@@ -148,8 +192,12 @@ def reportable_indicators(plan: Plan, user: Viewer, unit: OrgUnit) -> list[Indic
     from kepu.plans.services import responsible_codes
 
     scope = scope_for(user)
-    ids = set(TargetAllocation.objects.filter(target__plan=plan, org_unit=unit).values_list("target__indicator_id", flat=True))
-    qs = plan.indicators.filter(active=True).prefetch_related("targets__responsible_units", "section__responsible_units")
+    ids = set(
+        TargetAllocation.objects.filter(target__plan=plan, org_unit=unit).values_list("target__indicator_id", flat=True)
+    )
+    qs = plan.indicators.filter(active=True).prefetch_related(
+        "targets__responsible_units", "section__responsible_units"
+    )
     if unit.pk != plan.region_id:
         qs = qs.filter(pk__in=ids)
     return [i for i in qs.select_related("section") if scope.can_report(unit, responsible_codes(i))]
@@ -158,7 +206,11 @@ def reportable_indicators(plan: Plan, user: Viewer, unit: OrgUnit) -> list[Indic
 def reportable_units(plan: Plan, user: Viewer) -> list[OrgUnit]:
     scope = scope_for(user)
     units = [plan.region, *districts_of(plan)]
-    return [u for u in units if scope.can_report(u, scope.departments) or scope.covers(u, ("office_admin", "district_reporter"))]
+    return [
+        u
+        for u in units
+        if scope.can_report(u, scope.departments) or scope.covers(u, ("office_admin", "district_reporter"))
+    ]
 
 
 def audit_visible(user: Viewer) -> QuerySet[AuditEntry]:
@@ -198,10 +250,13 @@ def completeness(plan: Plan, user: Viewer, year: int) -> list[Completeness]:
     scope = scope_for(user)
     expected: dict[int, set[int]] = defaultdict(set)
     allocated: dict[int, list[int]] = defaultdict(list)
-    for target_id, unit_id in TargetAllocation.objects.filter(target__plan=plan).values_list("target_id", "org_unit_id"):
+    for target_id, unit_id in TargetAllocation.objects.filter(target__plan=plan).values_list(
+        "target_id", "org_unit_id"
+    ):
         allocated[target_id].append(unit_id)
     for target_id, indicator_id, start, end in plan.targets.filter(active=True).values_list(
-            "pk", "indicator_id", "period_start", "period_end"):
+        "pk", "indicator_id", "period_start", "period_end"
+    ):
         if not start <= year <= end:  # nothing is due for a target outside its period
             continue
         for unit_id in allocated.get(target_id) or [plan.region_id]:
@@ -209,8 +264,8 @@ def completeness(plan: Plan, user: Viewer, year: int) -> list[Completeness]:
     got: dict[int, dict[int, str]] = defaultdict(dict)
     units = [plan.region, *districts_of(plan)]
     for ind_id, unit_id, status in Observation.objects.filter(
-            indicator__plan=plan, year=year, quarter=0, org_unit__in=units).values_list(
-            "indicator_id", "org_unit_id", "status"):
+        indicator__plan=plan, year=year, quarter=0, org_unit__in=units
+    ).values_list("indicator_id", "org_unit_id", "status"):
         got[unit_id][ind_id] = status
     out = []
     for unit in units:

@@ -37,8 +37,9 @@ def _label(obs: Observation) -> str:
 
 def _check_can_report(user: User, indicator: Indicator, unit: OrgUnit) -> None:
     if not scope_for(user).can_report(unit, responsible_codes(indicator)):
-        raise PermissionDenied(_("You may not report %(ind)s for %(unit)s.") % {
-            "ind": indicator.code, "unit": unit.name_zh})
+        raise PermissionDenied(
+            _("You may not report %(ind)s for %(unit)s.") % {"ind": indicator.code, "unit": unit.name_zh}
+        )
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,12 @@ def _entry_errors(entry: Entry, where: str) -> tuple[float | None, list[str]]:
 
 @transaction.atomic
 def observation_save(
-    *, user: User, entry: Entry, submit: bool = False, source: str = "manual", create_only: bool = False,
+    *,
+    user: User,
+    entry: Entry,
+    submit: bool = False,
+    source: str = "manual",
+    create_only: bool = False,
 ) -> Observation:
     """Create or update a draft (or returned) value; with `submit`, also submit it for review.
     `create_only` makes an existing value for the same unit and period an error (API POST)."""
@@ -77,26 +83,61 @@ def observation_save(
     if errors:
         raise InputError(errors[0], errors=errors)
     assert value is not None
-    obs = (Observation.objects.select_for_update()
-           .filter(indicator=entry.indicator, org_unit=entry.org_unit, year=entry.year, quarter=entry.quarter).first())
-    fields = {"value": value, "comment": entry.comment, "se": entry.se, "ci_low": entry.ci_low, "ci_high": entry.ci_high}
+    obs = (
+        Observation.objects.select_for_update()
+        .filter(indicator=entry.indicator, org_unit=entry.org_unit, year=entry.year, quarter=entry.quarter)
+        .first()
+    )
+    fields = {
+        "value": value,
+        "comment": entry.comment,
+        "se": entry.se,
+        "ci_low": entry.ci_low,
+        "ci_high": entry.ci_high,
+    }
     if obs is None:
-        obs = Observation.objects.create(indicator=entry.indicator, org_unit=entry.org_unit, year=entry.year,
-                                         quarter=entry.quarter, created_by=user, source=source, **fields)
-        audit_record(actor=user, action="observation.create", obj=obs, org_unit=obs.org_unit, label=_label(obs),
-                     changes={"value": (None, value), "status": (None, obs.status)}, comment=entry.comment)
+        obs = Observation.objects.create(
+            indicator=entry.indicator,
+            org_unit=entry.org_unit,
+            year=entry.year,
+            quarter=entry.quarter,
+            created_by=user,
+            source=source,
+            **fields,
+        )
+        audit_record(
+            actor=user,
+            action="observation.create",
+            obj=obs,
+            org_unit=obs.org_unit,
+            label=_label(obs),
+            changes={"value": (None, value), "status": (None, obs.status)},
+            comment=entry.comment,
+        )
     else:
         if create_only or obs.status in (Status.SUBMITTED, Status.APPROVED):
-            raise InputError(_("%(label)s was already %(status)s; a value can be submitted once — ask a reviewer "
-                               "to return it to change it.") % {"label": _label(obs), "status": obs.get_status_display()})
+            raise InputError(
+                _(
+                    "%(label)s was already %(status)s; a value can be submitted once — ask a reviewer "
+                    "to return it to change it."
+                )
+                % {"label": _label(obs), "status": obs.get_status_display()}
+            )
         changes = {k: (getattr(obs, k), v) for k, v in fields.items() if getattr(obs, k) != v}
         for k, v in fields.items():
             setattr(obs, k, v)
         obs.source = source
         obs.save()
         if changes:
-            audit_record(actor=user, action="observation.update", obj=obs, org_unit=obs.org_unit, label=_label(obs),
-                         changes=changes, comment=entry.comment)
+            audit_record(
+                actor=user,
+                action="observation.update",
+                obj=obs,
+                org_unit=obs.org_unit,
+                label=_label(obs),
+                changes=changes,
+                comment=entry.comment,
+            )
     if submit:
         obs = observation_submit(user=user, observation=obs)
     return obs
@@ -107,13 +148,21 @@ def observation_submit(*, user: User, observation: Observation) -> Observation:
     obs = Observation.objects.select_for_update().select_related("indicator", "org_unit").get(pk=observation.pk)
     _check_can_report(user, obs.indicator, obs.org_unit)
     if obs.status not in (Status.DRAFT, Status.RETURNED):
-        raise InputError(_("%(label)s is %(status)s and cannot be submitted again.") % {
-            "label": _label(obs), "status": obs.get_status_display()})
+        raise InputError(
+            _("%(label)s is %(status)s and cannot be submitted again.")
+            % {"label": _label(obs), "status": obs.get_status_display()}
+        )
     old = obs.status
     obs.status, obs.submitted_by, obs.submitted_at = Status.SUBMITTED, user, timezone.now()
     obs.save()
-    audit_record(actor=user, action="observation.submit", obj=obs, org_unit=obs.org_unit, label=_label(obs),
-                 changes={"status": (old, obs.status)})
+    audit_record(
+        actor=user,
+        action="observation.submit",
+        obj=obs,
+        org_unit=obs.org_unit,
+        label=_label(obs),
+        changes={"status": (old, obs.status)},
+    )
     return obs
 
 
@@ -121,17 +170,24 @@ def _check_review(user: User, obs: Observation) -> None:
     if not scope_for(user).can_review(obs.org_unit):
         raise PermissionDenied(_("You may not review %(label)s.") % {"label": _label(obs)})
     if obs.status != Status.SUBMITTED:
-        raise InputError(_("%(label)s is %(status)s; only submitted values can be reviewed.") % {
-            "label": _label(obs), "status": obs.get_status_display()})
+        raise InputError(
+            _("%(label)s is %(status)s; only submitted values can be reviewed.")
+            % {"label": _label(obs), "status": obs.get_status_display()}
+        )
 
 
 def pending_children(obs: Observation) -> list[OrgUnit]:
     """Districts under a city-level value whose own value for the period is not approved yet."""
-    children = [u for u in OrgUnit.objects.filter(parent=obs.org_unit, level=OrgUnit.Level.DISTRICT)
-                if u.active_in_year(obs.year)]
-    approved = set(Observation.objects.filter(indicator=obs.indicator, org_unit__in=children, year=obs.year,
-                                              quarter=obs.quarter, status=Status.APPROVED)
-                   .values_list("org_unit_id", flat=True))
+    children = [
+        u
+        for u in OrgUnit.objects.filter(parent=obs.org_unit, level=OrgUnit.Level.DISTRICT)
+        if u.active_in_year(obs.year)
+    ]
+    approved = set(
+        Observation.objects.filter(
+            indicator=obs.indicator, org_unit__in=children, year=obs.year, quarter=obs.quarter, status=Status.APPROVED
+        ).values_list("org_unit_id", flat=True)
+    )
     expected = {a.org_unit_id for t in obs.indicator.targets.all() for a in t.allocations.all()}
     return [u for u in children if u.pk in expected and u.pk not in approved]
 
@@ -144,12 +200,21 @@ def observation_approve(*, user: User, observation: Observation, comment: str = 
     if obs.org_unit.level == "city":
         waiting = pending_children(obs)
         if waiting:
-            raise InputError(_("Approve the districts first: %(units)s have no approved value for %(p)s.") % {
-                "units": "、".join(u.name_zh for u in waiting), "p": obs.period_label})
+            raise InputError(
+                _("Approve the districts first: %(units)s have no approved value for %(p)s.")
+                % {"units": "、".join(u.name_zh for u in waiting), "p": obs.period_label}
+            )
     obs.status, obs.reviewed_by, obs.reviewed_at, obs.review_comment = Status.APPROVED, user, timezone.now(), comment
     obs.save()
-    audit_record(actor=user, action="observation.approve", obj=obs, org_unit=obs.org_unit, label=_label(obs),
-                 changes={"status": (Status.SUBMITTED, Status.APPROVED)}, comment=comment)
+    audit_record(
+        actor=user,
+        action="observation.approve",
+        obj=obs,
+        org_unit=obs.org_unit,
+        label=_label(obs),
+        changes={"status": (Status.SUBMITTED, Status.APPROVED)},
+        comment=comment,
+    )
     enqueue_status_refresh(obs.indicator.plan_id)
     return obs
 
@@ -162,15 +227,30 @@ def observation_return(*, user: User, observation: Observation, comment: str) ->
         raise InputError(_("Say why the value is returned: a comment is required."))
     obs.status, obs.reviewed_by, obs.reviewed_at, obs.review_comment = Status.RETURNED, user, timezone.now(), comment
     obs.save()
-    audit_record(actor=user, action="observation.return", obj=obs, org_unit=obs.org_unit, label=_label(obs),
-                 changes={"status": (Status.SUBMITTED, Status.RETURNED)}, comment=comment)
+    audit_record(
+        actor=user,
+        action="observation.return",
+        obj=obs,
+        org_unit=obs.org_unit,
+        label=_label(obs),
+        changes={"status": (Status.SUBMITTED, Status.RETURNED)},
+        comment=comment,
+    )
     return obs
 
 
 @transaction.atomic
 def observation_publish(
-    *, indicator: Indicator, org_unit: OrgUnit, year: int, value: float, source: str,
-    se: float | None = None, ci_low: float | None = None, ci_high: float | None = None, note: str = "",
+    *,
+    indicator: Indicator,
+    org_unit: OrgUnit,
+    year: int,
+    value: float,
+    source: str,
+    se: float | None = None,
+    ci_low: float | None = None,
+    ci_high: float | None = None,
+    note: str = "",
 ) -> Observation:
     """For domain apps (through their indicators.py): record a value derived from platform data.
     Derived values arrive approved; replacing one is audited like any other change."""
@@ -178,15 +258,40 @@ def observation_publish(
     if errors:
         raise InputError(errors[0], errors=errors)
     obs, created = Observation.objects.select_for_update().get_or_create(
-        indicator=indicator, org_unit=org_unit, year=year, quarter=0,
-        defaults={"value": value, "se": se, "ci_low": ci_low, "ci_high": ci_high, "source": source,
-                  "status": Status.APPROVED, "comment": note})
+        indicator=indicator,
+        org_unit=org_unit,
+        year=year,
+        quarter=0,
+        defaults={
+            "value": value,
+            "se": se,
+            "ci_low": ci_low,
+            "ci_high": ci_high,
+            "source": source,
+            "status": Status.APPROVED,
+            "comment": note,
+        },
+    )
     old = None if created else obs.value
     if not created:
-        obs.value, obs.se, obs.ci_low, obs.ci_high, obs.source, obs.status = value, se, ci_low, ci_high, source, Status.APPROVED
+        obs.value, obs.se, obs.ci_low, obs.ci_high, obs.source, obs.status = (
+            value,
+            se,
+            ci_low,
+            ci_high,
+            source,
+            Status.APPROVED,
+        )
         obs.save()
     if created or old != value:
-        audit_record(actor=None, action="observation.derive", obj=obs, org_unit=org_unit, label=_label(obs),
-                     changes={"value": (old, value)}, comment=f"{source} {note}".strip())
+        audit_record(
+            actor=None,
+            action="observation.derive",
+            obj=obs,
+            org_unit=org_unit,
+            label=_label(obs),
+            changes={"value": (old, value)},
+            comment=f"{source} {note}".strip(),
+        )
         enqueue_status_refresh(indicator.plan_id)
     return obs

@@ -30,9 +30,12 @@ def _baseline(target: Target, unit: OrgUnit, region: OrgUnit) -> tuple[int, floa
     return None
 
 
-def assess_target(target: Target, unit: OrgUnit, value: float, series: Series, today_year: int,
-                  baseline: tuple[int, float] | None) -> Assessment:
-    years = sorted(y for y in series if y >= target.period_start or target.kind in (TargetKind.RATE, TargetKind.COVERAGE))
+def assess_target(
+    target: Target, unit: OrgUnit, value: float, series: Series, today_year: int, baseline: tuple[int, float] | None
+) -> Assessment:
+    years = sorted(
+        y for y in series if y >= target.period_start or target.kind in (TargetKind.RATE, TargetKind.COVERAGE)
+    )
     if target.kind == TargetKind.STOCK:
         years = [y for y in years if target.period_start <= y <= (target.deadline_year or target.period_end)]
     else:
@@ -75,13 +78,27 @@ def compute_statuses(plan: Plan, today_year: int | None = None) -> list[TargetSt
             units.append((a.org_unit, a.value, series.get((target.indicator_id, a.org_unit_id), {}), False))
         for unit, value, s, rolled_flag in units:
             r = assess_target(target, unit, value, s, today_year, _baseline(target, unit, region))
-            rows.append(TargetStatus(
-                target=target, org_unit=unit, target_value=value, evaluation_year=evaluation_year(target, today_year),
-                current=r.current, current_year=r.current_year, achieved_pct=r.achieved_pct,
-                required_pace=r.required_pace, actual_pace=r.actual_pace, projected=r.projected, low=r.low,
-                high=r.high, probability=r.probability, status=r.status, rule=r.rule, n_points=r.n_points,
-                rolled_up=rolled_flag,
-            ))
+            rows.append(
+                TargetStatus(
+                    target=target,
+                    org_unit=unit,
+                    target_value=value,
+                    evaluation_year=evaluation_year(target, today_year),
+                    current=r.current,
+                    current_year=r.current_year,
+                    achieved_pct=r.achieved_pct,
+                    required_pace=r.required_pace,
+                    actual_pace=r.actual_pace,
+                    projected=r.projected,
+                    low=r.low,
+                    high=r.high,
+                    probability=r.probability,
+                    status=r.status,
+                    rule=r.rule,
+                    n_points=r.n_points,
+                    rolled_up=rolled_flag,
+                )
+            )
     return rows
 
 

@@ -36,8 +36,10 @@ def period_errors(indicator: Indicator, unit: OrgUnit, year: int, quarter: int) 
     errors = []
     label = f"{year}" if quarter == 0 else f"{year}Q{quarter}"
     if not plan.start_year <= year <= plan.end_year:
-        errors.append(_("Period %(p)s is outside the plan years %(a)s–%(b)s.") % {
-            "p": label, "a": plan.start_year, "b": plan.end_year})
+        errors.append(
+            _("Period %(p)s is outside the plan years %(a)s–%(b)s.")
+            % {"p": label, "a": plan.start_year, "b": plan.end_year}
+        )
     elif year > timezone.localdate().year:
         errors.append(_("Period %(p)s is in the future.") % {"p": label})
     if not 0 <= quarter <= 4:
@@ -45,39 +47,62 @@ def period_errors(indicator: Indicator, unit: OrgUnit, year: int, quarter: int) 
     elif quarter and indicator.frequency != "quarter":
         errors.append(_("Indicator %(code)s is reported for whole years, not quarters.") % {"code": indicator.code})
     if not unit.active_in_year(year):
-        errors.append(_("%(unit)s did not exist in %(year)s; report for its successor.") % {
-            "unit": unit.name_zh, "year": year})
+        errors.append(
+            _("%(unit)s did not exist in %(year)s; report for its successor.") % {"unit": unit.name_zh, "year": year}
+        )
     return errors
 
 
-def value_errors(
-    indicator: Indicator, unit: OrgUnit, year: int, quarter: int, value: float, comment: str
-) -> list[str]:
+def value_errors(indicator: Indicator, unit: OrgUnit, year: int, quarter: int, value: float, comment: str) -> list[str]:
     """Type, range, sign, district ≤ city, and the jump rule (a big change needs a comment)."""
     errors = []
     code = indicator.code
     if indicator.integer and value != int(value):
-        errors.append(_("%(code)s: expected a whole number of %(unit)s, got %(v)s.") % {
-            "code": code, "unit": indicator.unit, "v": value})
+        errors.append(
+            _("%(code)s: expected a whole number of %(unit)s, got %(v)s.")
+            % {"code": code, "unit": indicator.unit, "v": value}
+        )
     low = 0.0 if indicator.min_value is None else indicator.min_value
     if value < low:
-        errors.append(_("%(code)s: the value must be at least %(min)s, got %(v)s.") % {"code": code, "min": low, "v": value})
+        errors.append(
+            _("%(code)s: the value must be at least %(min)s, got %(v)s.") % {"code": code, "min": low, "v": value}
+        )
     if indicator.max_value is not None and value > indicator.max_value:
-        errors.append(_("%(code)s: the value must be at most %(max)s, got %(v)s.") % {
-            "code": code, "max": indicator.max_value, "v": value})
+        errors.append(
+            _("%(code)s: the value must be at most %(max)s, got %(v)s.")
+            % {"code": code, "max": indicator.max_value, "v": value}
+        )
     if indicator.district_not_above_city and unit.parent_id is not None:
-        city = Observation.objects.filter(indicator=indicator, org_unit_id=unit.parent_id, year=year,
-                                          quarter=quarter).exclude(status=Observation.Status.DRAFT).first()
+        city = (
+            Observation.objects.filter(indicator=indicator, org_unit_id=unit.parent_id, year=year, quarter=quarter)
+            .exclude(status=Observation.Status.DRAFT)
+            .first()
+        )
         if city is not None and value > city.value:
-            errors.append(_("%(code)s: %(v)s is above the total %(total)s already reported for %(parent)s.") % {
-                "code": code, "v": value, "total": city.value, "parent": unit.parent.name_zh if unit.parent else ""})
-    previous = (Observation.objects.filter(indicator=indicator, org_unit=unit, quarter=quarter, year__lt=year)
-                .order_by("-year").first())
+            errors.append(
+                _("%(code)s: %(v)s is above the total %(total)s already reported for %(parent)s.")
+                % {"code": code, "v": value, "total": city.value, "parent": unit.parent.name_zh if unit.parent else ""}
+            )
+    previous = (
+        Observation.objects.filter(indicator=indicator, org_unit=unit, quarter=quarter, year__lt=year)
+        .order_by("-year")
+        .first()
+    )
     if indicator.jump_pct and previous is not None and previous.value > 0 and not comment.strip():
         change = abs(value - previous.value) / previous.value * 100
         if change > indicator.jump_pct:
-            errors.append(_("%(code)s: %(v)s differs from %(prev)s in %(py)s by %(chg).0f%% (more than %(lim)s%%); "
-                            "explain the change in a comment.") % {
-                "code": code, "v": value, "prev": previous.value, "py": previous.period_label, "chg": change,
-                "lim": indicator.jump_pct})
+            errors.append(
+                _(
+                    "%(code)s: %(v)s differs from %(prev)s in %(py)s by %(chg).0f%% (more than %(lim)s%%); "
+                    "explain the change in a comment."
+                )
+                % {
+                    "code": code,
+                    "v": value,
+                    "prev": previous.value,
+                    "py": previous.period_label,
+                    "chg": change,
+                    "lim": indicator.jump_pct,
+                }
+            )
     return errors

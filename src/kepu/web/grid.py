@@ -11,10 +11,12 @@ from django.utils.translation import gettext as _
 from kepu.plans.models import TargetStatus
 from kepu.plans.selectors import GridRow, format_number
 
+NOT_ALLOCATED = SafeString('<span class="muted">—</span>')
+
 
 def _cell(code: str, status: TargetStatus | None, labels: dict[str, str]) -> SafeString:
     if status is None:
-        return format_html('<td data-unit="{}"><span class="muted">—</span></td>', code)
+        return format_html('<td data-unit="{}">{}</td>', code, NOT_ALLOCATED)
     value = format_number(status.current)
     extra = format_html('<div class="muted" data-testid="cell-value">{}</div>', value) if value else ""
     return format_html('<td data-unit="{}"><span class="badge st-{}">{}</span>{}</td>',
@@ -33,7 +35,7 @@ def grid_rows(rows: list[GridRow], lang: str) -> SafeString:
         city_cell = (format_html('<span class="badge st-{}">{}</span><div class="muted">{} / {}</div>', city.status,
                                  labels[city.status], format_number(city.current) or "—",
                                  format_number(city.target_value))
-                     if city is not None else format_html('<span class="muted">—</span>'))
+                     if city is not None else NOT_ALLOCATED)
         cells = format_html_join("", "{}", ((_cell(u.code, s, labels),) for u, s in row.cells))
         out.append(format_html(
             '<tr data-target="{}"><td><a href="{}">{} {}</a><div class="muted">{} · {}{} · {}</div></td>'

@@ -45,11 +45,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     headline = rows[0] if rows else None
     year = timezone.localdate().year
     ctx: dict[str, Any] = {
-        "plan": plan, "units": units, "rows": rows, "counts": selectors.status_counts(rows),
-        "headline": headline, "year": year, "lang": _lang(), "grid_html": grid_rows(rows, _lang()),
+        "plan": plan,
+        "units": units,
+        "rows": rows,
+        "counts": selectors.status_counts(rows),
+        "headline": headline,
+        "year": year,
+        "lang": _lang(),
+        "grid_html": grid_rows(rows, _lang()),
         "completeness": selectors.completeness(plan, request.user, year - 1),
         "reports": ReportFile.objects.filter(plan=plan, requested_by=actor(request)).order_by("-created_at")[:3]
-        if scope_for(request.user).is_office_admin else [],
+        if scope_for(request.user).is_office_admin
+        else [],
         "can_assess": scope_for(request.user).is_office_admin,
     }
     if headline is not None:
@@ -62,7 +69,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def plan_tree(request: HttpRequest) -> HttpResponse:
     plan = _plan(request)
-    return render(request, "web/plan_tree.html", {"plan": plan, "programmes": selectors.plan_tree(plan), "lang": _lang()})
+    return render(
+        request, "web/plan_tree.html", {"plan": plan, "programmes": selectors.plan_tree(plan), "lang": _lang()}
+    )
 
 
 @login_required
@@ -72,11 +81,19 @@ def target_detail(request: HttpRequest, code: str) -> HttpResponse:
     statuses = selectors.target_statuses(target, request.user)
     series = selectors.target_series(target, request.user)
     city_status = next((s for s in statuses if s.org_unit_id == plan.region_id), None)
-    return render(request, "web/target_detail.html", {
-        "plan": plan, "target": target, "statuses": statuses, "city_status": city_status, "lang": _lang(),
-        "chart": json.dumps(charts.target_chart(target, series, city_status, plan.region, _lang())),
-        "series": [(u, sorted(s.items())) for u, s in series.items()],
-    })
+    return render(
+        request,
+        "web/target_detail.html",
+        {
+            "plan": plan,
+            "target": target,
+            "statuses": statuses,
+            "city_status": city_status,
+            "lang": _lang(),
+            "chart": json.dumps(charts.target_chart(target, series, city_status, plan.region, _lang())),
+            "series": [(u, sorted(s.items())) for u, s in series.items()],
+        },
+    )
 
 
 def _entry_context(request: HttpRequest, plan: Plan) -> tuple[list[OrgUnit], OrgUnit | None, int]:
@@ -119,20 +136,47 @@ def data_entry(request: HttpRequest) -> HttpResponse:
                 errors[ind.code] = getattr(exc, "errors", [str(exc)])
         if not errors:
             if done:
-                messages.success(request, _("%(n)d value(s) submitted for review.") % {"n": done} if submit
-                                 else _("%(n)d value(s) saved as draft.") % {"n": done})
+                messages.success(
+                    request,
+                    _("%(n)d value(s) submitted for review.") % {"n": done}
+                    if submit
+                    else _("%(n)d value(s) saved as draft.") % {"n": done},
+                )
             return redirect(f"{request.path}?unit={unit.code}&year={year}")
-    current = {o.indicator_id: o for o in Observation.objects.filter(
-        org_unit=unit, year=year, quarter=0, indicator__in=indicators)}
-    previous = {o.indicator_id: o for o in Observation.objects.filter(
-        org_unit=unit, year=year - 1, quarter=0, indicator__in=indicators)}
-    rows = [{"ind": i, "obs": current.get(i.pk), "prev": previous.get(i.pk), "errors": errors.get(i.code, []),
-             "posted": request.POST.get(f"v_{i.code}", ""), "posted_comment": request.POST.get(f"c_{i.code}", "")}
-            for i in indicators]
-    return render(request, "web/data_entry.html", {
-        "plan": plan, "units": units, "unit": unit, "year": year, "rows": rows, "lang": _lang(),
-        "years": list(range(plan.start_year, min(plan.end_year, timezone.localdate().year) + 1)),
-        "has_errors": bool(errors)}, status=422 if errors else 200)
+    current = {
+        o.indicator_id: o
+        for o in Observation.objects.filter(org_unit=unit, year=year, quarter=0, indicator__in=indicators)
+    }
+    previous = {
+        o.indicator_id: o
+        for o in Observation.objects.filter(org_unit=unit, year=year - 1, quarter=0, indicator__in=indicators)
+    }
+    rows = [
+        {
+            "ind": i,
+            "obs": current.get(i.pk),
+            "prev": previous.get(i.pk),
+            "errors": errors.get(i.code, []),
+            "posted": request.POST.get(f"v_{i.code}", ""),
+            "posted_comment": request.POST.get(f"c_{i.code}", ""),
+        }
+        for i in indicators
+    ]
+    return render(
+        request,
+        "web/data_entry.html",
+        {
+            "plan": plan,
+            "units": units,
+            "unit": unit,
+            "year": year,
+            "rows": rows,
+            "lang": _lang(),
+            "years": list(range(plan.start_year, min(plan.end_year, timezone.localdate().year) + 1)),
+            "has_errors": bool(errors),
+        },
+        status=422 if errors else 200,
+    )
 
 
 @login_required
@@ -168,8 +212,16 @@ def excel_upload(request: HttpRequest) -> HttpResponse:
 def observation_detail(request: HttpRequest, obs_id: int) -> HttpResponse:
     obs = get_object_or_404(selectors.observations_visible(request.user), pk=obs_id)
     history = selectors.audit_visible(request.user).filter(object_type="plans.observation", object_id=str(obs.pk))
-    return render(request, "web/observation.html", {"obs": obs, "history": history, "lang": _lang(),
-                                                    "can_review": scope_for(request.user).can_review(obs.org_unit)})
+    return render(
+        request,
+        "web/observation.html",
+        {
+            "obs": obs,
+            "history": history,
+            "lang": _lang(),
+            "can_review": scope_for(request.user).can_review(obs.org_unit),
+        },
+    )
 
 
 @login_required
@@ -188,12 +240,18 @@ def review(request: HttpRequest, obs_id: int) -> HttpResponse:
     try:
         if request.POST.get("action") == "approve":
             services.observation_approve(user=actor(request), observation=obs, comment=comment)
-            messages.success(request, _("Approved: %(ind)s · %(unit)s · %(p)s.") % {
-                "ind": obs.indicator.name_zh, "unit": obs.org_unit.name_zh, "p": obs.period_label})
+            messages.success(
+                request,
+                _("Approved: %(ind)s · %(unit)s · %(p)s.")
+                % {"ind": obs.indicator.name_zh, "unit": obs.org_unit.name_zh, "p": obs.period_label},
+            )
         else:
             services.observation_return(user=actor(request), observation=obs, comment=comment)
-            messages.success(request, _("Returned to the reporter: %(ind)s · %(unit)s.") % {
-                "ind": obs.indicator.name_zh, "unit": obs.org_unit.name_zh})
+            messages.success(
+                request,
+                _("Returned to the reporter: %(ind)s · %(unit)s.")
+                % {"ind": obs.indicator.name_zh, "unit": obs.org_unit.name_zh},
+            )
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(str(exc)) from exc
     except InputError as exc:
@@ -208,9 +266,17 @@ def completeness(request: HttpRequest) -> HttpResponse:
         year = int(request.GET.get("year") or timezone.localdate().year)
     except ValueError:
         year = timezone.localdate().year
-    return render(request, "web/completeness.html", {
-        "plan": plan, "year": year, "rows": selectors.completeness(plan, request.user, year), "lang": _lang(),
-        "years": list(range(plan.start_year, min(plan.end_year, timezone.localdate().year) + 1))})
+    return render(
+        request,
+        "web/completeness.html",
+        {
+            "plan": plan,
+            "year": year,
+            "rows": selectors.completeness(plan, request.user, year),
+            "lang": _lang(),
+            "years": list(range(plan.start_year, min(plan.end_year, timezone.localdate().year) + 1)),
+        },
+    )
 
 
 @login_required

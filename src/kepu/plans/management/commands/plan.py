@@ -38,8 +38,10 @@ class Command(BaseCommand):
                 self.stderr.write(f"{path.name}: {e}")
             raise CommandError(f"{path.name}: {len(errors)} error(s); nothing was imported.")
         assert doc is not None
-        self.stdout.write(f"{path.name}: valid — {len(doc['programmes'])} programmes, "
-                          f"{len(doc['indicators'])} indicators, {len(doc['targets'])} targets.")
+        self.stdout.write(
+            f"{path.name}: valid — {len(doc['programmes'])} programmes, "
+            f"{len(doc['indicators'])} indicators, {len(doc['targets'])} targets."
+        )
 
     def _import(self, opts: dict[str, Any]) -> None:
         try:
@@ -51,13 +53,17 @@ class Command(BaseCommand):
         if summary.get("unchanged"):
             self.stdout.write(f"{plan.code}: unchanged (version {plan.version}).")
         else:
-            self.stdout.write(f"{plan.code}: version {plan.version} — created {summary['created']}, "
-                              f"updated {summary['updated']}, deactivated {summary['deactivated']}.")
+            self.stdout.write(
+                f"{plan.code}: version {plan.version} — created {summary['created']}, "
+                f"updated {summary['updated']}, deactivated {summary['deactivated']}."
+            )
 
     def _targets(self, opts: dict[str, Any]) -> None:
         plan = selectors.plan_get(opts["plan"]) if opts.get("plan") else selectors.plan_default()
         if plan is None:
-            raise CommandError(f"No plan {opts.get('plan') or ''} imported; run: kepu plan import FILE".replace("  ", " "))
+            raise CommandError(
+                f"No plan {opts.get('plan') or ''} imported; run: kepu plan import FILE".replace("  ", " ")
+            )
         rows = [selectors.target_dict(t) for t in selectors.targets_for(plan)]
         if opts["json"]:
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1))
