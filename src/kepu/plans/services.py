@@ -192,6 +192,21 @@ def pending_children(obs: Observation) -> list[OrgUnit]:
     return [u for u in children if u.pk in expected and u.pk not in approved]
 
 
+def _record_review(user: User, obs: Observation, status: str, comment: str) -> None:
+    """Stamp a review decision on a submitted value and audit it."""
+    obs.status, obs.reviewed_by, obs.reviewed_at, obs.review_comment = status, user, timezone.now(), comment
+    obs.save()
+    audit_record(
+        actor=user,
+        action=f"observation.{'approve' if status == Status.APPROVED else 'return'}",
+        obj=obs,
+        org_unit=obs.org_unit,
+        label=_label(obs),
+        changes={"status": (Status.SUBMITTED, status)},
+        comment=comment,
+    )
+
+
 @transaction.atomic
 def observation_approve(*, user: User, observation: Observation, comment: str = "") -> Observation:
     """Approve and lock a value. A city value is approved only after all its districts' values."""
@@ -204,17 +219,7 @@ def observation_approve(*, user: User, observation: Observation, comment: str = 
                 _("Approve the districts first: %(units)s have no approved value for %(p)s.")
                 % {"units": "、".join(u.name_zh for u in waiting), "p": obs.period_label}
             )
-    obs.status, obs.reviewed_by, obs.reviewed_at, obs.review_comment = Status.APPROVED, user, timezone.now(), comment
-    obs.save()
-    audit_record(
-        actor=user,
-        action="observation.approve",
-        obj=obs,
-        org_unit=obs.org_unit,
-        label=_label(obs),
-        changes={"status": (Status.SUBMITTED, Status.APPROVED)},
-        comment=comment,
-    )
+    _record_review(user, obs, Status.APPROVED, comment)
     enqueue_status_refresh(obs.indicator.plan_id)
     return obs
 
@@ -225,17 +230,7 @@ def observation_return(*, user: User, observation: Observation, comment: str) ->
     _check_review(user, obs)
     if not comment.strip():
         raise InputError(_("Say why the value is returned: a comment is required."))
-    obs.status, obs.reviewed_by, obs.reviewed_at, obs.review_comment = Status.RETURNED, user, timezone.now(), comment
-    obs.save()
-    audit_record(
-        actor=user,
-        action="observation.return",
-        obj=obs,
-        org_unit=obs.org_unit,
-        label=_label(obs),
-        changes={"status": (Status.SUBMITTED, Status.RETURNED)},
-        comment=comment,
-    )
+    _record_review(user, obs, Status.RETURNED, comment)
     return obs
 
 
