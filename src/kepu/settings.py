@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kepu.core",
     "kepu.plans",
+    "kepu.literacy",
     "kepu.web",
 ]
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, Final, cast
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
 from kepu.core.errors import InputError
+from kepu.core.pdf import register_cjk_font
 from kepu.core.services import audit_record
 from kepu.plans.assessment import (
     CARRIED_FORWARD,
@@ -134,22 +133,6 @@ def _title(a: Assessment) -> tuple[str, str]:
 
 # -- PDF ------------------------------------------------------------------------------------------
 
-FONT: Final = "WQY"
-
-
-@lru_cache(maxsize=1)
-def _register_font() -> str:
-    """Register the CJK TrueType font once; reportlab embeds the subset it uses in every PDF."""
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    pdfmetrics.registerFont(TTFont(FONT, settings.KEPU_CJK_FONT, subfontIndex=0))
-    # No bold face in the collection: map <b> to the same face so markup never falls back to Helvetica.
-    for bold in (0, 1):
-        for italic in (0, 1):
-            addMapping(FONT, bold, italic, FONT)
-    return FONT
 
 
 def render_pdf(a: Assessment) -> bytes:
@@ -175,7 +158,7 @@ def render_pdf(a: Assessment) -> bytes:
         TableStyle,
     )
 
-    font = _register_font()
+    font = register_cjk_font()
     grey = colors.HexColor("#555555")
     base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK")
     styles = {

@@ -23,3 +23,14 @@ def num(value: float | None, digits: int = 1) -> str:
 @register.filter
 def pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}%"
+
+
+@register.filter
+def pct1(share: float | None) -> str:
+    """A share in [0, 1] as a percentage with one decimal."""
+    return "—" if share is None else f"{100 * share:.1f}%"
+
+
+@register.filter
+def getkey(mapping: Any, key: str) -> Any:
+    return mapping.get(key, "") if isinstance(mapping, dict) else ""

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from kepu.core.services import region_import
 from kepu.plans.demo import DEMO_PASSWORD, DEMO_USERS, demo_generate
@@ -29,6 +30,10 @@ class Command(BaseCommand):
         result = demo_generate(plan=plan, seed=opts["seed"])
         self.stdout.write(f"Plan {plan.code} v{plan.version}: {result['observations']} demo observations, "
                           f"{result['statuses']} target statuses.")
+        # The literacy app plugs in through its own demo: a simulated survey wave published into the plan.
+        from kepu.literacy.demo import literacy_demo
+
+        self.stdout.write(literacy_demo(year=timezone.localdate().year, seed=opts["seed"]))
         url = f"http://127.0.0.1:{opts['port']}/"
         self.stdout.write(f"\nKepu is at {url}\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, full_name, _roles in DEMO_USERS:

@@ -1,0 +1,133 @@
+"""`kepu literacy estimate`: design-based estimates from a respondent-level CSV, for scripts.
+
+Pure statistics over a file (no database): reads the CSV, optionally rakes to margin files, and
+prints one JSON object {"n", "overall", "by", "raked"} or a readable table."""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kepu.stats import raking, survey
+
+
+class EstimateError(ValueError):
+    """A problem with the input, phrased for the person running the command."""
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]
+    columns: dict[str, list[str]]
+    n: int
+
+
+def read_csv(path: Path) -> Table:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EstimateError(f"{path}: cannot read ({exc})") from exc
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if len(rows) < 2:
+        raise EstimateError(f"{path}: needs a header row and at least one data row")
+    header = [h.strip() for h in rows[0]]
+    short = [i + 2 for i, r in enumerate(rows[1:]) if len(r) != len(header)]
+    if short:
+        raise EstimateError(f"{path}: row {short[0]} has a different number of fields than the header")
+    columns = {h: [r[i].strip() for r in rows[1:]] for i, h in enumerate(header)}
+    return Table(header, columns, len(rows) - 1)
+
+
+def _need(table: Table, col: str, what: str, path: Path) -> list[str]:
+    if col not in table.columns:
+        raise EstimateError(f"{path}: no column {col!r} (the {what}); columns are: {', '.join(table.header)}")
+    return table.columns[col]
+
+
+def _numbers(values: list[str], col: str, path: Path) -> np.ndarray:
+    out = np.empty(len(values))
+    for i, v in enumerate(values):
+        try:
+            out[i] = float(v)
+        except ValueError:
+            raise EstimateError(f"{path}: row {i + 2}, column {col}: expected a number, got {v!r}") from None
+        if not math.isfinite(out[i]):
+            raise EstimateError(f"{path}: row {i + 2}, column {col}: expected a finite number, got {v!r}")
+    return out
+
+
+def read_margins(path: Path, table: Table, data_path: Path) -> raking.Margin:
+    """A margins file: one or more category columns (joint cells) and a final `population` column."""
+    m = read_csv(path)
+    if m.header[-1] != "population" or len(m.header) < 2:
+        raise EstimateError(f"{path}: expected category column(s) followed by a final 'population' column")
+    cats = m.header[:-1]
+    for c in cats:
+        _need(table, c, f"margin category from {path.name}", data_path)
+    pops = _numbers(m.columns["population"], "population", path)
+    if (pops <= 0).any():
+        raise EstimateError(f"{path}: population totals must be positive")
+    labels = ["|".join(m.columns[c][i] for c in cats) for i in range(m.n)]
+    if len(set(labels)) != len(labels):
+        raise EstimateError(f"{path}: a category appears twice")
+    totals = dict(zip(labels, pops.tolist(), strict=True))
+    data_labels = np.array(["|".join(table.columns[c][i] for c in cats) for i in range(table.n)])
+    in_data = set(data_labels.tolist())
+    missing = sorted(in_data - set(totals))
+    if missing:
+        raise EstimateError(f"{path}: categories {', '.join(missing)} occur in the data but have no population total")
+    absent = sorted(set(totals) - in_data)
+    if absent:
+        raise EstimateError(f"{path}: categories {', '.join(absent)} have a population total but no respondents")
+    return raking.Margin(column="|".join(cats), categories=data_labels, totals=totals)
+
+
+def estimate(
+    path: Path,
+    *,
+    strata: str,
+    psu: str,
+    weight: str,
+    outcome: str,
+    by: list[str],
+    rake: list[Path],
+    lonely_psu: str = "fail",
+) -> dict[str, Any]:
+    table = read_csv(path)
+    y = _numbers(_need(table, outcome, "outcome", path), outcome, path)
+    bad = np.flatnonzero((y != 0) & (y != 1))
+    if bad.size:
+        raise EstimateError(
+            f"{path}: row {bad[0] + 2}, column {outcome}: the outcome must be 0 or 1, "
+            f"got {table.columns[outcome][bad[0]]!r}"
+        )
+    w = _numbers(_need(table, weight, "weight", path), weight, path)
+    nonpos = np.flatnonzero(w <= 0)
+    if nonpos.size:
+        raise EstimateError(
+            f"{path}: row {nonpos[0] + 2}, column {weight}: weights must be positive, "
+            f"got {table.columns[weight][nonpos[0]]!r}"
+        )
+    groups = {col: np.array(_need(table, col, "--by variable", path)) for col in by}
+    try:
+        design = survey.Design.from_arrays(
+            strata=_need(table, strata, "strata", path),
+            psu=_need(table, psu, "PSU", path),
+            weights=w,
+            lonely_psu=lonely_psu,
+        )
+        if rake:
+            design = raking.rake(design, [read_margins(p, table, path) for p in rake]).design
+        overall = design.mean(y)
+        out_by = {col: {str(k): e.as_dict() for k, e in design.by(y, g).items()} for col, g in groups.items()}
+    except EstimateError:
+        raise
+    except ValueError as exc:
+        raise EstimateError(f"{path}: {exc}") from exc
+    return {"n": table.n, "overall": overall.as_dict(), "by": out_by, "raked": bool(rake)}

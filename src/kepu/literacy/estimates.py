@@ -1,0 +1,207 @@
+"""Weighting a wave to population margins and estimating the literacy rate with design-based
+standard errors (kepu.stats.survey), by domain, plus model-based town estimates (Fay–Herriot)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from kepu.core.errors import InputError
+from kepu.core.models import OrgUnit, PopulationCell
+from kepu.core.services import audit_record
+from kepu.literacy.models import Respondent, Wave, WaveEstimate
+from kepu.stats import raking, sae, survey
+
+DOMAINS = ["district", "age_band", "sex", "area", "education", "key_group"]
+MIN_CELL = 50  # cells with fewer respondents are suppressed on pages and in exports
+
+
+def in_scope(wave: Wave, sample: str = Respondent.Sample.PROBABILITY) -> list[Respondent]:
+    """Respondents inside the headline indicator's scope (ages 18–69 by default)."""
+    return list(
+        wave.respondents.filter(sample=sample, age__gte=wave.age_min, age__lte=wave.age_max, passed__isnull=False)
+        .select_related("district", "town")
+        .order_by("pk")
+    )
+
+
+def _design(rs: list[Respondent], wave: Wave, weights: np.ndarray | None = None) -> survey.Design:
+    w = np.array([r.base_weight for r in rs], dtype=float) if weights is None else weights
+    return survey.Design.from_arrays(
+        strata=[r.stratum for r in rs], psu=[r.psu for r in rs], weights=w, lonely_psu=wave.lonely_psu
+    )
+
+
+def _value(r: Respondent, variable: str) -> str:
+    if variable == "district":
+        return r.district.code if r.district else ""
+    return str(getattr(r, variable) or "")
+
+
+def population_margins(wave: Wave, variables: list[str]) -> list[tuple[str, dict[str, float]]]:
+    """Margin totals from the region file's population cells (district × sex × urban/rural).
+    The cells are labelled estimates covering all ages, so raking to them is an approximation
+    for the 18–69 scope; supply margin files for better figures."""
+    cells = PopulationCell.objects.filter(unit__parent=wave.region).select_related("unit")
+    if not cells.exists():
+        raise InputError("The region has no population cells to weight to; supply margin files.")
+    totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for c in cells:
+        for v in variables:
+            key = {"district": c.unit.code, "sex": c.sex, "area": c.area}.get(v)
+            if key is None:
+                raise InputError(f"No population margin for {v!r} in the region file (available: district, sex, area).")
+            totals[v][key] += c.value
+    return [(v, dict(totals[v])) for v in variables]
+
+
+@dataclass(frozen=True)
+class WeightReport:
+    converged: bool
+    iterations: int
+    max_error: float
+    kish_deff: float
+    trimmed: int
+    margins: list[str]
+
+
+@transaction.atomic
+def wave_weight(
+    *,
+    wave: Wave,
+    variables: list[str] | None = None,
+    supplied: list[tuple[str, dict[str, float]]] | None = None,
+    trim: tuple[float, float] | None = None,
+    actor: User | None = None,
+) -> WeightReport:
+    """Rake base weights to population margins; store final weights and the convergence report."""
+    rs = in_scope(wave)
+    if not rs:
+        raise InputError(f"Wave {wave.code} has no scored respondents aged {wave.age_min}–{wave.age_max}.")
+    margins_spec = (
+        supplied if supplied is not None else population_margins(wave, variables or ["district", "sex", "area"])
+    )
+    design = _design(rs, wave)
+    margins = [
+        raking.Margin(column=v, categories=np.array([_value(r, v) for r in rs]), totals=t) for v, t in margins_spec
+    ]
+    try:
+        result = raking.rake(design, margins, trim=trim)
+    except ValueError as exc:
+        raise InputError(f"Weighting failed: {exc}") from exc
+    for r, w in zip(rs, result.weights, strict=True):
+        r.weight = float(w)
+    Respondent.objects.bulk_update(rs, ["weight"], batch_size=2000)
+    report = WeightReport(
+        result.converged,
+        result.iterations,
+        float(result.max_error),
+        float(result.kish_deff),
+        int(result.trimmed),
+        [v for v, _ in margins_spec],
+    )
+    wave.weighting = {**report.__dict__, "margins_totals": {v: t for v, t in margins_spec}, "trim": trim}
+    wave.save(update_fields=["weighting"])
+    audit_record(actor=actor, action="wave.weight", obj=wave, comment=str(report))
+    return report
+
+
+def wave_design(wave: Wave) -> tuple[list[Respondent], survey.Design]:
+    """The wave's design with its final weights; raked waves carry the calibration so that
+    standard errors account for it."""
+    rs = in_scope(wave)
+    if not rs:
+        raise InputError(f"Wave {wave.code} has no scored respondents aged {wave.age_min}–{wave.age_max}.")
+    design = _design(rs, wave)
+    spec = wave.weighting.get("margins_totals") if wave.weighting else None
+    if spec:
+        margins = [
+            raking.Margin(column=v, categories=np.array([_value(r, v) for r in rs]), totals=t) for v, t in spec.items()
+        ]
+        trim = wave.weighting.get("trim")
+        design = raking.rake(design, margins, trim=tuple(trim) if trim else None).design
+    return rs, design
+
+
+def _row(wave: Wave, variable: str, level: str, e: survey.Estimate, method: str = "direct") -> WaveEstimate:
+    return WaveEstimate(
+        wave=wave,
+        variable=variable,
+        level=level,
+        n=e.n,
+        estimate=e.estimate,
+        se=e.se,
+        ci_low=e.ci_low,
+        ci_high=e.ci_high,
+        ci_logit_low=e.ci_logit_low,
+        ci_logit_high=e.ci_logit_high,
+        deff=e.deff,
+        method=method,
+        suppressed=e.n < MIN_CELL,
+    )
+
+
+@transaction.atomic
+def wave_estimate(*, wave: Wave, actor: User | None = None) -> list[WaveEstimate]:
+    """Overall and domain estimates of the share 具备科学素质, stored for pages, exports and the plan."""
+    rs, design = wave_design(wave)
+    y = np.array([1.0 if r.passed else 0.0 for r in rs])
+    rows = [_row(wave, "overall", "all", design.mean(y))]
+    for variable in DOMAINS:
+        groups = np.array([_value(r, variable) for r in rs])
+        for level, est in design.by(y, groups).items():
+            if level:
+                rows.append(_row(wave, variable, level, est))
+    rows += _towns(wave, rs, design, y, rows)
+    WaveEstimate.objects.filter(wave=wave).delete()
+    WaveEstimate.objects.bulk_create(rows)
+    audit_record(actor=actor, action="wave.estimate", obj=wave, comment=f"{len(rows)} estimates")
+    return rows
+
+
+def _towns(
+    wave: Wave, rs: list[Respondent], design: survey.Design, y: np.ndarray, rows: list[WaveEstimate]
+) -> list[WaveEstimate]:
+    """Fay–Herriot estimates for towns/streets: direct town estimates borrow strength from their
+    district's direct estimate. Stored only where the model is adequate for that town."""
+    towns = np.array([r.town.code if r.town else "" for r in rs])
+    if not any(towns):
+        return []
+    direct = {k: e for k, e in design.by(y, towns).items() if k}
+    district_est = {r.level: r.estimate for r in rows if r.variable == "district"}
+    town_units = {u.code: u for u in OrgUnit.objects.filter(code__in=list(direct)).select_related("parent")}
+    parent_of = {c: u.parent.code for c, u in town_units.items() if u.parent is not None}
+    codes = [c for c in direct if parent_of.get(c) in district_est]
+    if len(codes) < 10:
+        return []
+    yv = np.array([direct[c].estimate for c in codes])
+    # Smoothed sampling variances (pooled p, the overall design effect): towns with 0 or 100% in a
+    # small sample would otherwise claim zero variance.
+    overall_deff = next((r.deff for r in rows if r.variable == "overall"), 1.0) or 1.0
+    d = sae.proportion_sampling_variance(yv, np.array([direct[c].n for c in codes], dtype=float), deff=overall_deff)
+    x = np.column_stack([np.ones(len(codes)), np.array([district_est[parent_of[c]] for c in codes])])
+    fit = sae.fay_herriot_proportion(yv, d, x)
+    out = []
+    for i, c in enumerate(codes):
+        if not (fit.adequate and fit.area_adequate[i]):
+            continue
+        est, rmse = float(fit.estimate[i]), float(fit.rmse[i])
+        out.append(
+            WaveEstimate(
+                wave=wave,
+                variable="town",
+                level=c,
+                n=direct[c].n,
+                estimate=est,
+                se=rmse,
+                ci_low=max(0.0, est - 1.959964 * rmse),
+                ci_high=min(1.0, est + 1.959964 * rmse),
+                method="fay_herriot",
+                suppressed=False,
+            )
+        )
+    return out

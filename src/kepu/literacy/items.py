@@ -1,0 +1,270 @@
+"""The item bank: reading and writing items (YAML and XLSX, all-or-nothing with row-level errors),
+the review workflow, and scoring one answer against an item's key."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.contrib.auth.models import User
+from django.db import transaction
+from openpyxl import Workbook, load_workbook
+
+from kepu.core.errors import InputError
+from kepu.core.services import audit_record, model_update
+from kepu.literacy.models import DIMENSIONS, Item
+
+TYPES = [t.value for t in Item.Type]
+FIELDS = [
+    "code",
+    "dimension",
+    "jizhun",
+    "type",
+    "stem_zh",
+    "stem_en",
+    "options",
+    "key",
+    "points",
+    "difficulty",
+    "anchor",
+    "topics",
+    "groups",
+    "explanation_zh",
+    "explanation_en",
+    "status",
+]
+# Allowed moves in the review workflow.
+TRANSITIONS = {
+    Item.Status.DRAFT: {Item.Status.REVIEWED},
+    Item.Status.REVIEWED: {Item.Status.LIVE, Item.Status.DRAFT},
+    Item.Status.LIVE: {Item.Status.RETIRED},
+    Item.Status.RETIRED: {Item.Status.DRAFT},
+}
+
+
+def normalise_response(item: Item | dict[str, Any], raw: Any) -> Any:
+    """An answer as the key is written: bool for true/false, "B" for single, sorted list for multiple."""
+    kind = item.type if isinstance(item, Item) else item["type"]
+    if kind == "true_false":
+        text = str(raw).strip().lower()
+        if text in {"true", "t", "1", "对", "是", "正确", "yes", "y"}:
+            return True
+        if text in {"false", "f", "0", "错", "否", "错误", "no", "n"}:
+            return False
+        raise ValueError(f"expected true or false, got {raw!r}")
+    key = item.key if isinstance(item, Item) else item["key"]
+    if isinstance(raw, (list, tuple)):
+        letters = [str(x).strip().upper() for x in raw]
+    else:
+        letters = [c for c in str(raw).upper() if c.isalpha()]
+    options = {str(o["key"]) for o in (item.options if isinstance(item, Item) else item.get("options", []))}
+    unknown = [x for x in letters if x not in options]
+    if unknown:
+        raise ValueError(f"expected option letter(s) {', '.join(sorted(options))}, got {raw!r}")
+    if isinstance(key, list):
+        return sorted(set(letters))
+    if len(letters) != 1:
+        raise ValueError(f"expected one option letter, got {raw!r}")
+    return letters[0]
+
+
+def item_points(item: Item, response: Any) -> tuple[float, bool]:
+    """Full points for an exactly right answer; multiple-answer items have no partial credit."""
+    key = item.key
+    right = sorted(key) if isinstance(key, list) else key
+    correct = response == right
+    return (float(item.points) if correct else 0.0), correct
+
+
+def _row_errors(row: dict[str, Any], where: str) -> list[str]:
+    errors = []
+    for f in ("code", "dimension", "type", "stem_zh", "stem_en", "key"):
+        if row.get(f) in (None, ""):
+            errors.append(f"{where}.{f}: required")
+    if errors:
+        return errors
+    if row["dimension"] not in DIMENSIONS:
+        errors.append(f"{where}.dimension: expected one of {', '.join(DIMENSIONS)}, got {row['dimension']!r}")
+    if row["type"] not in TYPES:
+        errors.append(f"{where}.type: expected one of {', '.join(TYPES)}, got {row['type']!r}")
+        return errors
+    options = row.get("options") or []
+    keys = [str(o.get("key")) for o in options if isinstance(o, dict)]
+    if row["type"] == "true_false":
+        if not isinstance(row["key"], bool):
+            errors.append(f"{where}.key: a true/false item's key must be true or false, got {row['key']!r}")
+    else:
+        if len(keys) < 2 or len(set(keys)) != len(keys):
+            errors.append(f"{where}.options: expected at least two options with distinct keys")
+        for o in options:
+            if not isinstance(o, dict) or not o.get("zh") or not o.get("en"):
+                errors.append(f"{where}.options: every option needs key, zh and en")
+                break
+        wanted = row["key"] if isinstance(row["key"], list) else [row["key"]]
+        missing = [k for k in wanted if str(k) not in keys]
+        if missing:
+            errors.append(f"{where}.key: {', '.join(map(str, missing))} is not an option")
+        if row["type"] == "multiple" and not isinstance(row["key"], list):
+            errors.append(f"{where}.key: a multiple-choice key is a list such as [A, C]")
+    points = row.get("points", 1)
+    if not isinstance(points, int) or isinstance(points, bool) or points < 1:
+        errors.append(f"{where}.points: expected a whole number ≥ 1, got {points!r}")
+    diff = row.get("difficulty")
+    if diff is not None and (not isinstance(diff, (int, float)) or not 0 <= diff <= 1):
+        errors.append(f"{where}.difficulty: expected a share between 0 and 1, got {diff!r}")
+    jz = row.get("jizhun")
+    if jz is not None and (not isinstance(jz, int) or not 1 <= jz <= 26):
+        errors.append(f"{where}.jizhun: expected a 基准 number 1–26, got {jz!r}")
+    status = row.get("status", "draft")
+    if status not in Item.Status.values:
+        errors.append(f"{where}.status: expected one of {', '.join(Item.Status.values)}, got {status!r}")
+    return errors
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "dimension": row["dimension"],
+        "jizhun": row.get("jizhun"),
+        "type": row["type"],
+        "stem_zh": str(row["stem_zh"]).strip(),
+        "stem_en": str(row["stem_en"]).strip(),
+        "options": [{"key": str(o["key"]), "zh": str(o["zh"]), "en": str(o["en"])} for o in row.get("options") or []],
+        "key": sorted(map(str, row["key"])) if isinstance(row["key"], list) else row["key"],
+        "points": int(row.get("points", 1)),
+        "difficulty": row.get("difficulty"),
+        "anchor": bool(row.get("anchor", False)),
+        "topics": list(row.get("topics") or []),
+        "groups": list(row.get("groups") or []),
+        "explanation_zh": str(row.get("explanation_zh") or ""),
+        "explanation_en": str(row.get("explanation_en") or ""),
+        "status": row.get("status", "draft"),
+    }
+
+
+@transaction.atomic
+def items_import(*, rows: list[dict[str, Any]], source: str, actor: User | None = None) -> dict[str, int]:
+    """Create or update items by code. Every row is checked first; any error and nothing is written."""
+    errors: list[str] = []
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        where = f"{source}: row {i + 1}" + (
+            f" ({row.get('code')})" if isinstance(row, dict) and row.get("code") else ""
+        )
+        if not isinstance(row, dict):
+            errors.append(f"{where}: expected a mapping of item fields")
+            continue
+        errors += _row_errors(row, where)
+        if row.get("code") in seen:
+            errors.append(f"{where}.code: duplicate code {row['code']!r}")
+        seen.add(str(row.get("code")))
+    if errors:
+        raise InputError(errors[0], errors=errors)
+    created = updated = 0
+    existing = {i.code: i for i in Item.objects.filter(code__in=seen)}
+    for row in rows:
+        data = _clean(row)
+        item = existing.get(str(row["code"]))
+        if item is None:
+            item = Item.objects.create(code=str(row["code"]), **data)
+            created += 1
+            audit_record(actor=actor, action="item.create", obj=item)
+        else:
+            changes = model_update(instance=item, data=data)
+            if changes:
+                item.save()
+                updated += 1
+                audit_record(actor=actor, action="item.update", obj=item, changes=changes)
+    return {"created": created, "updated": updated}
+
+
+def read_item_file(path_or_bytes: Path | bytes, *, name: str = "") -> list[dict[str, Any]]:
+    """Rows from a YAML file (`items:` list) or an XLSX sheet exported by `items_export_xlsx`."""
+    fname = name or (path_or_bytes.name if isinstance(path_or_bytes, Path) else "upload")
+    content = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
+    if fname.endswith((".yaml", ".yml")):
+        try:
+            doc = yaml.safe_load(content.decode("utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise InputError(f"{fname}: not valid YAML ({exc})") from exc
+        if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+            raise InputError(f"{fname}: expected a mapping with an `items` list")
+        return list(doc["items"])
+    if fname.endswith(".xlsx"):
+        return _read_xlsx(content, fname)
+    raise InputError(f"{fname}: expected a .yaml or .xlsx file")
+
+
+def _read_xlsx(content: bytes, fname: str) -> list[dict[str, Any]]:
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several unrelated types for a bad file
+        raise InputError(f"{fname}: not an .xlsx workbook ({exc})") from exc
+    ws = wb.worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    if not rows:
+        raise InputError(f"{fname}: the sheet is empty")
+    header = [str(h or "").strip() for h in rows[0]]
+    missing = [f for f in ("code", "dimension", "type", "stem_zh", "stem_en", "key") if f not in header]
+    if missing:
+        raise InputError(f"{fname}: header row lacks column(s) {', '.join(missing)}")
+    out = []
+    errors = []
+    for r, values in enumerate(rows[1:], start=2):
+        if all(v in (None, "") for v in values):
+            continue
+        row: dict[str, Any] = dict(zip(header, values, strict=False))
+        for f in ("options", "key", "topics", "groups"):
+            if isinstance(row.get(f), str) and row[f].strip().startswith(("[", "{", "t", "f")):
+                try:
+                    row[f] = json.loads(row[f])
+                except json.JSONDecodeError:
+                    if f in ("options", "topics", "groups"):
+                        errors.append(f"{fname}: row {r}, column {f}: expected JSON, got {row[f]!r}")
+        row["anchor"] = str(row.get("anchor")).lower() in {"1", "true", "yes"}
+        out.append({k: v for k, v in row.items() if v not in (None, "") or k == "key"})
+    if errors:
+        raise InputError(errors[0], errors=errors)
+    return out
+
+
+def items_export_yaml(items: Iterable[Item]) -> str:
+    rows = [{"code": i.code, **{f: getattr(i, f) for f in FIELDS[1:]}} for i in items]
+    return yaml.safe_dump({"items": rows}, allow_unicode=True, sort_keys=False)
+
+
+def items_export_xlsx(items: Iterable[Item]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "items"
+    ws.append(FIELDS)
+    for i in items:
+        ws.append(
+            [
+                json.dumps(getattr(i, f), ensure_ascii=False)
+                if f in ("options", "key", "topics", "groups")
+                else getattr(i, f)
+                for f in FIELDS
+            ]
+        )
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@transaction.atomic
+def item_transition(*, item: Item, to: str, actor: User) -> Item:
+    allowed = TRANSITIONS.get(Item.Status(item.status), set())
+    if to not in allowed:
+        raise InputError(
+            f"{item.code}: cannot move from {item.status} to {to}; allowed: {', '.join(sorted(allowed)) or 'none'}"
+        )
+    old = item.status
+    item.status = to
+    item.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action="item.status", obj=item, changes={"status": (old, to)})
+    return item

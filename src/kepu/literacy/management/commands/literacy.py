@@ -1,0 +1,133 @@
+"""`kepu literacy …`: estimate from a file; item bank import/export; survey waves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from kepu.core.errors import InputError
+from kepu.literacy.cli_estimate import EstimateError, estimate
+
+LONELY = ["fail", "remove", "adjust", "certainty", "average"]
+
+
+class Command(BaseCommand):
+    help = "Citizen science literacy: estimates, item bank, survey waves."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        e = sub.add_parser("estimate", help="Weighted share with design-based SEs from a respondent CSV.")
+        e.add_argument("file", type=Path)
+        e.add_argument("--strata", required=True)
+        e.add_argument("--psu", required=True, help="PSU column; PSU ids may repeat across strata (nested).")
+        e.add_argument("--weight", required=True)
+        e.add_argument("--outcome", required=True, help="0/1 column (1 = 具备科学素质).")
+        e.add_argument("--by", action="append", default=[], help="Domain variable (repeatable).")
+        e.add_argument(
+            "--rake",
+            action="append",
+            default=[],
+            type=Path,
+            help="Margins CSV: category column(s) then 'population' (repeatable).",
+        )
+        e.add_argument(
+            "--lonely-psu",
+            choices=LONELY,
+            default="fail",
+            help="Strata with one PSU, as R's survey.lonely.psu (default: fail).",
+        )
+        e.add_argument("--json", action="store_true")
+        items = sub.add_parser("items", help="Item bank import/export.")
+        isub = items.add_subparsers(dest="items_action", required=True)
+        ii = isub.add_parser("import")
+        ii.add_argument("files", nargs="+", type=Path)
+        ie = isub.add_parser("export")
+        ie.add_argument("--format", choices=["yaml", "xlsx"], default="yaml")
+        ie.add_argument("--out", type=Path, required=True)
+        wave = sub.add_parser("wave", help="Survey waves.")
+        wsub = wave.add_subparsers(dest="wave_action", required=True)
+        wc = wsub.add_parser("import", help="Create/replace a wave's respondents from a CSV/XLSX file.")
+        wc.add_argument("code")
+        wc.add_argument("file", type=Path)
+        wc.add_argument("--year", type=int, required=True)
+        wc.add_argument("--name", default="")
+        wc.add_argument("--profile", default="cast_newera")
+        ww = wsub.add_parser("weight", help="Rake to population margins, estimate, and publish to the plan.")
+        ww.add_argument("code")
+        ww.add_argument("--margins", default="district,sex,area")
+        ww.add_argument("--trim", type=float, nargs=2, metavar=("LOW", "HIGH"))
+        ww.add_argument("--publish", action="store_true")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        try:
+            getattr(self, f"_{opts['action']}")(opts)
+        except (EstimateError, InputError) as exc:
+            for line in getattr(exc, "errors", [str(exc)])[1:]:
+                self.stderr.write(line)
+            raise CommandError(str(exc).splitlines()[0] if isinstance(exc, InputError) else str(exc)) from exc
+
+    def _estimate(self, opts: dict[str, Any]) -> None:
+        result = estimate(
+            opts["file"],
+            strata=opts["strata"],
+            psu=opts["psu"],
+            weight=opts["weight"],
+            outcome=opts["outcome"],
+            by=opts["by"],
+            rake=opts["rake"],
+            lonely_psu=opts["lonely_psu"],
+        )
+        if opts["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+            return
+        o = result["overall"]
+        self.stdout.write(f"n={result['n']}  raked={result['raked']}")
+        self.stdout.write(
+            f"overall  {o['estimate']:.4f}  SE {o['se']:.4f}  95% CI [{o['ci_low']:.4f}, {o['ci_high']:.4f}]"
+            f"  logit CI [{o['ci_logit_low']:.4f}, {o['ci_logit_high']:.4f}]  deff {o['deff']:.3f}"
+        )
+        for col, levels in result["by"].items():
+            for level, e in levels.items():
+                self.stdout.write(
+                    f"{col}={level}  n={e['n']}  {e['estimate']:.4f}  SE {e['se']:.4f}  "
+                    f"[{e['ci_low']:.4f}, {e['ci_high']:.4f}]"
+                )
+
+    def _items(self, opts: dict[str, Any]) -> None:
+        from kepu.literacy.items import items_export_xlsx, items_export_yaml, items_import, read_item_file
+        from kepu.literacy.models import Item
+
+        if opts["items_action"] == "import":
+            rows: list[dict[str, Any]] = []
+            for path in opts["files"]:
+                rows += read_item_file(path)
+            result = items_import(rows=rows, source=", ".join(p.name for p in opts["files"]))
+            self.stdout.write(f"{len(rows)} items: {result['created']} created, {result['updated']} updated.")
+            return
+        items = Item.objects.all()
+        out: Path = opts["out"]
+        if opts["format"] == "yaml":
+            out.write_text(items_export_yaml(items), encoding="utf-8")
+        else:
+            out.write_bytes(items_export_xlsx(items))
+        self.stdout.write(str(out))
+
+    def _wave(self, opts: dict[str, Any]) -> None:
+        from kepu.literacy import services
+
+        if opts["wave_action"] == "import":
+            wave, n = services.wave_import(
+                code=opts["code"], path=opts["file"], year=opts["year"], name=opts["name"], profile=opts["profile"]
+            )
+            self.stdout.write(f"{wave.code}: {n} respondents imported and scored ({wave.profile.code}).")
+            return
+        report = services.wave_process(
+            code=opts["code"],
+            variables=opts["margins"].split(","),
+            trim=tuple(opts["trim"]) if opts["trim"] else None,
+            publish=opts["publish"],
+        )
+        self.stdout.write(report)

@@ -1,0 +1,92 @@
+"""Use cases for survey waves, composed from the modules that do the work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from kepu.core.errors import InputError
+from kepu.literacy.estimates import wave_estimate, wave_weight
+from kepu.literacy.indicators import wave_publish
+from kepu.literacy.models import ScoringProfile, Wave
+from kepu.literacy.scoring import profiles_ensure
+from kepu.literacy.waves import respondents_import
+from kepu.plans.selectors import plan_default
+
+
+@transaction.atomic
+def wave_create(
+    *,
+    code: str,
+    year: int,
+    name: str = "",
+    profile: str = "cast_newera",
+    mode: str = "face_to_face",
+    design: dict[str, object] | None = None,
+    actor: User | None = None,
+) -> Wave:
+    plan = plan_default()
+    if plan is None:
+        raise InputError("Import a plan (and its region) before creating a survey wave.")
+    profiles_ensure()
+    prof = ScoringProfile.objects.filter(code=profile).first()
+    if prof is None:
+        raise InputError(
+            f"Unknown scoring profile {profile!r}; available: "
+            f"{', '.join(ScoringProfile.objects.values_list('code', flat=True))}"
+        )
+    wave, _created = Wave.objects.update_or_create(
+        code=code,
+        defaults={
+            "year": year,
+            "name_zh": name or f"{year}年公民科学素质调查",
+            "name_en": name or f"{year} citizen science literacy survey",
+            "profile": prof,
+            "region": plan.region,
+            "mode": mode,
+            "design": design or {},
+        },
+    )
+    return wave
+
+
+def wave_import(
+    *, code: str, path: Path, year: int, name: str = "", profile: str = "cast_newera", actor: User | None = None
+) -> tuple[Wave, int]:
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from exc
+    with transaction.atomic():
+        wave = wave_create(code=code, year=year, name=name, profile=profile, actor=actor)
+        n = respondents_import(wave=wave, content=content, name=path.name, actor=actor)
+    return wave, n
+
+
+def wave_process(
+    *,
+    code: str,
+    variables: list[str],
+    trim: tuple[float, float] | None = None,
+    publish: bool = False,
+    actor: User | None = None,
+) -> str:
+    wave = Wave.objects.filter(code=code).first()
+    if wave is None:
+        raise InputError(f"No wave {code!r}.")
+    report = wave_weight(wave=wave, variables=variables, trim=trim, actor=actor)
+    rows = wave_estimate(wave=wave, actor=actor)
+    overall = next(r for r in rows if r.variable == "overall")
+    text = (
+        f"{wave.code}: raked to {', '.join(report.margins)} in {report.iterations} iterations "
+        f"(converged={report.converged}, Kish deff {report.kish_deff:.2f}); literacy "
+        f"{100 * overall.estimate:.1f}% (SE {100 * overall.se:.1f}, n={overall.n})."
+    )
+    if publish:
+        plan = plan_default()
+        assert plan is not None
+        wave_publish(wave=wave, plan=plan, actor=actor)
+        text += f" Published to {plan.code}."
+    return text

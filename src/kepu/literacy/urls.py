@@ -1,0 +1,16 @@
+from django.urls import path
+
+from kepu.literacy import views
+
+app_name = "literacy"
+
+urlpatterns = [
+    path("test/", views.test_start, name="test_start"),
+    path("test/<str:token>/", views.test_question, name="test_question"),
+    path("test/<str:token>/result/", views.test_result, name="test_result"),
+    path("literacy/", views.waves, name="waves"),
+    path("literacy/items/", views.item_bank, name="item_bank"),
+    path("literacy/items/<str:code>/status/", views.item_status, name="item_status"),
+    path("literacy/waves/<str:code>/", views.wave_detail, name="wave_detail"),
+    path("literacy/waves/<str:code>/export.<str:fmt>", views.wave_export, name="wave_export"),
+]

@@ -1,0 +1,234 @@
+"""Survey waves: creating one, importing its respondent file (all or nothing), attaching opt-in
+online responses as a separate, labelled non-probability sample.
+
+Respondent file contract (CSV, UTF-8 with or without BOM, or the first sheet of an XLSX):
+  required  respondent_id  the survey's own id (stored only as a keyed hash)
+            stratum, psu   design: PSUs are nested in strata (PSU ids may repeat across strata)
+            base_weight    design weight, > 0
+            district       org-unit code (e.g. 320412) or Chinese name (武进区)
+            sex            M/F or 男/女
+            age            whole years
+            area           urban/rural or 城镇/乡村
+  optional  town           org-unit code or Chinese name of a town/street in that district
+            education      primary | junior | senior | college | bachelor (or 小学及以下 … 本科及以上)
+            occupation     student | farmer | worker | official | professional | service | retired | other
+  items     one column per item code (e.g. K001): the answer given (A, B, AC, true/false, 对/错);
+            blank = the item was not on this respondent's form. At least one item column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from openpyxl import load_workbook
+
+from kepu.core.errors import InputError
+from kepu.core.models import OrgUnit
+from kepu.core.services import audit_record
+from kepu.literacy.items import normalise_response
+from kepu.literacy.models import Item, Respondent, Wave
+from kepu.literacy.online import pseudonym
+from kepu.literacy.people import EDUCATION, OCCUPATIONS, age_band, key_group
+from kepu.literacy.scoring import points_by_dimension, respondents_score
+
+REQUIRED = ["respondent_id", "stratum", "psu", "base_weight", "district", "sex", "age", "area"]
+OPTIONAL = ["town", "education", "occupation"]
+SEX = {"m": "M", "male": "M", "男": "M", "f": "F", "female": "F", "女": "F"}
+AREA = {"urban": "urban", "城镇": "urban", "城市": "urban", "rural": "rural", "乡村": "rural", "农村": "rural"}
+EDU = {**{c: c for c, _ in EDUCATION}, **{str(label): c for c, label in EDUCATION}}
+OCC = {c: c for c, _ in OCCUPATIONS}
+
+
+def read_table(content: bytes, name: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows as strings, from CSV or XLSX."""
+    if name.lower().endswith(".xlsx"):
+        try:
+            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises several unrelated types for a bad file
+            raise InputError(f"{name}: not an .xlsx workbook ({exc})") from exc
+        rows = [["" if v is None else str(v) for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name}: not UTF-8 text; save the CSV as UTF-8") from exc
+        rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise InputError(f"{name}: the file is empty")
+    return [h.strip() for h in rows[0]], rows[1:]
+
+
+def _units(region: OrgUnit) -> tuple[dict[str, OrgUnit], dict[str, OrgUnit]]:
+    districts = {}
+    towns = {}
+    for u in OrgUnit.objects.filter(path__startswith=region.path):
+        if u.level == OrgUnit.Level.DISTRICT:
+            districts[u.code] = districts[u.name_zh] = u
+        elif u.level == OrgUnit.Level.TOWN:
+            towns[u.code] = towns[u.name_zh] = u
+    return districts, towns
+
+
+@transaction.atomic
+def respondents_import(*, wave: Wave, content: bytes, name: str, actor: User | None = None) -> int:
+    """Import a wave's respondents; every row and column is checked before anything is written."""
+    header, rows = read_table(content, name)
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(f"{name}: missing column(s) {', '.join(missing)}; see the respondent file contract")
+    dup = sorted({h for h in header if header.count(h) > 1})
+    if dup:
+        raise InputError(f"{name}: duplicate column(s) {', '.join(dup)}")
+    items = {i.code: i for i in Item.objects.filter(code__in=header)}
+    unknown = [h for h in header if h not in REQUIRED + OPTIONAL and h not in items]
+    if unknown:
+        raise InputError(f"{name}: column(s) {', '.join(unknown)} are neither contract columns nor item codes")
+    if not items:
+        raise InputError(f"{name}: no item columns; add one column per item code with the answers")
+    districts, towns = _units(wave.region)
+    col = {h: i for i, h in enumerate(header)}
+    errors: list[str] = []
+    seen: set[str] = set()
+    objs: list[Respondent] = []
+    for r, row in enumerate(rows, start=2):
+        row = row + [""] * (len(header) - len(row))
+        obj = _respondent(wave, row, col, items, districts, towns, f"{name}: row {r}", errors)
+        if obj is not None:
+            if obj.key in seen:
+                errors.append(f"{name}: row {r}, column respondent_id: duplicate id")
+            seen.add(obj.key)
+            objs.append(obj)
+        if len(errors) > 200:
+            break
+    if not objs and not errors:
+        errors.append(f"{name}: no respondent rows")
+    if errors:
+        raise InputError(f"{name}: {len(errors)} problem(s); nothing was imported", errors=errors)
+    Respondent.objects.filter(wave=wave, sample=Respondent.Sample.PROBABILITY).delete()
+    Respondent.objects.bulk_create(objs, batch_size=2000)
+    respondents_score(list(Respondent.objects.filter(wave=wave, sample=Respondent.Sample.PROBABILITY)), wave.profile)
+    audit_record(actor=actor, action="wave.import", obj=wave, changes={"respondents": (None, len(objs))}, comment=name)
+    return len(objs)
+
+
+def _respondent(
+    wave: Wave,
+    row: list[str],
+    col: dict[str, int],
+    items: dict[str, Item],
+    districts: dict[str, OrgUnit],
+    towns: dict[str, OrgUnit],
+    where: str,
+    errors: list[str],
+) -> Respondent | None:
+    def cell(name: str) -> str:
+        return row[col[name]].strip() if name in col else ""
+
+    n_before = len(errors)
+
+    def bad(name: str, expected: str) -> None:
+        errors.append(f"{where}, column {name}: expected {expected}, got {cell(name)!r}")
+
+    rid = cell("respondent_id")
+    if not rid:
+        bad("respondent_id", "an id")
+    if not cell("stratum"):
+        bad("stratum", "a stratum label")
+    if not cell("psu"):
+        bad("psu", "a PSU label")
+    try:
+        weight = float(cell("base_weight"))
+        if not weight > 0:
+            raise ValueError
+    except ValueError:
+        bad("base_weight", "a positive number")
+        weight = 0.0
+    district = districts.get(cell("district"))
+    if district is None:
+        bad("district", "a district code or name in " + wave.region.name_zh)
+    sex = SEX.get(cell("sex").lower())
+    if sex is None:
+        bad("sex", "M/F or 男/女")
+    age: int | None = None
+    try:
+        value = float(cell("age"))
+        if not (0 <= value <= 120 and value.is_integer()):
+            raise ValueError
+        age = int(value)
+    except ValueError:
+        bad("age", "whole years 0–120")
+    area = AREA.get(cell("area").lower())
+    if area is None:
+        bad("area", "urban/rural or 城镇/乡村")
+    town = None
+    if cell("town"):
+        town = towns.get(cell("town"))
+        if town is None or (district is not None and town.parent_id != district.pk):
+            bad("town", "a town/street of the row's district")
+    education = EDU.get(cell("education"), "") if cell("education") else ""
+    if cell("education") and not education:
+        bad("education", "one of " + ", ".join(c for c, _ in EDUCATION))
+    occupation = cell("occupation")
+    if occupation and occupation not in OCC:
+        bad("occupation", "one of " + ", ".join(OCC))
+    responses: dict[str, Any] = {}
+    for code, item in items.items():
+        raw = cell(code)
+        if raw == "":
+            continue
+        try:
+            responses[code] = normalise_response(item, raw)
+        except ValueError as exc:
+            errors.append(f"{where}, column {code}: {exc}")
+    if len(errors) > n_before:
+        return None
+    earned, possible = points_by_dimension(responses, items)
+    return Respondent(
+        wave=wave,
+        sample=Respondent.Sample.PROBABILITY,
+        key=pseudonym(f"{wave.code}:{rid}"),
+        stratum=cell("stratum"),
+        psu=cell("psu"),
+        base_weight=weight,
+        weight=weight,
+        district=district,
+        town=town,
+        sex=sex or "",
+        age=age,
+        age_band=age_band(age),
+        area=area or "",
+        education=education,
+        occupation=occupation,
+        key_group=key_group(age, occupation),
+        responses=responses,
+        earned=earned,
+        possible=possible,
+    )
+
+
+@transaction.atomic
+def wave_attach_online(*, wave: Wave, respondents: Iterable[Respondent], actor: User | None = None) -> int:
+    """Attach finished online tests to a wave, only ever as the labelled opt-in sample."""
+    ids = [r.pk for r in respondents if r.sample == Respondent.Sample.OPT_IN]
+    n = Respondent.objects.filter(pk__in=ids, wave__isnull=True).update(wave=wave)
+    audit_record(actor=actor, action="wave.attach_online", obj=wave, changes={"opt_in": (None, n)})
+    return n
+
+
+@transaction.atomic
+def wave_rescore(*, wave: Wave, profile_code: str, actor: User | None = None) -> None:
+    """Change a wave's scoring profile and re-score every respondent (reproducible)."""
+    from kepu.literacy.models import ScoringProfile
+
+    profile = ScoringProfile.objects.get(code=profile_code)
+    old = wave.profile.code
+    wave.profile = profile
+    wave.save(update_fields=["profile"])
+    respondents_score(list(wave.respondents.all()), profile)
+    audit_record(actor=actor, action="wave.profile", obj=wave, changes={"profile": (old, profile_code)})

@@ -1,0 +1,658 @@
+"""Design-based estimation for stratified cluster samples (pure numpy/scipy, no Django).
+
+The results are those of R's ``survey`` package for the design
+``svydesign(ids=~psu, strata=~stratum, weights=~w, nest=TRUE)``, and the tests check them against R.
+
+Design
+    Strata, primary sampling units (PSUs) nested in strata (a PSU is the pair stratum + PSU label, so
+    labels may repeat across strata) and positive sampling weights. PSUs are taken as drawn with
+    replacement and no finite population correction is applied.
+
+Variance (Taylor linearisation)
+    An estimate is linearised to one value per respondent ``z_i``; its variance is
+    ``sum_h n_h/(n_h-1) * sum_c (t_hc - mean_h t)^2`` where ``t_hc`` is the total of ``z`` in PSU ``c`` of
+    stratum ``h`` and ``n_h`` the stratum's number of PSUs. For the weighted mean
+    ``ybar = sum w y / sum w`` it is ``z_i = w_i (y_i - ybar) / sum w``.
+
+Domains (subpopulations)
+    Estimated as R's ``svyby``/``subset`` do: the full design is kept and respondents outside the domain
+    count with weight zero, so PSUs without domain members still count in their stratum.
+
+Lonely PSUs (a stratum with a single PSU), as ``options(survey.lonely.psu=)``
+    ``fail`` raises :class:`LonelyPSUError`; ``remove`` and ``certainty`` let the stratum add nothing
+    (for a one-stage design without fpc R treats them identically); ``adjust`` centres the stratum's PSU
+    total at zero, i.e. adds ``t_h^2``; ``average`` leaves the stratum out and scales the sum by
+    (strata present) / (strata with two or more PSUs). For a domain of an uncalibrated design, "present"
+    means the stratum has domain members (R drops the other rows); for a raked design all strata are
+    present (R keeps every row with weight zero).
+
+Design effect
+    As R's ``svymean(..., deff=TRUE)``: the variance divided by that of simple random sampling *without*
+    replacement of the same size, ``s^2 (1 - n/N) / n`` with ``s^2`` the weighted variance (divisor
+    ``n - 1``) and ``N`` the sum of the weights. It needs weights that sum to a population (``N > n``):
+    otherwise it is NaN, as in R.
+
+Confidence intervals
+    ``ci_low``/``ci_high``: Wald, ``estimate -/+ z * SE`` (normal quantile, as ``confint(svymean())``).
+    ``ci_logit_low``/``ci_logit_high`` (0/1 outcomes only): as ``svyciprop(method="logit")``, the Wald interval
+    of ``logit(p)`` with ``SE(p) / (p (1 - p))`` and Student's t on the design degrees of freedom (number of
+    PSUs minus number of strata among the respondents of the domain), transformed back. It collapses to
+    ``p`` when ``p`` is 0 or 1 (the limit of R's value) and is NaN without degrees of freedom.
+
+Raked designs
+    A design produced by :func:`kepu.stats.raking.rake` carries :class:`CalibrationInfo`. As R does for a
+    raked design, before the PSU totals are formed the linearised values are residualised on the margin
+    categories: ``z <- z - w_m * ave(z / w_m, margin m)`` (unweighted category means), cycling through the
+    margins ten times, where ``w_m`` are the weights right after margin ``m`` was matched in the last
+    raking pass. This is done exactly in terms of category sums, without a pass over the rows per cycle.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
+from scipy import special as spsp
+from scipy import stats as sps
+
+LONELY_PSU_OPTIONS = ("fail", "remove", "adjust", "certainty", "average")
+RAKING_VARIANCE_CYCLES = 10  # R's svyrecvar: `for (iterations in 1:10)`
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+BoolArray = NDArray[np.bool_]
+
+
+class SurveyError(ValueError):
+    """Invalid survey input (bad weights, missing values, wrong outcome, empty domain ...)."""
+
+
+class WeightError(SurveyError):
+    """Weights that are missing, infinite, zero or negative."""
+
+
+class MissingValueError(SurveyError):
+    """A missing value (NaN/None) where a value is needed."""
+
+
+class NonBinaryOutcomeError(SurveyError):
+    """A proportion was requested for an outcome that is not 0/1."""
+
+
+class LonelyPSUError(SurveyError):
+    """A stratum with a single PSU under ``lonely_psu="fail"``."""
+
+    def __init__(self, stratum: str, others: int = 0) -> None:
+        more = f" (and {others} more such strata)" if others else ""
+        super().__init__(
+            f"stratum {stratum!r} has only one PSU{more}; its variance cannot be estimated. "
+            "Choose lonely_psu='remove', 'certainty', 'adjust' or 'average', or merge strata."
+        )
+        self.stratum = stratum
+
+
+class EmptyDomainError(SurveyError):
+    """A domain without respondents."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One design-based estimate (see the module docstring for the methods)."""
+
+    n: int
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    ci_logit_low: float
+    ci_logit_high: float
+    deff: float
+    df: int
+    weight_sum: float = math.nan  # estimated population size of the domain (sum of its weights)
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "n": self.n,
+            "estimate": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "ci_logit_low": self.ci_logit_low,
+            "ci_logit_high": self.ci_logit_high,
+            "deff": self.deff,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationInfo:
+    """What a raked design keeps for its variance (R: the ``"raking"`` element of ``design$postStrata``).
+
+    ``codes[m]``: category code (0 .. ``n_categories[m]``-1) of each respondent on margin ``m``;
+    ``weights[m]``: the weights right after margin ``m`` was matched in the last raking pass."""
+
+    codes: tuple[IntArray, ...]
+    n_categories: tuple[int, ...]
+    weights: tuple[FloatArray, ...]
+    names: tuple[str, ...] = ()
+    cycles: int = RAKING_VARIANCE_CYCLES
+
+    def __post_init__(self) -> None:
+        if not (len(self.codes) == len(self.n_categories) == len(self.weights)) or not self.codes:
+            raise SurveyError("calibration needs one code array, category count and weight array per margin")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Input helpers
+
+
+def factorize(values: ArrayLike, what: str, n: int | None = None) -> tuple[NDArray[Any], IntArray]:
+    """Sorted distinct labels and the code of each value (``np.unique(return_inverse=True)``).
+
+    Raises :class:`MissingValueError` for None/NaN and :class:`SurveyError` for a wrong length."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise SurveyError(f"{what} must be one-dimensional")
+    if n is not None and arr.shape[0] != n:
+        raise SurveyError(f"{what} has {arr.shape[0]} values; expected {n}")
+    if arr.dtype.kind == "f":
+        bad = np.isnan(arr)
+    elif arr.dtype.kind == "O":
+        bad = np.asarray(cast(Any, np.equal)(arr, None) | (arr != arr), dtype=bool)
+    else:
+        bad = np.zeros(arr.shape[0], dtype=bool)
+    if bad.any():
+        raise MissingValueError(f"{what} has {int(bad.sum())} missing values (first at row {int(np.argmax(bad))})")
+    if arr.dtype.kind in "iu" and arr.size:
+        return _factorize_ints(arr.astype(np.int64, copy=False))
+    try:
+        labels, codes = np.unique(arr, return_inverse=True)
+    except TypeError:  # mixed label types in an object array
+        labels, codes = np.unique(arr.astype(str), return_inverse=True)
+    return labels, codes.astype(np.intp, copy=False)
+
+
+def _factorize_ints(arr: NDArray[np.int64]) -> tuple[NDArray[np.int64], IntArray]:
+    """``np.unique(arr, return_inverse=True)`` in linear time when the range of the integers is small."""
+    lo, hi = int(arr.min()), int(arr.max())
+    if hi - lo > 4 * arr.size + 1024:
+        labels, codes = np.unique(arr, return_inverse=True)
+        return labels, codes.astype(np.intp, copy=False)
+    shifted = arr - lo
+    seen = np.bincount(shifted, minlength=hi - lo + 1) > 0
+    lookup = np.cumsum(seen) - 1
+    return np.flatnonzero(seen).astype(np.int64) + lo, lookup[shifted].astype(np.intp, copy=False)
+
+
+def check_weights(weights: ArrayLike, n: int | None = None, what: str = "weights") -> FloatArray:
+    """Weights as a float array; all must be finite and > 0."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1:
+        raise WeightError(f"{what} must be one-dimensional")
+    if n is not None and w.shape[0] != n:
+        raise WeightError(f"{what} has {w.shape[0]} values; expected {n}")
+    bad = ~np.isfinite(w)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise WeightError(f"{what} must be finite: {int(bad.sum())} missing or infinite (first at row {i}: {w[i]})")
+    bad = w <= 0
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise WeightError(f"{what} must be positive: {int(bad.sum())} are zero or negative (first at row {i}: {w[i]})")
+    return w
+
+
+def _as_outcome(y: ArrayLike, n: int, name: str) -> FloatArray:
+    arr = np.asarray(y)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise SurveyError(f"outcome {name!r} must be one-dimensional with {n} values")
+    try:
+        return np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise SurveyError(f"outcome {name!r} must be numeric") from None
+
+
+def _as_mask(domain: ArrayLike, n: int) -> BoolArray:
+    arr = np.asarray(domain)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise SurveyError(f"domain must be a one-dimensional boolean mask with {n} values")
+    if arr.dtype == np.bool_:
+        return arr
+    if arr.dtype.kind in "iuf" and np.isin(arr, (0, 1)).all():
+        return arr.astype(bool)
+    raise SurveyError("domain must be a boolean mask (True for respondents in the domain)")
+
+
+def _group_sums(codes: IntArray, n_groups: int, values: FloatArray, col: IntArray | None, n_cols: int) -> FloatArray:
+    """``out[k, g] = sum of values over rows with codes == k and col == g`` (shape ``(n_groups, n_cols)``)."""
+    if col is None or n_cols == 1:
+        return np.asarray(np.bincount(codes, weights=values, minlength=n_groups), dtype=np.float64).reshape(n_groups, 1)
+    flat = np.asarray(
+        np.bincount(col * n_groups + codes, weights=values, minlength=n_cols * n_groups), dtype=np.float64
+    )
+    return np.ascontiguousarray(flat.reshape(n_cols, n_groups).T)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _RakePrep:
+    """Per-design constants for the raking residualisation (category counts and cross sums)."""
+
+    counts: tuple[FloatArray, ...]  # n_j[k]: respondents in category k of margin j
+    cross: tuple[tuple[FloatArray, ...], ...]  # cross[j][m][k, l] = sum over (k_j=k, k_m=l) of w_m / w_j
+    psu_sums: tuple[Any, ...]  # sparse (C x K_m): sum of w_m over the PSU's respondents in category l
+
+
+class Design:
+    """A stratified cluster sample: strata, PSUs nested in strata, weights (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        strata_codes: IntArray,
+        strata_labels: NDArray[Any],
+        psu_codes: IntArray,
+        psu_stratum: IntArray,
+        weights: FloatArray,
+        lonely_psu: str,
+        calibrations: tuple[CalibrationInfo, ...] = (),
+    ) -> None:
+        if lonely_psu not in LONELY_PSU_OPTIONS:
+            raise SurveyError(f"lonely_psu must be one of {', '.join(LONELY_PSU_OPTIONS)}; got {lonely_psu!r}")
+        self._strata = strata_codes
+        self.strata_labels = strata_labels
+        self._psu = psu_codes
+        self._psu_stratum = psu_stratum
+        self._weights = weights
+        self._weights.setflags(write=False)
+        self.lonely_psu = lonely_psu
+        self.calibrations = calibrations
+        self.n = int(weights.shape[0])
+        self.n_strata = int(strata_labels.shape[0])
+        self.n_psu = int(psu_stratum.shape[0])
+        self._psu_per_stratum = np.bincount(psu_stratum, minlength=self.n_strata)
+        self._stratum_starts = np.concatenate(([0], np.cumsum(self._psu_per_stratum)[:-1])).astype(np.intp)
+        self.df = self.n_psu - self.n_strata  # R: degf(design)
+        self._rake_prep: list[_RakePrep | None] = [None] * len(calibrations)
+        for cal in calibrations:
+            for codes, weights_m in zip(cal.codes, cal.weights, strict=True):
+                if codes.shape[0] != self.n or weights_m.shape[0] != self.n:
+                    raise SurveyError("calibration arrays must have one value per respondent")
+
+    @classmethod
+    def from_arrays(cls, *, strata: ArrayLike, psu: ArrayLike, weights: ArrayLike, lonely_psu: str = "fail") -> Design:
+        """Build a design from per-respondent stratum labels, PSU labels (nested in strata) and weights."""
+        w = check_weights(weights)
+        n = w.shape[0]
+        if n == 0:
+            raise SurveyError("the design has no respondents")
+        strata_labels, h = factorize(strata, "strata", n)
+        psu_labels, p = factorize(psu, "psu", n)
+        key = h.astype(np.int64) * np.int64(psu_labels.shape[0]) + p
+        psu_keys, psu_codes = _factorize_ints(key)
+        psu_stratum = (psu_keys // np.int64(psu_labels.shape[0])).astype(np.intp)
+        return cls(
+            strata_codes=h,
+            strata_labels=strata_labels,
+            psu_codes=psu_codes.astype(np.intp, copy=False),
+            psu_stratum=psu_stratum,
+            weights=w.copy(),
+            lonely_psu=lonely_psu,
+        )
+
+    # -- properties -------------------------------------------------------------------------------------------
+
+    @property
+    def weights(self) -> FloatArray:
+        """The (final) weights, read-only."""
+        return self._weights
+
+    @property
+    def is_calibrated(self) -> bool:
+        return bool(self.calibrations)
+
+    @property
+    def lonely_strata(self) -> list[str]:
+        """Labels of strata with a single PSU."""
+        return [str(s) for s in self.strata_labels[self._psu_per_stratum == 1]]
+
+    def with_weights(
+        self, weights: ArrayLike, calibration: CalibrationInfo | Sequence[CalibrationInfo] | None = None
+    ) -> Design:
+        """The same strata and PSUs with new weights; ``calibration`` (one or a chain, as R keeps for a design
+        raked more than once) is what the variance uses, ``None`` for a plain design."""
+        w = check_weights(weights, self.n)
+        if calibration is None:
+            cals: tuple[CalibrationInfo, ...] = ()
+        elif isinstance(calibration, CalibrationInfo):
+            cals = (calibration,)
+        else:
+            cals = tuple(calibration)
+        return Design(
+            strata_codes=self._strata,
+            strata_labels=self.strata_labels,
+            psu_codes=self._psu,
+            psu_stratum=self._psu_stratum,
+            weights=w.copy(),
+            lonely_psu=self.lonely_psu,
+            calibrations=cals,
+        )
+
+    # -- public estimators ------------------------------------------------------------------------------------
+
+    def mean(
+        self,
+        y: ArrayLike,
+        *,
+        domain: ArrayLike | None = None,
+        level: float = 0.95,
+        require_binary: bool = False,
+        name: str = "y",
+        domain_label: str | None = None,
+        na_rm: bool = False,
+    ) -> Estimate:
+        """Weighted mean (a proportion for a 0/1 outcome), optionally in a domain (boolean mask).
+
+        As ``svymean(~y, design, deff=TRUE)`` on ``subset(design, domain)``, with ``confint`` and
+        ``svyciprop(method="logit")``. ``na_rm=True`` drops missing outcomes as R's ``na.rm=TRUE`` does
+        (they count as outside the domain); otherwise a missing outcome raises."""
+        yy = _as_outcome(y, self.n, name)
+        member = np.ones(self.n, dtype=bool) if domain is None else _as_mask(domain, self.n)
+        label = "(all respondents)" if domain is None else (domain_label or "(mask)")
+        member = self._drop_missing(yy, member, na_rm, name)
+        if not member.any():
+            raise EmptyDomainError(f"domain {label} is empty")
+        binary = self._check_binary(yy, member, require_binary, name)
+        return self._means(yy, None, 1, member, level, binary)[0]
+
+    def by(
+        self,
+        y: ArrayLike,
+        groups: ArrayLike,
+        *,
+        level: float = 0.95,
+        require_binary: bool = False,
+        name: str = "y",
+        group_name: str = "groups",
+        na_rm: bool = False,
+    ) -> dict[str, Estimate]:
+        """Weighted means in each group (domain), as ``svyby(~y, ~g, design, svymean, deff=TRUE)`` and
+        ``svyciprop`` on ``subset(design, g == level)``. Keys are ``str(level)``, in sorted order of levels;
+        ``name`` and ``group_name`` (the outcome's and the grouping variable's names) are used in messages."""
+        yy = _as_outcome(y, self.n, name)
+        labels, col = factorize(groups, group_name, self.n)
+        member = self._drop_missing(yy, np.ones(self.n, dtype=bool), na_rm, name)
+        counts = np.bincount(col[member], minlength=labels.shape[0])
+        if (counts == 0).any():
+            raise EmptyDomainError(f"domain {group_name}={labels[int(np.argmax(counts == 0))]!s} is empty")
+        binary = self._check_binary(yy, member, require_binary, name)
+        ests = self._means(yy, col, int(labels.shape[0]), member, level, binary)
+        return {str(lab): e for lab, e in zip(labels, ests, strict=True)}
+
+    def total(
+        self,
+        y: ArrayLike,
+        *,
+        domain: ArrayLike | None = None,
+        level: float = 0.95,
+        name: str = "y",
+        domain_label: str | None = None,
+        na_rm: bool = False,
+    ) -> Estimate:
+        """Weighted total ``sum w y`` (in a domain), as ``svytotal(~y, design, deff=TRUE)`` and ``confint``.
+
+        The logit fields are NaN; deff is NaN when the domain's weights sum to less than its size."""
+        yy = _as_outcome(y, self.n, name)
+        member = np.ones(self.n, dtype=bool) if domain is None else _as_mask(domain, self.n)
+        label = "(all respondents)" if domain is None else (domain_label or "(mask)")
+        member = self._drop_missing(yy, member, na_rm, name)
+        if not member.any():
+            raise EmptyDomainError(f"domain {label} is empty")
+        wm = np.where(member, self._weights, 0.0)
+        ym = np.where(member, yy, 0.0)
+        n_d = int(member.sum())
+        wsum = float(wm.sum())
+        est = float(np.dot(wm, ym))
+        var = float(self._variance(wm * ym, None, 1, member)[0])
+        se = math.sqrt(var)
+        resid = ym - est / wsum
+        s2 = float(np.dot(wm, resid * resid)) / wsum * (n_d / (n_d - 1) if n_d > 1 else math.nan)
+        deff = _deff(var, s2 * wsum * wsum, wsum, n_d)
+        z = float(sps.norm.ppf(0.5 + level / 2))
+        return Estimate(
+            n=n_d,
+            estimate=est,
+            se=se,
+            ci_low=est - z * se,
+            ci_high=est + z * se,
+            ci_logit_low=math.nan,
+            ci_logit_high=math.nan,
+            deff=deff,
+            df=int(self._domain_df(None, 1, member)[0]),
+            weight_sum=wsum,
+        )
+
+    # -- internals --------------------------------------------------------------------------------------------
+
+    def _drop_missing(self, y: FloatArray, member: BoolArray, na_rm: bool, name: str) -> BoolArray:
+        missing = np.isnan(y) & member
+        if missing.any():
+            if not na_rm:
+                i = int(np.argmax(missing))
+                raise MissingValueError(
+                    f"outcome {name!r} has {int(missing.sum())} missing values (first at row {i}); "
+                    "pass na_rm=True to leave them out"
+                )
+            member = member & ~missing
+        if np.isinf(y[member]).any():
+            raise SurveyError(f"outcome {name!r} has infinite values")
+        return member
+
+    @staticmethod
+    def _check_binary(y: FloatArray, member: BoolArray, require: bool, name: str) -> bool:
+        ym = y[member]
+        bad = (ym != 0) & (ym != 1)
+        if require and bad.any():
+            raise NonBinaryOutcomeError(
+                f"outcome {name!r} must be 0/1 for a proportion; found {ym[np.argmax(bad)]!r} "
+                f"({int(bad.sum())} values are neither 0 nor 1)"
+            )
+        return not bad.any()
+
+    def _means(
+        self, y: FloatArray, col: IntArray | None, n_cols: int, member: BoolArray, level: float, binary: bool
+    ) -> list[Estimate]:
+        """Means of ``y`` in ``n_cols`` disjoint domains (``col``; ``None`` = one domain), vectorised."""
+        c = np.zeros(self.n, dtype=np.intp) if col is None else col
+        wm = np.where(member, self._weights, 0.0)
+        ym = np.where(member, y, 0.0)
+        wsum = np.bincount(c, weights=wm, minlength=n_cols)
+        nobs = np.bincount(c, weights=member, minlength=n_cols).astype(np.int64)
+        est = np.bincount(c, weights=wm * ym, minlength=n_cols) / wsum
+        resid = np.where(member, ym - est[c], 0.0)
+        z = wm * resid / wsum[c]
+        var = self._variance(z, col, n_cols, member)
+        se = np.sqrt(var)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s2 = np.bincount(c, weights=wm * resid * resid, minlength=n_cols) / wsum * (nobs / (nobs - 1.0))
+        s2 = np.where(nobs > 1, s2, np.nan)
+        df = self._domain_df(col, n_cols, member)
+        q = float(sps.norm.ppf(0.5 + level / 2))
+        if binary:
+            lo_l, hi_l = logit_ci(est, se, df, level)
+        else:
+            lo_l = hi_l = np.full(n_cols, np.nan)
+        return [
+            Estimate(
+                n=int(nobs[g]),
+                estimate=float(est[g]),
+                se=float(se[g]),
+                ci_low=float(est[g] - q * se[g]),
+                ci_high=float(est[g] + q * se[g]),
+                ci_logit_low=float(lo_l[g]),
+                ci_logit_high=float(hi_l[g]),
+                deff=_deff(float(var[g]), float(s2[g]), float(wsum[g]), int(nobs[g])),
+                df=int(df[g]),
+                weight_sum=float(wsum[g]),
+            )
+            for g in range(n_cols)
+        ]
+
+    def _domain_df(self, col: IntArray | None, n_cols: int, member: BoolArray) -> NDArray[np.int64]:
+        """R's ``degf(subset(design, domain))``: PSUs minus strata among the domain's respondents."""
+        psu_has = _group_sums(self._psu, self.n_psu, member.astype(np.float64), col, n_cols) > 0  # (C, G)
+        strata_has = np.add.reduceat(psu_has, self._stratum_starts, axis=0) > 0  # (H, G)
+        return (psu_has.sum(axis=0) - strata_has.sum(axis=0)).astype(np.int64)
+
+    def _variance(self, z: FloatArray, col: IntArray | None, n_cols: int, member: BoolArray) -> FloatArray:
+        """Linearisation variance of ``n_cols`` estimates whose linearised values are ``z`` (row ``i`` belongs
+        to column ``col[i]``; zero outside ``member``): residualise on raking margins, then stratified
+        with-replacement variance of PSU totals, with lonely PSU handling."""
+        totals = self._psu_totals(z, col, n_cols)  # (C, G)
+        if self.calibrations:
+            present = np.ones((self.n_strata, n_cols), dtype=bool)
+        else:
+            present = _group_sums(self._strata, self.n_strata, member.astype(np.float64), col, n_cols) > 0
+        return self._stratified_variance(totals, present)
+
+    def _psu_totals(self, z: FloatArray, col: IntArray | None, n_cols: int) -> FloatArray:
+        if not self.calibrations:
+            return _group_sums(self._psu, self.n_psu, z, col, n_cols)
+        # Row-level values are needed only between chained calibrations (a design raked more than once).
+        dense: FloatArray | None = None
+        for idx, cal in enumerate(self.calibrations):
+            prep = self._prep(idx)
+            if dense is None:
+                sums = [
+                    _group_sums(k, nk, z / wj, col, n_cols)
+                    for k, nk, wj in zip(cal.codes, cal.n_categories, cal.weights, strict=True)
+                ]
+            else:
+                d = dense
+                sums = [
+                    np.stack([np.bincount(k, weights=d[:, g] / wj, minlength=nk) for g in range(n_cols)], axis=1)
+                    for k, nk, wj in zip(cal.codes, cal.n_categories, cal.weights, strict=True)
+                ]
+            coef = _raking_coefficients(prep, sums, cal.cycles)
+            if idx == len(self.calibrations) - 1:
+                if dense is None:
+                    out = _group_sums(self._psu, self.n_psu, z, col, n_cols)
+                else:
+                    d = dense
+                    out = np.stack(
+                        [np.bincount(self._psu, weights=d[:, g], minlength=self.n_psu) for g in range(n_cols)], axis=1
+                    )
+                for b, a in zip(prep.psu_sums, coef, strict=True):
+                    out = out - b @ a
+                return np.asarray(out, dtype=np.float64)
+            if dense is None:
+                dense = np.zeros((self.n, n_cols))
+                dense[np.arange(self.n), np.zeros(self.n, dtype=np.intp) if col is None else col] = z
+            for k, wm_, a in zip(cal.codes, cal.weights, coef, strict=True):
+                dense = dense - wm_[:, None] * a[k]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _prep(self, idx: int) -> _RakePrep:
+        prep = self._rake_prep[idx]
+        if prep is None:
+            cal = self.calibrations[idx]
+            m_count = len(cal.codes)
+            counts = tuple(
+                np.bincount(k, minlength=nk).astype(np.float64)
+                for k, nk in zip(cal.codes, cal.n_categories, strict=True)
+            )
+            cross = tuple(
+                tuple(
+                    np.asarray(
+                        np.bincount(
+                            cal.codes[j] * cal.n_categories[m] + cal.codes[m],
+                            weights=cal.weights[m] / cal.weights[j],
+                            minlength=cal.n_categories[j] * cal.n_categories[m],
+                        ),
+                        dtype=np.float64,
+                    ).reshape(cal.n_categories[j], cal.n_categories[m])
+                    for m in range(m_count)
+                )
+                for j in range(m_count)
+            )
+            psu_sums = tuple(
+                sparse.csr_matrix((cal.weights[m], (self._psu, cal.codes[m])), shape=(self.n_psu, cal.n_categories[m]))
+                for m in range(m_count)
+            )
+            prep = _RakePrep(counts=counts, cross=cross, psu_sums=psu_sums)
+            self._rake_prep[idx] = prep
+        return prep
+
+    def _stratified_variance(self, totals: FloatArray, present: BoolArray) -> FloatArray:
+        """``sum_h n_h/(n_h-1) sum_c (t_hc - tbar_h)^2`` per column, PSUs being contiguous within strata."""
+        nh = self._psu_per_stratum.astype(np.float64)[:, None]
+        sums = np.add.reduceat(totals, self._stratum_starts, axis=0)  # (H, G)
+        dev = totals - (sums / nh)[self._psu_stratum]
+        ss = np.add.reduceat(dev * dev, self._stratum_starts, axis=0)
+        lonely = self._psu_per_stratum == 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vh = np.where(lonely[:, None], 0.0, ss * nh / (nh - 1.0))
+        if lonely.any():
+            lonely_present = lonely[:, None] & present
+            if self.lonely_psu == "fail" and lonely_present.any():
+                hits = np.flatnonzero(lonely_present.any(axis=1))
+                raise LonelyPSUError(str(self.strata_labels[hits[0]]), len(hits) - 1)
+            if self.lonely_psu == "adjust":
+                vh = np.where(lonely[:, None], sums * sums, vh)
+            elif self.lonely_psu == "average":
+                nstrat = present.sum(axis=0).astype(np.float64)
+                nok = (present & ~lonely[:, None]).sum(axis=0).astype(np.float64)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    return np.asarray(vh.sum(axis=0) * nstrat / nok, dtype=np.float64)
+        return np.asarray(vh.sum(axis=0), dtype=np.float64)
+
+
+def _raking_coefficients(prep: _RakePrep, sums: list[FloatArray], cycles: int) -> list[FloatArray]:
+    """R's ``for (i in 1:10) for (m in margins) x <- x - w_m * ave(x / w_m, m)`` in coefficient form.
+
+    With ``x = x0 - sum_m w_m * a_m[k_m]``, the sum of ``x / w_j`` over category ``k`` of margin ``j`` is
+    ``S_j[k] - sum_m cross[j][m] @ a_m``; one update adds that sum divided by the category count to ``a_j``."""
+    coef = [np.zeros_like(s) for s in sums]
+    for _ in range(cycles):
+        for j, s_j in enumerate(sums):
+            r = s_j.copy()
+            for m, a_m in enumerate(coef):
+                if m == j:
+                    r -= prep.counts[j][:, None] * a_m
+                else:
+                    r -= prep.cross[j][m] @ a_m
+            coef[j] = coef[j] + r / prep.counts[j][:, None]
+    return coef
+
+
+def _deff(var: float, s2: float, wsum: float, n: int) -> float:
+    """``var / (s2 (N - n) / (N n))`` (R's svymean deff; NaN when the weights sum to less than n)."""
+    if not (wsum >= n) or not math.isfinite(s2):
+        return math.nan
+    vsrs = s2 * (wsum - n) / (wsum * n)
+    if vsrs == 0:
+        return math.nan if var == 0 else math.inf
+    return var / vsrs
+
+
+def logit_ci(p: ArrayLike, se: ArrayLike, df: ArrayLike, level: float = 0.95) -> tuple[FloatArray, FloatArray]:
+    """``expit(logit(p) -/+ t_df * se / (p (1 - p)))`` (R's ``svyciprop(method="logit")``); NaN where
+    ``df <= 0``. At ``p`` = 0 or 1 the interval collapses to ``p`` (the limit of R's glm-based value)."""
+    pa = np.atleast_1d(np.asarray(p, dtype=np.float64))
+    sa = np.atleast_1d(np.asarray(se, dtype=np.float64))
+    da = np.atleast_1d(np.asarray(df, dtype=np.float64))
+    inside = (pa > 0) & (pa < 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(da > 0, sps.t.ppf(0.5 + level / 2, np.where(da > 0, da, 1.0)), np.nan)
+        center = spsp.logit(pa)
+        half = t * sa / (pa * (1 - pa))
+        lo = np.where(inside, spsp.expit(center - half), pa)
+        hi = np.where(inside, spsp.expit(center + half), pa)
+    bad = ~(da > 0) | np.isnan(pa)
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)

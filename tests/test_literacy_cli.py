@@ -1,0 +1,145 @@
+"""`kepu literacy estimate`: the scripts' JSON contract and a clear error for each kind of bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+E_KEYS = {"n", "estimate", "se", "ci_low", "ci_high", "ci_logit_low", "ci_logit_high", "deff"}
+
+
+def write_sample(path: Path, *, lonely: bool = False, outcome: str | None = None, weight: str | None = None) -> Path:
+    rnd = random.Random(3)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["stratum", "psu", "weight", "lit", "region", "sex"])
+        for h in ("A", "B", "C"):
+            for psu in (1,) if (lonely and h == "C") else (1, 2, 3):
+                for _ in range(15):
+                    w.writerow(
+                        [
+                            h,
+                            psu,
+                            weight or round(rnd.uniform(50, 150), 3),
+                            outcome or int(rnd.random() < 0.2),
+                            rnd.choice("xy"),
+                            rnd.choice("MF"),
+                        ]
+                    )
+    return path
+
+
+def run(*args: str) -> dict:
+    out = StringIO()
+    call_command("literacy", "estimate", *args, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def base_args(f: Path) -> list[str]:
+    return [str(f), "--strata", "stratum", "--psu", "psu", "--weight", "weight", "--outcome", "lit"]
+
+
+def test_json_contract_with_domains_and_raking(tmp_path: Path) -> None:
+    f = write_sample(tmp_path / "s.csv")
+    m = tmp_path / "m.csv"
+    m.write_text("region,population\nx,6000\ny,4000\n")
+    plain = run(*base_args(f), "--by", "region")
+    raked = run(*base_args(f), "--by", "region", "--rake", str(m))
+    for r, flag in ((plain, False), (raked, True)):
+        assert set(r) == {"n", "overall", "by", "raked"} and r["raked"] is flag and r["n"] == 135
+        assert set(r["overall"]) == E_KEYS and set(r["by"]["region"]) == {"x", "y"}
+        o = r["overall"]
+        assert o["ci_low"] < o["estimate"] < o["ci_high"] and o["ci_logit_low"] < o["estimate"] < o["ci_logit_high"]
+        assert sum(v["n"] for v in r["by"]["region"].values()) == r["n"]
+    assert raked["overall"]["estimate"] != plain["overall"]["estimate"]
+
+
+def test_joint_margins_file(tmp_path: Path) -> None:
+    f = write_sample(tmp_path / "s.csv")
+    m = tmp_path / "joint.csv"
+    m.write_text("region,sex,population\nx,M,3000\nx,F,3100\ny,M,1900\ny,F,2000\n")
+    assert run(*base_args(f), "--rake", str(m))["raked"] is True
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (["--outcome", "nope"], "no column 'nope'"),
+        (["--strata", "zone"], "no column 'zone'"),
+    ],
+)
+def test_missing_column(tmp_path: Path, change: list[str], message: str) -> None:
+    f = write_sample(tmp_path / "s.csv")
+    args = base_args(f)
+    i = args.index(change[0])
+    args[i + 1] = change[1]
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+
+
+def test_non_binary_outcome(tmp_path: Path) -> None:
+    f = write_sample(tmp_path / "s.csv", outcome="2")
+    with pytest.raises(CommandError, match=r"row 2, column lit: the outcome must be 0 or 1"):
+        run(*base_args(f))
+
+
+@pytest.mark.parametrize("bad", ["0", "-3"])
+def test_non_positive_weight(tmp_path: Path, bad: str) -> None:
+    f = write_sample(tmp_path / "s.csv", weight=bad)
+    with pytest.raises(CommandError, match="weights must be positive"):
+        run(*base_args(f))
+
+
+def test_lonely_psu_fails_by_default_and_is_handled_on_request(tmp_path: Path) -> None:
+    f = write_sample(tmp_path / "s.csv", lonely=True)
+    with pytest.raises(CommandError, match="C"):
+        run(*base_args(f))
+    adjusted = run(*base_args(f), "--lonely-psu", "adjust")
+    removed = run(*base_args(f), "--lonely-psu", "remove")
+    assert adjusted["overall"]["estimate"] == pytest.approx(removed["overall"]["estimate"], abs=1e-12)
+    assert adjusted["overall"]["se"] != removed["overall"]["se"]
+
+
+def test_margin_categories_must_match_data(tmp_path: Path) -> None:
+    f = write_sample(tmp_path / "s.csv")
+    m = tmp_path / "m.csv"
+    m.write_text("region,population\nx,6000\nz,4000\n")
+    with pytest.raises(CommandError, match=r"categories y occur in the data but have no population total"):
+        run(*base_args(f), "--rake", str(m))
+    m.write_text("region,population\nx,6000\ny,3000\nz,1000\n")
+    with pytest.raises(CommandError, match=r"categories z have a population total but no respondents"):
+        run(*base_args(f), "--rake", str(m))
+
+
+def test_margins_file_needs_population_column(tmp_path: Path) -> None:
+    f = write_sample(tmp_path / "s.csv")
+    m = tmp_path / "m.csv"
+    m.write_text("region,total\nx,6000\ny,4000\n")
+    with pytest.raises(CommandError, match="final 'population' column"):
+        run(*base_args(f), "--rake", str(m))
+
+
+def test_raking_that_cannot_converge(tmp_path: Path) -> None:
+    # Margins with different grand totals cannot both be met.
+    f = write_sample(tmp_path / "s.csv")
+    a = tmp_path / "a.csv"
+    a.write_text("region,population\nx,6000\ny,4000\n")
+    b = tmp_path / "b.csv"
+    b.write_text("sex,population\nM,9000\nF,9000\n")
+    with pytest.raises(CommandError, match=r"(?i)converge"):
+        run(*base_args(f), "--rake", str(a), "--rake", str(b))
+
+
+def test_text_output_without_json(tmp_path: Path) -> None:
+    f = write_sample(tmp_path / "s.csv")
+    out = StringIO()
+    call_command("literacy", "estimate", *base_args(f), "--by", "region", stdout=out)
+    text = out.getvalue()
+    assert text.startswith("n=135") and "region=x" in text

@@ -1,0 +1,179 @@
+"""Survey waves end to end: import (all or nothing, errors naming row and column), scoring
+profiles, raking, estimation, and publishing into the plan's literacy-rate indicator."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from typing import Any
+
+import pytest
+
+from kepu.core.errors import InputError
+from kepu.literacy.tests.factories import load_items
+
+pytestmark = pytest.mark.django_db
+
+DISTRICTS = ["320402", "320404", "320411", "320412", "320413", "320481", "changzhou_edz"]
+
+
+def respondent_csv(n_per_psu: int = 12, *, seed: int = 1, edit: Any = None) -> bytes:
+    rnd = random.Random(seed)
+    from kepu.literacy.models import Item
+
+    items = list(Item.objects.order_by("code"))
+    rows = []
+    for d in DISTRICTS:
+        for psu in (1, 2, 3):
+            for k in range(n_per_psu):
+                able = rnd.random() < 0.3
+                row = {
+                    "respondent_id": f"{d}-{psu}-{k}",
+                    "stratum": d,
+                    "psu": psu,
+                    "base_weight": round(rnd.uniform(300, 900), 2),
+                    "district": d,
+                    "sex": rnd.choice("MF"),
+                    "age": rnd.randint(16, 74),
+                    "area": rnd.choice(["urban", "rural"]),
+                    "education": rnd.choice(["junior", "senior", "bachelor"]),
+                    "occupation": "worker",
+                }
+                for it in items:
+                    right = able or rnd.random() < 0.4
+                    if it.type == "true_false":
+                        row[it.code] = str(it.key if right else not it.key).lower()
+                    else:
+                        row[it.code] = it.key if right else "A"
+                rows.append(row)
+    if edit:
+        edit(rows)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue().encode()
+
+
+@pytest.fixture
+def wave(plan: Any) -> Any:
+    from kepu.literacy.services import wave_create
+
+    load_items()
+    return wave_create(code="t-2025", year=2025)
+
+
+def test_import_scores_and_stores_pseudonymously(wave: Any) -> None:
+    from kepu.literacy.models import Respondent
+    from kepu.literacy.waves import respondents_import
+
+    n = respondents_import(wave=wave, content=respondent_csv(), name="r.csv")
+    assert n == len(DISTRICTS) * 3 * 12
+    r = Respondent.objects.filter(wave=wave).first()
+    assert r is not None and len(r.key) == 64 and "-" not in r.key  # the survey's id is not stored
+    assert r.score is not None and r.passed is not None and r.tier
+    assert sum(r.possible.values()) == 30  # all 30 items were answered
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda rows: rows[4].update(age="abc"), "row 6, column age: expected whole years"),
+        (lambda rows: rows[0].update(base_weight="0"), "row 2, column base_weight: expected a positive number"),
+        (lambda rows: rows[2].update(district="999999"), "row 4, column district"),
+        (lambda rows: rows[1].update(sex="X"), "row 3, column sex"),
+        (lambda rows: rows[3].update(K002="E"), "row 5, column K002"),
+        (lambda rows: rows[7].update(respondent_id=rows[6]["respondent_id"]), "row 9, column respondent_id: duplicate"),
+    ],
+)
+def test_bad_rows_name_row_and_column_and_nothing_is_written(wave: Any, edit: Any, message: str) -> None:
+    from kepu.literacy.models import Respondent
+    from kepu.literacy.waves import respondents_import
+
+    with pytest.raises(InputError) as exc:
+        respondents_import(wave=wave, content=respondent_csv(edit=edit), name="r.csv")
+    assert any(message in e for e in exc.value.errors), exc.value.errors
+    assert Respondent.objects.count() == 0
+
+
+def test_missing_contract_column(wave: Any) -> None:
+    from kepu.literacy.waves import respondents_import
+
+    content = respondent_csv().decode().replace("stratum,", "zone,", 1).encode()
+    with pytest.raises(InputError, match="missing column"):
+        respondents_import(wave=wave, content=content, name="r.csv")
+
+
+def test_unknown_column_is_refused(wave: Any) -> None:
+    from kepu.literacy.waves import respondents_import
+
+    content = respondent_csv().decode().replace("occupation", "phone", 1).encode()
+    with pytest.raises(InputError, match="phone"):
+        respondents_import(wave=wave, content=content, name="r.csv")
+
+
+def test_rescoring_with_another_profile_is_reproducible(wave: Any) -> None:
+    from kepu.literacy.waves import respondents_import, wave_rescore
+
+    respondents_import(wave=wave, content=respondent_csv(), name="r.csv")
+    first = list(wave.respondents.order_by("pk").values_list("score", "passed"))
+    wave_rescore(wave=wave, profile_code="jizhun2016")
+    other = list(wave.respondents.order_by("pk").values_list("score", "passed"))
+    wave_rescore(wave=wave, profile_code="cast_newera")
+    again = list(wave.respondents.order_by("pk").values_list("score", "passed"))
+    assert again == first and other != first
+
+
+def test_weight_estimate_publish_into_the_plan(wave: Any, plan: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from kepu.literacy.estimates import wave_estimate, wave_weight
+    from kepu.literacy.indicators import wave_publish
+    from kepu.literacy.models import Respondent
+    from kepu.literacy.waves import respondents_import
+    from kepu.plans.models import Observation, TargetStatus
+
+    respondents_import(wave=wave, content=respondent_csv(), name="r.csv")
+    report = wave_weight(wave=wave, variables=["district", "sex", "area"])
+    assert report.converged and report.kish_deff >= 1.0
+    rows = wave_estimate(wave=wave)
+    overall = next(r for r in rows if r.variable == "overall")
+    in_scope = Respondent.objects.filter(wave=wave, age__gte=18, age__lte=69)
+    assert overall.n == in_scope.count() < Respondent.objects.filter(wave=wave).count()
+    assert overall.ci_low < overall.estimate < overall.ci_high and overall.se > 0
+    districts = [r for r in rows if r.variable == "district"]
+    assert {r.level for r in districts} == set(DISTRICTS)
+    assert all(r.suppressed == (r.n < 50) for r in rows)
+    with django_capture_on_commit_callbacks(execute=True):
+        wave_publish(wave=wave, plan=plan)
+    city = Observation.objects.get(indicator__code="LIT_RATE", org_unit__code="320400", year=2025)
+    assert city.value == pytest.approx(100 * overall.estimate, abs=1e-3)
+    assert city.se == pytest.approx(100 * overall.se, abs=1e-3)
+    assert city.ci_low < city.value < city.ci_high and city.source == "literacy" and city.status == "approved"
+    published = Observation.objects.filter(indicator__code="LIT_RATE", year=2025, source="literacy")
+    assert published.count() == 1 + sum(not r.suppressed for r in districts)
+    assert TargetStatus.objects.filter(target__code="T01", org_unit__code="320400").exists()
+
+
+def test_online_responses_join_a_wave_only_as_opt_in(wave: Any) -> None:
+    from kepu.core.models import OrgUnit
+    from kepu.literacy.models import Respondent
+    from kepu.literacy.online import Profile, test_answer, test_start
+    from kepu.literacy.waves import wave_attach_online
+
+    session = test_start(
+        profile=Profile(40, "M", OrgUnit.objects.get(code="320412"), None, "urban", "senior", "worker"), seed=1
+    )
+    while session.finished_at is None:
+        code = session.item_codes[session.position]
+        from kepu.literacy.models import Item
+
+        item = Item.objects.get(code=code)
+        session = test_answer(token=session.token, item_code=code, raw="true" if item.type == "true_false" else "B")
+    n = wave_attach_online(wave=wave, respondents=Respondent.objects.filter(sample="opt_in"))
+    assert n == 1
+    r = Respondent.objects.get(sample="opt_in")
+    assert r.wave == wave and r.sample == "opt_in"
+    # The probability-sample estimate never includes it
+    from kepu.literacy.estimates import in_scope
+
+    assert r not in in_scope(wave)
