@@ -177,3 +177,23 @@ def test_online_responses_join_a_wave_only_as_opt_in(wave: Any) -> None:
     from kepu.literacy.estimates import in_scope
 
     assert r not in in_scope(wave)
+
+
+def test_irt_profile_sets_the_scale_once_and_links_later_waves(wave: Any) -> None:
+    from kepu.literacy.models import ScoringProfile
+    from kepu.literacy.services import wave_create
+    from kepu.literacy.waves import respondents_import, wave_rescore
+
+    respondents_import(wave=wave, content=respondent_csv(), name="r.csv")
+    wave_rescore(wave=wave, profile_code="irt_scaled")
+    profile = ScoringProfile.objects.get(code="irt_scaled")
+    anchors = profile.config["anchor_params"]
+    assert set(anchors) == {"K001", "M001", "S001", "A001"}  # the factory's anchor items
+    scores = [s for s in wave.respondents.values_list("score", flat=True)]
+    assert all(0 <= s <= 100 for s in scores) and len(set(scores)) > 5
+    # A second wave is scored with the anchors held at the first wave's parameters.
+    later = wave_create(code="t-2026", year=2026, profile="irt_scaled")
+    respondents_import(wave=later, content=respondent_csv(seed=2), name="r2.csv")
+    profile.refresh_from_db()
+    assert profile.config["anchor_params"] == anchors
+    assert later.respondents.filter(score__isnull=True).count() == 0

@@ -185,6 +185,17 @@ def _towns(
     d = sae.proportion_sampling_variance(yv, np.array([direct[c].n for c in codes], dtype=float), deff=overall_deff)
     x = np.column_stack([np.ones(len(codes)), np.array([district_est[parent_of[c]] for c in codes])])
     fit = sae.fay_herriot_proportion(yv, d, x)
+    wave.town_model = {
+        "method": fit.method,
+        "sigma2_u": float(fit.sigma2_u),
+        "sigma2_u_at_zero": bool(fit.sigma2_u_at_zero),
+        "adequate": bool(fit.adequate),
+        "reasons": list(fit.messages),
+        "areas": len(codes),
+        "shown": int(sum(bool(fit.adequate and a) for a in fit.area_adequate)),
+        "covariates": ["intercept", "district direct estimate"],
+    }
+    wave.save(update_fields=["town_model"])
     out = []
     for i, c in enumerate(codes):
         if not (fit.adequate and fit.area_adequate[i]):

@@ -151,9 +151,8 @@ def items_import(*, rows: list[dict[str, Any]], source: str, actor: User | None 
     errors: list[str] = []
     seen: set[str] = set()
     for i, row in enumerate(rows):
-        where = f"{source}: row {i + 1}" + (
-            f" ({row.get('code')})" if isinstance(row, dict) and row.get("code") else ""
-        )
+        place = row.pop("_where", f"row {i + 1}") if isinstance(row, dict) else f"row {i + 1}"
+        where = f"{source}: {place}" + (f" ({row.get('code')})" if isinstance(row, dict) and row.get("code") else "")
         if not isinstance(row, dict):
             errors.append(f"{where}: expected a mapping of item fields")
             continue
@@ -218,14 +217,16 @@ def _read_xlsx(content: bytes, fname: str) -> list[dict[str, Any]]:
             continue
         row: dict[str, Any] = dict(zip(header, values, strict=False))
         for f in ("options", "key", "topics", "groups"):
-            if isinstance(row.get(f), str) and row[f].strip().startswith(("[", "{", "t", "f")):
+            if isinstance(row.get(f), str):
                 try:
                     row[f] = json.loads(row[f])
                 except json.JSONDecodeError:
-                    if f in ("options", "topics", "groups"):
+                    if f != "key":  # a key may also be typed plainly: B
                         errors.append(f"{fname}: row {r}, column {f}: expected JSON, got {row[f]!r}")
+
         row["anchor"] = str(row.get("anchor")).lower() in {"1", "true", "yes"}
-        out.append({k: v for k, v in row.items() if v not in (None, "") or k == "key"})
+        kept = {k: v for k, v in row.items() if v not in (None, "") or k == "key"}
+        out.append({**kept, "_where": f"sheet row {r}"})
     if errors:
         raise InputError(errors[0], errors=errors)
     return out

@@ -97,6 +97,7 @@ class Wave(models.Model):
     age_max = models.PositiveSmallIntegerField(default=69)
     lonely_psu = models.CharField(max_length=12, default="adjust")
     weighting = models.JSONField(default=dict)  # last raking report
+    town_model = models.JSONField(default=dict)  # Fay–Herriot fit summary and adequacy
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -68,7 +68,7 @@ def wave_estimates(
     towns: list[WaveEstimate] = []
     for e in wave.estimates.all():
         if e.variable == "overall":
-            overall = e
+            overall = e if scope.can_view(wave.region) else None
         elif e.variable in ("district", "town"):
             unit = units.get(e.level)
             if unit is None or not scope.can_view(unit):

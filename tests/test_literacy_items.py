@@ -1,0 +1,144 @@
+"""The item bank: the starter bank's coverage, import/export round trips with row-level errors,
+the review workflow, and answer scoring."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import REPO
+from kepu.core.errors import InputError
+
+pytestmark = pytest.mark.django_db
+ITEMS = REPO / "data/literacy/items"
+
+
+def starter_rows() -> list[dict[str, Any]]:
+    from kepu.literacy.items import read_item_file
+
+    rows: list[dict[str, Any]] = []
+    for path in sorted(ITEMS.glob("*.yaml")):
+        rows += read_item_file(path)
+    return rows
+
+
+def test_starter_bank_covers_dimensions_types_and_the_plans_topics() -> None:
+    from kepu.literacy.items import _row_errors
+
+    rows = starter_rows()
+    assert len(rows) >= 150
+    assert [e for i, r in enumerate(rows) for e in _row_errors(r, str(i))] == []
+    assert len({r["code"] for r in rows}) == len(rows)
+    dims = Counter(r["dimension"] for r in rows)
+    assert set(dims) == {"knowledge", "method", "spirit", "application"} and min(dims.values()) >= 20
+    assert set(Counter(r["type"] for r in rows)) == {"true_false", "single", "multiple", "scenario"}
+    topics = Counter(t for r in rows for t in r["topics"])
+    for topic in ("health", "emergency", "agriculture", "digital_life", "industrial_safety", "green"):
+        assert topics[topic] >= 3, topic
+    groups = Counter(g for r in rows for g in r["groups"])
+    assert {"youth", "farmers", "workers", "elderly", "officials"} <= set(groups)
+    anchors = Counter(r["dimension"] for r in rows if r.get("anchor"))
+    assert set(anchors) == set(dims)
+    assert all(r["stem_zh"] and r["stem_en"] for r in rows)
+
+
+def test_yaml_and_xlsx_round_trip(tmp_path: Path) -> None:
+    from kepu.literacy.items import items_export_xlsx, items_export_yaml, items_import, read_item_file
+    from kepu.literacy.models import Item
+
+    items_import(rows=starter_rows(), source="starter")
+    before = {i.code: (i.key, i.options, i.points, i.anchor, i.topics) for i in Item.objects.all()}
+    y = tmp_path / "bank.yaml"
+    y.write_text(items_export_yaml(Item.objects.all()), encoding="utf-8")
+    x = tmp_path / "bank.xlsx"
+    x.write_bytes(items_export_xlsx(Item.objects.all()))
+    assert items_import(rows=read_item_file(y), source="y") == {"created": 0, "updated": 0}
+    assert items_import(rows=read_item_file(x), source="x") == {"created": 0, "updated": 0}
+    assert {i.code: (i.key, i.options, i.points, i.anchor, i.topics) for i in Item.objects.all()} == before
+
+
+def test_xlsx_errors_name_the_row_and_nothing_is_written(tmp_path: Path) -> None:
+    from kepu.literacy.items import items_export_xlsx, items_import, read_item_file
+    from kepu.literacy.models import Item
+    from kepu.literacy.tests.factories import item_rows
+
+    items_import(rows=item_rows(), source="seed")
+    Item.objects.filter(code="K001").update(stem_zh="原题")
+    wb = load_workbook(io.BytesIO(items_export_xlsx(Item.objects.all())))
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    ws.cell(row=2, column=header.index("stem_zh") + 1, value="改过的题")  # a valid edit in row 2 …
+    ws.cell(row=4, column=header.index("dimension") + 1, value="magic")  # … and a bad row 4
+    buf = io.BytesIO()
+    wb.save(buf)
+    path = tmp_path / "edited.xlsx"
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(InputError) as exc:
+        items_import(rows=read_item_file(path), source="edited.xlsx")
+    assert any("sheet row 4" in e and "dimension" in e and "magic" in e for e in exc.value.errors), exc.value.errors
+    assert Item.objects.get(code="K001").stem_zh == "原题"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"key": "E"}, "key: E is not an option"),
+        ({"type": "essay"}, "type: expected one of"),
+        ({"points": 0}, "points"),
+        ({"difficulty": 1.5}, "difficulty"),
+        ({"jizhun": 27}, "jizhun"),
+        ({"stem_en": ""}, "stem_en: required"),
+    ],
+)
+def test_bad_item_fields(change: dict[str, Any], message: str) -> None:
+    from kepu.literacy.items import items_import
+    from kepu.literacy.models import Item
+    from kepu.literacy.tests.factories import item_rows
+
+    rows = item_rows()
+    rows[1].update(change)
+    with pytest.raises(InputError) as exc:
+        items_import(rows=rows, source="bank.yaml")
+    assert any(message in e and "row 2" in e for e in exc.value.errors), exc.value.errors
+    assert Item.objects.count() == 0
+
+
+def test_review_workflow(make_user: Any) -> None:
+    from kepu.core.models import AuditEntry
+    from kepu.literacy.items import item_transition, items_import
+    from kepu.literacy.models import Item
+    from kepu.literacy.tests.factories import item_rows
+
+    office = make_user("office", ("office_admin", "320400", None))
+    items_import(rows=item_rows(status="draft"), source="t")
+    item = Item.objects.get(code="K002")
+    with pytest.raises(InputError, match="cannot move from draft to live"):
+        item_transition(item=item, to="live", actor=office)
+    for to in ("reviewed", "live", "retired"):
+        item_transition(item=item, to=to, actor=office)
+    assert Item.objects.get(code="K002").status == "retired"
+    assert list(AuditEntry.objects.filter(action="item.status").values_list("changes", flat=True)) == [
+        {"status": ["live", "retired"]},
+        {"status": ["reviewed", "live"]},
+        {"status": ["draft", "reviewed"]},
+    ]
+
+
+def test_answers_are_scored_exactly() -> None:
+    from kepu.literacy.items import item_points, normalise_response
+    from kepu.literacy.models import Item
+
+    tf = Item(type="true_false", key=False, points=1)
+    single = Item(type="single", key="C", points=1, options=[{"key": k} for k in "ABCD"])
+    multi = Item(type="multiple", key=["A", "D"], points=2, options=[{"key": k} for k in "ABCDE"])
+    assert item_points(tf, normalise_response(tf, "错")) == (1.0, True)
+    assert item_points(single, normalise_response(single, "c")) == (1.0, True)
+    assert item_points(multi, normalise_response(multi, "DA")) == (2.0, True)
+    assert item_points(multi, normalise_response(multi, ["A"])) == (0.0, False)  # no partial credit
+    with pytest.raises(ValueError):
+        normalise_response(single, "AB")
