@@ -353,6 +353,12 @@ def print_agreement(engines: dict[str, dict[str, Any]], folder: Path) -> None:
         print(f"{label:<30}" + "".join(vals))
     print(f"\nKepu: overall {ref['overall'][0]:.6f} (SE {ref['overall'][1]:.6f}); raked {ref['raked'][0]:.6f} "
           f"(SE {ref['raked'][1]:.6f}, {engines['kepu']['rake_iterations']} raking passes)")
+    if {"samplics", "R"} <= set(others):
+        ws = np.load(folder / "weights_samplics.npy")
+        wr = np.fromfile(folder / "weights_R.bin", dtype="<f8")
+        print(f"Raked weights, samplics vs R: max relative difference {float(np.max(np.abs(ws / wr - 1))):.2e} "
+              "(Kepu stops once every margin is met within the tolerance, R and samplics when a pass changes the "
+              "margins by less than it, usually one pass later).")
     if "samplics" in others:
         s = engines["samplics"]["results"]["raked"][1]
         plain = ref["raked_plain_se"]

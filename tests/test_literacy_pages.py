@@ -101,3 +101,27 @@ def test_the_wave_reaches_the_dashboard_with_its_confidence_interval(estimated: 
     years = chart["xAxis"]["data"]
     bars = next(s for s in chart["series"] if s.get("kepu") == "errorbars")["data"]
     assert [years.index("2025"), round(city.ci_low, 3), round(city.ci_high, 3)] in bars
+
+
+def test_office_uploads_a_wave_and_others_cannot(users: dict[str, Any], plan: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kepu.literacy.models import Respondent, Wave
+    from kepu.literacy.tests.factories import load_items
+
+    load_items()
+    good = respondent_csv(n_per_psu=8)
+    form = {"code": "up-2026", "year": "2026", "name": "", "mode": "face_to_face", "start": "2026-05-01",
+            "end": "2026-06-30"}
+    denied = client_for("wujin").post("/literacy/", {**form, "file": SimpleUploadedFile("r.csv", good)})
+    assert denied.status_code == 403 and not Wave.objects.exists()
+    bad = good.decode().replace(",M,", ",X,", 1).encode()
+    refused = client_for("office").post("/literacy/", {**form, "file": SimpleUploadedFile("r.csv", bad)})
+    assert refused.status_code == 422 and "column sex" in refused.content.decode()
+    assert not Respondent.objects.exists()
+    done = client_for("office").post("/literacy/", {**form, "file": SimpleUploadedFile("r.csv", good)})
+    assert done.status_code == 302
+    wave = Wave.objects.get(code="up-2026")
+    assert (wave.fieldwork_start.isoformat(), wave.mode, wave.weighting["converged"]) == ("2026-05-01", "face_to_face",
+                                                                                        True)
+    assert wave.estimates.filter(variable="overall").exists()

@@ -197,3 +197,31 @@ def test_irt_profile_sets_the_scale_once_and_links_later_waves(wave: Any) -> Non
     profile.refresh_from_db()
     assert profile.config["anchor_params"] == anchors
     assert later.respondents.filter(score__isnull=True).count() == 0
+
+
+def test_cli_wave_import_and_weight_with_supplied_margins(plan: Any, tmp_path: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from kepu.literacy.models import Wave
+
+    load_items()
+    data = tmp_path / "r.csv"
+    data.write_bytes(respondent_csv())
+    out = StringIO()
+    call_command("literacy", "wave", "import", "cli-2025", str(data), "--year", "2025", stdout=out)
+    assert "252 respondents imported" in out.getvalue()
+    margins = tmp_path / "sex_area.csv"
+    margins.write_text("sex,area,population\nM,urban,2100000\nM,rural,600000\nF,urban,1970000\nF,rural,600000\n")
+    out = StringIO()
+    call_command("literacy", "wave", "weight", "cli-2025", "--margins-file", str(margins), "--publish", stdout=out)
+    wave = Wave.objects.get(code="cli-2025")
+    assert wave.weighting["margins"] == ["sex|area"] and wave.weighting["converged"]
+    assert "Published to changzhou-2021-2035" in out.getvalue()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("gender,population\nM,1\n")
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="gender"):
+        call_command("literacy", "wave", "weight", "cli-2025", "--margins-file", str(bad))

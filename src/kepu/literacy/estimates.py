@@ -4,7 +4,9 @@ standard errors (kepu.stats.survey), by domain, plus model-based town estimates 
 from __future__ import annotations
 
 from collections import defaultdict
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from django.contrib.auth.models import User
@@ -37,9 +39,37 @@ def _design(rs: list[Respondent], wave: Wave, weights: np.ndarray | None = None)
 
 
 def _value(r: Respondent, variable: str) -> str:
+    if "|" in variable:  # a joint margin such as "sex|area"
+        return "|".join(_value(r, v) for v in variable.split("|"))
     if variable == "district":
         return r.district.code if r.district else ""
     return str(getattr(r, variable) or "")
+
+
+def margins_read(paths: list[Path]) -> list[tuple[str, dict[str, float]]]:
+    """Margin files: category column(s) named like respondent fields (district, sex, area,
+    age_band, education, key_group) and a final `population` column."""
+    out = []
+    for path in paths:
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc})") from exc
+        if len(rows) < 2 or rows[0][-1].strip() != "population" or len(rows[0]) < 2:
+            raise InputError(f"{path}: expected category column(s) followed by a final 'population' column")
+        cats = [c.strip() for c in rows[0][:-1]]
+        unknown = [c for c in cats if c not in DOMAINS]
+        if unknown:
+            raise InputError(f"{path}: column(s) {', '.join(unknown)} are not respondent fields ({', '.join(DOMAINS)})")
+        totals: dict[str, float] = {}
+        for i, row in enumerate(rows[1:], start=2):
+            try:
+                totals["|".join(c.strip() for c in row[:-1])] = float(row[-1])
+            except (ValueError, IndexError):
+                raise InputError(f"{path}: row {i}, column population: expected a number") from None
+        out.append(("|".join(cats), totals))
+    return out
 
 
 def population_margins(wave: Wave, variables: list[str]) -> list[tuple[str, dict[str, float]]]:

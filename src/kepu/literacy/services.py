@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from django.contrib.auth.models import User
@@ -65,10 +66,40 @@ def wave_import(
     return wave, n
 
 
+def wave_upload(
+    *,
+    code: str,
+    year: int,
+    name: str,
+    mode: str,
+    fieldwork: tuple[str | None, str | None],
+    content: bytes,
+    file_name: str,
+    actor: User | None = None,
+) -> str:
+    """From the page: create the wave, import its respondents, weight to the region's margins and
+    estimate (publishing to the plan stays a separate, deliberate step)."""
+    if not code:
+        raise InputError("Give the wave a code, e.g. cz-2026.")
+    if mode not in Wave.Mode.values:
+        raise InputError(f"Unknown mode {mode!r}.")
+    try:
+        start, end = (dt.date.fromisoformat(d) if d else None for d in fieldwork)
+    except ValueError as exc:
+        raise InputError("Fieldwork dates must look like 2026-05-01.") from exc
+    with transaction.atomic():
+        wave = wave_create(code=code, year=year, name=name, mode=mode, actor=actor)
+        wave.fieldwork_start, wave.fieldwork_end = start, end
+        wave.save(update_fields=["fieldwork_start", "fieldwork_end"])
+        respondents_import(wave=wave, content=content, name=file_name, actor=actor)
+    return wave_process(code=code, variables=["district", "sex", "area"], actor=actor)
+
+
 def wave_process(
     *,
     code: str,
     variables: list[str],
+    supplied: list[tuple[str, dict[str, float]]] | None = None,
     trim: tuple[float, float] | None = None,
     publish: bool = False,
     actor: User | None = None,
@@ -76,7 +107,7 @@ def wave_process(
     wave = Wave.objects.filter(code=code).first()
     if wave is None:
         raise InputError(f"No wave {code!r}.")
-    report = wave_weight(wave=wave, variables=variables, trim=trim, actor=actor)
+    report = wave_weight(wave=wave, variables=variables, supplied=supplied, trim=trim, actor=actor)
     rows = wave_estimate(wave=wave, actor=actor)
     overall = next(r for r in rows if r.variable == "overall")
     text = (

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from kepu.core.errors import InputError
 from kepu.core.models import OrgUnit
 from kepu.core.scope import actor, scope_for
-from kepu.literacy import online, selectors
+from kepu.literacy import online, selectors, services
 from kepu.literacy.charts import breakdown_chart, tier_chart
 from kepu.literacy.exports import wave_pdf, wave_xlsx
 from kepu.literacy.items import item_transition
@@ -137,11 +137,41 @@ def test_result(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def waves(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "literacy/waves.html",
-        {"waves": selectors.waves_visible(request.user), "lang": _lang(), "official": selectors.OFFICIAL},
-    )
+    scope = scope_for(request.user)
+    errors: list[str] = []
+    if request.method == "POST":
+        if not scope.is_office_admin:
+            raise DjangoPermissionDenied("Only the office imports survey waves.")
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise InputError("Choose a respondent file (CSV or XLSX).")
+            if not request.POST.get("year", "").isdigit():
+                raise InputError("Give the survey year, e.g. 2026.")
+            year = int(request.POST["year"])
+            text = services.wave_upload(
+                code=request.POST.get("code", "").strip(),
+                year=year,
+                name=request.POST.get("name", ""),
+                mode=request.POST.get("mode", "face_to_face"),
+                fieldwork=(request.POST.get("start") or None, request.POST.get("end") or None),
+                content=upload.read(),
+                file_name=upload.name or "upload.csv",
+                actor=actor(request),
+            )
+            messages.success(request, text)
+            return redirect("literacy:waves")
+        except ValueError as exc:
+            errors = getattr(exc, "errors", None) or [str(exc)]
+    context = {
+        "waves": selectors.waves_visible(request.user),
+        "lang": _lang(),
+        "can_import": scope.is_office_admin,
+        "errors": errors,
+        "modes": Wave.Mode.choices,
+        "data": request.POST,
+    }
+    return render(request, "literacy/waves.html", context, status=422 if errors else 200)
 
 
 def _wave(request: HttpRequest, code: str) -> Wave:

@@ -57,7 +57,9 @@ class Command(BaseCommand):
         wc.add_argument("--profile", default="cast_newera")
         ww = wsub.add_parser("weight", help="Rake to population margins, estimate, and publish to the plan.")
         ww.add_argument("code")
-        ww.add_argument("--margins", default="district,sex,area")
+        ww.add_argument("--margins", default="district,sex,area", help="Margins from the region file.")
+        ww.add_argument("--margins-file", action="append", type=Path, default=[],
+                        help="Margins CSV instead: category column(s) then 'population' (repeatable).")
         ww.add_argument("--trim", type=float, nargs=2, metavar=("LOW", "HIGH"))
         ww.add_argument("--publish", action="store_true")
 
@@ -124,9 +126,12 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"{wave.code}: {n} respondents imported and scored ({wave.profile.code}).")
             return
+        from kepu.literacy.estimates import margins_read
+
         report = services.wave_process(
             code=opts["code"],
             variables=opts["margins"].split(","),
+            supplied=margins_read(opts["margins_file"]) if opts["margins_file"] else None,
             trim=tuple(opts["trim"]) if opts["trim"] else None,
             publish=opts["publish"],
         )
