@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils import timezone
@@ -87,6 +88,35 @@ def wave_xlsx(wave: Wave, user: User | AnonymousUser) -> bytes:
     return buf.getvalue()
 
 
+def _ci_chart(rows: list[tuple[str, float, float, float]], font: str) -> Any:
+    """Bars of the share with 95% CI whiskers (percent), drawn with reportlab shapes."""
+    from reportlab.graphics.shapes import Drawing, Line, Rect, String
+    from reportlab.lib import colors
+
+    width, height, left, bottom = 700.0, 190.0, 36.0, 34.0
+    top = max([hi for _n, _e, _lo, hi in rows] + [10.0])
+    top = 10 * (int(top // 10) + 1)
+    d = Drawing(width, height)
+    plot_h = height - bottom - 12
+    slot = (width - left) / max(len(rows), 1)
+    for tick in range(0, int(top) + 1, 10):
+        y = bottom + plot_h * tick / top
+        d.add(Line(left, y, width, y, strokeColor=colors.HexColor("#e5e7eb"), strokeWidth=0.5))
+        d.add(String(left - 4, y - 3, f"{tick}%", fontName=font, fontSize=7, textAnchor="end"))
+    for i, (name, est, lo, hi) in enumerate(rows):
+        x = left + i * slot + slot * 0.2
+        w = slot * 0.6
+        d.add(Rect(x, bottom, w, plot_h * est / top, fillColor=colors.HexColor("#2f81f7"), strokeColor=None))
+        cx = x + w / 2
+        y_lo, y_hi = bottom + plot_h * lo / top, bottom + plot_h * hi / top
+        for line in ((cx, y_lo, cx, y_hi), (cx - 4, y_lo, cx + 4, y_lo), (cx - 4, y_hi, cx + 4, y_hi)):
+            d.add(Line(*line, strokeColor=colors.HexColor("#0b3d75"), strokeWidth=1))
+        d.add(String(cx, bottom - 11, name[:8], fontName=font, fontSize=7.5, textAnchor="middle"))
+        d.add(String(cx, bottom + 2, f"{est:.1f}", fontName=font, fontSize=7, textAnchor="middle",
+                     fillColor=colors.white))
+    return d
+
+
 def wave_pdf(wave: Wave, user: User | AnonymousUser) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
@@ -124,6 +154,17 @@ def wave_pdf(wave: Wave, user: User | AnonymousUser) -> bytes:
         ),
         Spacer(1, 6 * mm),
     ]
+    _overall, breakdowns, _towns = selectors.wave_estimates(wave, user)
+    labels = selectors.level_labels("zh-hans")
+    for b in breakdowns[:2]:
+        shown = [e for e in b.rows if not e.suppressed]
+        if shown:
+            story.append(Paragraph(f"按{b.label}：具备科学素质比例及 95% 置信区间(logit) · by {b.variable}", body))
+            story.append(_ci_chart([(labels.get(b.variable, {}).get(e.level, e.level), 100 * e.estimate,
+                                     100 * (e.ci_logit_low if e.ci_logit_low is not None else e.ci_low),
+                                     100 * (e.ci_logit_high if e.ci_logit_high is not None else e.ci_high))
+                                    for e in shown], font))
+            story.append(Spacer(1, 4 * mm))
     data = [HEAD, *[[str(c) for c in r] for r in _rows(wave, user)]]
     table = Table(data, repeatRows=1)
     table.setStyle(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kepu.core.errors import InputError
 from kepu.core.models import OrgUnit
@@ -55,7 +56,8 @@ def form_draw(blueprint: dict[str, int], rng: random.Random, *, group: str = "")
                 got += item.points
         if got < target:
             raise InputError(
-                f"The item bank has too few live {dim} items for the blueprint ({got} of {target} points)."
+                _("The item bank has too few live %(dim)s items for the blueprint (%(got)s of %(target)s points).")
+                % {"dim": dim, "got": got, "target": target}
             )
         chosen += picked
     rng.shuffle(chosen)
@@ -84,24 +86,24 @@ def profile_errors(
         if not 10 <= age <= 100:
             raise ValueError
     except ValueError:
-        errors["age"] = "请填写 10–100 之间的周岁年龄。"
+        errors["age"] = _("请填写 10–100 之间的周岁年龄。")
         age = 0
     if data.get("sex") not in ("M", "F"):
-        errors["sex"] = "请选择性别。"
+        errors["sex"] = _("请选择性别。")
     district = districts.get(data.get("district", ""))
     if district is None:
-        errors["district"] = "请选择所在辖市(区)。"
+        errors["district"] = _("请选择所在辖市(区)。")
     town = towns.get(data.get("town", "")) if data.get("town") else None
     if town is not None and district is not None and town.parent_id != district.pk:
-        errors["town"] = "所选镇(街道)不属于该辖市(区)。"
+        errors["town"] = _("所选镇(街道)不属于该辖市(区)。")
     if data.get("area") not in ("urban", "rural"):
-        errors["area"] = "请选择城镇或乡村。"
+        errors["area"] = _("请选择城镇或乡村。")
     if data.get("education") not in {c for c, _ in EDUCATION}:
-        errors["education"] = "请选择文化程度。"
+        errors["education"] = _("请选择文化程度。")
     if data.get("occupation") not in {c for c, _ in OCCUPATIONS}:
-        errors["occupation"] = "请选择职业。"
+        errors["occupation"] = _("请选择职业。")
     if data.get("consent") != "yes":
-        errors["consent"] = "请阅读并同意个人信息告知后再开始。"
+        errors["consent"] = _("请阅读并同意个人信息告知后再开始。")
     if errors or district is None:
         return None, errors
     return Profile(age, data["sex"], district, town, data["area"], data["education"], data["occupation"]), {}
@@ -138,7 +140,7 @@ def test_start(*, profile: Profile, language: str = "zh-hans", seed: int | None 
 def session_get(token: str) -> TestSession:
     session = TestSession.objects.select_related("respondent").filter(token=token).first()
     if session is None:
-        raise InputError("This test link is not valid; start a new test.")
+        raise InputError(_("This test link is not valid; start a new test."))
     return session
 
 
@@ -159,14 +161,14 @@ def question_shown(session: TestSession) -> None:
 def test_answer(*, token: str, item_code: str, raw: object) -> TestSession:
     session = TestSession.objects.select_for_update().get(pk=session_get(token).pk)
     if session.finished_at is not None:
-        raise InputError("This test is finished.")
+        raise InputError(_("This test is finished."))
     item = current_item(session)
     if item is None or item.code != item_code:
-        raise InputError("That question is not the current one; the page was out of date.")
+        raise InputError(_("That question is not the current one; the page was out of date."))
     try:
         response = normalise_response(item, raw)
     except ValueError as exc:
-        raise InputError("Choose an answer before continuing.") from exc
+        raise InputError(_("Choose an answer before continuing.")) from exc
     points, correct = item_points(item, response)
     now = timezone.now()
     seconds = (now - session.shown_at).total_seconds() if session.shown_at else 0.0

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kepu.core.errors import InputError
@@ -141,13 +142,13 @@ def waves(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST":
         if not scope.is_office_admin:
-            raise DjangoPermissionDenied("Only the office imports survey waves.")
+            raise DjangoPermissionDenied(_("Only the office imports survey waves."))
         upload = request.FILES.get("file")
         try:
             if upload is None:
-                raise InputError("Choose a respondent file (CSV or XLSX).")
+                raise InputError(_("Choose a respondent file (CSV or XLSX)."))
             if not request.POST.get("year", "").isdigit():
-                raise InputError("Give the survey year, e.g. 2026.")
+                raise InputError(_("Give the survey year, e.g. 2026."))
             year = int(request.POST["year"])
             text = services.wave_upload(
                 code=request.POST.get("code", "").strip(),
@@ -177,7 +178,7 @@ def waves(request: HttpRequest) -> HttpResponse:
 def _wave(request: HttpRequest, code: str) -> Wave:
     wave = get_object_or_404(Wave.objects.select_related("profile", "region"), code=code)
     if wave not in selectors.waves_visible(request.user):
-        raise DjangoPermissionDenied("This wave is outside your scope.")
+        raise DjangoPermissionDenied(_("This wave is outside your scope."))
     return wave
 
 
@@ -221,7 +222,7 @@ def wave_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     elif fmt == "pdf":
         response = HttpResponse(wave_pdf(wave, request.user), content_type="application/pdf")
     else:
-        raise DjangoPermissionDenied("Unknown format.")
+        raise DjangoPermissionDenied(_("Unknown format."))
     response["Content-Disposition"] = f'attachment; filename="kepu-literacy-{wave.code}.{fmt}"'
     return response
 
@@ -251,7 +252,7 @@ def item_bank(request: HttpRequest) -> HttpResponse:
 def item_status(request: HttpRequest, code: str) -> HttpResponse:
     scope = scope_for(request.user)
     if not (scope.is_office_admin or scope.can_review_anything):
-        raise DjangoPermissionDenied("Only reviewers change an item's status.")
+        raise DjangoPermissionDenied(_("Only reviewers change an item's status."))
     item = get_object_or_404(Item, code=code)
     try:
         item_transition(item=item, to=request.POST.get("to", ""), actor=actor(request))
