@@ -3,8 +3,8 @@ standard errors (kepu.stats.survey), by domain, plus model-based town estimates 
 
 from __future__ import annotations
 
-from collections import defaultdict
 import csv
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
