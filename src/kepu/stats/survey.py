@@ -56,7 +56,6 @@ from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import sparse
 from scipy import special as spsp
 from scipy import stats as sps
 
@@ -246,7 +245,7 @@ class _RakePrep:
 
     counts: tuple[FloatArray, ...]  # n_j[k]: respondents in category k of margin j
     cross: tuple[tuple[FloatArray, ...], ...]  # cross[j][m][k, l] = sum over (k_j=k, k_m=l) of w_m / w_j
-    psu_sums: tuple[Any, ...]  # sparse (C x K_m): sum of w_m over the PSU's respondents in category l
+    psu_sums: tuple[FloatArray, ...]  # (C x K_m): sum of w_m over the PSU's respondents in category l
 
 
 class Design:
@@ -567,6 +566,7 @@ class Design:
                 np.bincount(k, minlength=nk).astype(np.float64)
                 for k, nk in zip(cal.codes, cal.n_categories, strict=True)
             )
+            # cross[j][j] is never used (the diagonal update uses the counts), so it is left empty.
             cross = tuple(
                 tuple(
                     np.asarray(
@@ -577,12 +577,22 @@ class Design:
                         ),
                         dtype=np.float64,
                     ).reshape(cal.n_categories[j], cal.n_categories[m])
+                    if m != j
+                    else np.zeros((0, 0))
                     for m in range(m_count)
                 )
                 for j in range(m_count)
             )
+            # PSU x category sums of the margin weights; dense, since margins have few categories.
             psu_sums = tuple(
-                sparse.csr_matrix((cal.weights[m], (self._psu, cal.codes[m])), shape=(self.n_psu, cal.n_categories[m]))
+                np.asarray(
+                    np.bincount(
+                        self._psu * cal.n_categories[m] + cal.codes[m],
+                        weights=cal.weights[m],
+                        minlength=self.n_psu * cal.n_categories[m],
+                    ),
+                    dtype=np.float64,
+                ).reshape(self.n_psu, cal.n_categories[m])
                 for m in range(m_count)
             )
             prep = _RakePrep(counts=counts, cross=cross, psu_sums=psu_sums)
