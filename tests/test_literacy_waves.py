@@ -225,3 +225,21 @@ def test_cli_wave_import_and_weight_with_supplied_margins(plan: Any, tmp_path: A
 
     with pytest.raises(CommandError, match="gender"):
         call_command("literacy", "wave", "weight", "cli-2025", "--margins-file", str(bad))
+
+
+def test_xlsx_respondent_file_imports_like_csv(wave: Any) -> None:
+    from openpyxl import Workbook
+
+    from kepu.literacy.waves import respondents_import
+
+    rows = list(csv.reader(io.StringIO(respondent_csv().decode())))
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert respondents_import(wave=wave, content=buf.getvalue(), name="r.xlsx") == len(rows) - 1
+    with pytest.raises(InputError, match="not an .xlsx workbook"):
+        respondents_import(wave=wave, content=b"not a zip", name="broken.xlsx")
+    assert wave.respondents.count() == len(rows) - 1
