@@ -27,13 +27,13 @@ EDU = {"primary": -1.4, "junior": -0.7, "senior": -0.1, "college": 0.45, "bachel
 EDU_SHARE = {"primary": 0.2, "junior": 0.36, "senior": 0.17, "college": 0.12, "bachelor": 0.15}
 # Urban core districts ahead, the two county-level units with large rural areas behind.
 DISTRICT_EFFECT = {
-    "320402": 0.3,
-    "320404": 0.25,
-    "320411": 0.15,
-    "320412": 0.0,
-    "320413": -0.3,
-    "320481": -0.35,
-    "changzhou_edz": -0.05,
+    "320402": 0.15,
+    "320404": 0.12,
+    "320411": 0.08,
+    "320412": 0.02,
+    "320413": -0.12,
+    "320481": -0.15,
+    "changzhou_edz": -0.02,
 }
 AGE = [(18, 29, 0.55), (30, 39, 0.3), (40, 49, 0.0), (50, 59, -0.35), (60, 69, -0.75), (70, 75, -1.0)]
 
@@ -155,7 +155,7 @@ def simulate_file(*, region: OrgUnit, year: int, shift: float, seed: int = 7, pe
 
 
 @transaction.atomic
-def literacy_demo(*, year: int, shift: float = -0.85, seed: int = 7, out: Path | None = None) -> str:
+def literacy_demo(*, year: int, shift: float = -0.8, seed: int = 7, out: Path | None = None) -> str:
     """Load the starter bank (live), simulate a wave for `year`, weight, estimate and publish it."""
     n_items = starter_bank_load()
     wave = wave_create(

@@ -12,7 +12,8 @@ from kepu.core.errors import InputError
 from kepu.core.models import OrgUnit
 from kepu.core.services import audit_record
 from kepu.literacy.models import Wave
-from kepu.plans.models import Indicator, Observation, Plan
+from kepu.plans.models import Observation, Plan
+from kepu.plans.selectors import indicator_get
 from kepu.plans.services import observation_publish
 
 LITERACY_INDICATOR = "LIT_RATE"
@@ -24,7 +25,7 @@ def wave_publish(
 ) -> list[Observation]:
     """Publish the wave's city and district estimates into the plan (replacing earlier values for
     that year, audited). Suppressed cells (n < 50) are not published."""
-    indicator = Indicator.objects.filter(plan=plan, code=indicator_code).first()
+    indicator = indicator_get(plan, indicator_code)
     if indicator is None:
         raise InputError(f"Plan {plan.code} has no indicator {indicator_code!r} for the literacy rate.")
     estimates = {(e.variable, e.level): e for e in wave.estimates.filter(method="direct")}

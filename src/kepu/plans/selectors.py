@@ -39,6 +39,11 @@ def plan_default() -> Plan | None:
     return Plan.objects.select_related("region").order_by("id").first()
 
 
+def indicator_get(plan: Plan, code: str) -> Indicator | None:
+    """An active indicator of the plan by code (domain apps publish observations to it)."""
+    return plan.indicators.filter(code=code, active=True).first()
+
+
 def plan_get(code: str) -> Plan | None:
     return Plan.objects.select_related("region").filter(code=code).first()
 
