@@ -2,6 +2,8 @@
 # Usage: Rscript --vanilla bench_literacy.R DIR REPS
 # Reads DIR/data.csv and DIR/margins.csv (not timed), writes DIR/result_R.json and the raked weights to
 # DIR/weights_R.bin (raw float64).
+# Raking is calibrate(..., calfun = "raking") to the two margins, whose standard errors are those of Kepu's default
+# (rake(variance="calibrate")); the weights are the same as rake()'s.
 args <- commandArgs(trailingOnly = TRUE)
 dir <- args[[1]]
 reps <- as.integer(args[[2]])
@@ -24,13 +26,15 @@ if (requireNamespace("data.table", quietly = TRUE)) {
 m <- read.csv(file.path(dir, "margins.csv"))
 domains <- c("district", "age_band", "sex", "area", "education")
 rake_vars <- c("district", "age_band")
-population <- lapply(rake_vars, function(v) {
+# calibrate() needs the totals of the model matrix columns of ~factor(district) + factor(age_band): the grand
+# total (intercept) and every level but the first of each margin.
+cal_formula <- as.formula(paste("~", paste0("factor(", rake_vars, ")", collapse = " + ")))
+cal_totals <- c("(Intercept)" = sum(m$total[m$margin == rake_vars[[1]]]))
+for (v in rake_vars) {
   s <- m[m$margin == v, ]
-  out <- data.frame(as.integer(s$level), s$total)
-  names(out) <- c(v, "Freq")
-  out
-})
-sample_margins <- lapply(rake_vars, function(v) as.formula(paste0("~", v)))
+  s <- s[order(as.integer(s$level)), ]
+  cal_totals <- c(cal_totals, setNames(s$total[-1], paste0("factor(", v, ")", s$level[-1])))
+}
 after_load <- peak_rss_mib()
 
 now <- function() proc.time()[["elapsed"]]
@@ -42,7 +46,7 @@ for (r in seq_len(reps)) {
   t1 <- now()
   bys <- lapply(domains, function(g) svyby(~y, as.formula(paste0("~", g)), des, svymean))
   t2 <- now()
-  raked <- rake(des, sample_margins, population, control = list(maxit = 1000, epsilon = 1e-12))
+  raked <- calibrate(des, cal_formula, cal_totals, calfun = "raking", maxit = 1000, epsilon = 1e-12)
   t3 <- now()
   raked_mean <- svymean(~y, raked)
   t4 <- now()

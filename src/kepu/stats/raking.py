@@ -12,10 +12,28 @@ Trimming (optional, ``trim=(lower, upper)`` as multiples of the mean weight)
     until none is outside. Raking and trimming alternate until the margins are met again within ``tol``.
     ``trimmed`` counts the final weights lying on a bound. Standard errors then treat the weights as raked.
 
-Variance after raking
-    The raked design carries :class:`kepu.stats.survey.CalibrationInfo` (margin categories and the weights
-    after each margin's step in the last pass), used exactly as R's ``svyrecvar`` uses a raked design's
-    ``postStrata`` (see :mod:`kepu.stats.survey`).
+Variance after raking (``variance=``)
+    The weights are those of raking either way (IPF converges to the raking-ratio calibration estimator, the
+    weights of R's ``calibrate(..., calfun="raking")`` too); the choice is how the standard errors account for
+    the calibration. The raked design carries what its variance needs (see :mod:`kepu.stats.survey`).
+
+    ``"calibrate"`` (default)
+        As R's ``calibrate(design, ~m1 + m2 + ..., population, calfun="raking")``: the linearised values are
+        replaced by the residuals of a weighted least-squares regression on the margin indicators, with the
+        weights *before* raking (R's ``greg_calibration``). The design carries
+        :class:`kepu.stats.survey.GregCalibration` (margin categories, weights before and after).
+    ``"rake"``
+        As R's ``rake()``: the linearised values are residualised on one margin after the other
+        (unweighted category means of ``z / w_m``), ten cycles. The design carries
+        :class:`kepu.stats.survey.CalibrationInfo` (margin categories and the weights after each margin's step
+        in the last pass). For a single margin this is the same as ``"calibrate"`` only when the weights before
+        raking are constant within the margin's categories (R's ``postStratify`` and ``calibrate`` agree for one
+        margin; ``rake`` uses unweighted means).
+
+    Raking a raked design again appends another calibration of the chosen kind, and the variance applies them
+    in order, as R does for ``rake``/``calibrate`` on an already calibrated design (the two kinds may be mixed).
+    With trimming, ``"calibrate"`` takes the final (trimmed) weights as ``g * ww``, as R's
+    ``calibrate(..., trim=)`` does.
 
 Kish design effect of weighting
     ``1 + CV^2 = n * sum(w^2) / (sum w)^2``.
@@ -26,11 +44,24 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kepu.stats.survey import CalibrationInfo, Design, FloatArray, IntArray, SurveyError, factorize
+from kepu.stats.survey import (
+    Calibration,
+    CalibrationInfo,
+    Design,
+    FloatArray,
+    GregCalibration,
+    IntArray,
+    SurveyError,
+    factorize,
+)
+
+VarianceMethod = Literal["calibrate", "rake"]
+VARIANCE_METHODS: tuple[VarianceMethod, ...] = ("calibrate", "rake")
 
 
 class MarginError(SurveyError):
@@ -69,6 +100,7 @@ class RakeResult:
     kish_deff: float
     trimmed: int
     max_change: float = math.nan  # largest relative change of a weight in the last pass
+    variance: VarianceMethod = "calibrate"  # how the design's standard errors account for the raking
 
 
 def kish_deff(weights: ArrayLike) -> float:
@@ -154,11 +186,17 @@ def rake(
     tol: float = 1e-10,
     trim: tuple[float, float] | None = None,
     require_convergence: bool = True,
+    variance: VarianceMethod = "calibrate",
 ) -> RakeResult:
     """Rake ``design``'s weights to ``margins`` (IPF; see the module docstring), optionally trimming.
 
+    ``variance`` chooses how the raked design's standard errors account for the raking: ``"calibrate"``
+    (default) as R's ``calibrate(..., calfun="raking")``, ``"rake"`` as R's ``rake()``.
+
     Raises :class:`MarginError` when a margin does not fit the data and :class:`RakingError` when the
     margins are not met within ``tol`` after ``max_iter`` passes (unless ``require_convergence=False``)."""
+    if variance not in VARIANCE_METHODS:
+        raise SurveyError(f"variance must be one of {', '.join(map(repr, VARIANCE_METHODS))}; got {variance!r}")
     if not margins:
         raise MarginError("rake() needs at least one margin")
     if max_iter < 1:
@@ -220,12 +258,16 @@ def rake(
             error=errors[worst],
             iterations=iterations,
         )
-    calibration = CalibrationInfo(
-        codes=tuple(p.codes for p in prepared),
-        n_categories=tuple(int(p.targets.size) for p in prepared),
-        weights=tuple(step_weights),
-        names=tuple(p.name for p in prepared),
-    )
+    codes = tuple(p.codes for p in prepared)
+    n_categories = tuple(int(p.targets.size) for p in prepared)
+    names = tuple(p.name for p in prepared)
+    calibration: Calibration
+    if variance == "rake":
+        calibration = CalibrationInfo(codes=codes, n_categories=n_categories, weights=tuple(step_weights), names=names)
+    else:
+        calibration = GregCalibration(
+            codes=codes, n_categories=n_categories, base_weights=design.weights, weights=w, names=names
+        )
     raked = design.with_weights(w, (*design.calibrations, calibration))
     trimmed = 0
     if bounds is not None:
@@ -240,4 +282,5 @@ def rake(
         kish_deff=kish_deff(w),
         trimmed=trimmed,
         max_change=change,
+        variance=variance,
     )

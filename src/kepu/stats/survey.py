@@ -39,12 +39,28 @@ Confidence intervals
     PSUs minus number of strata among the respondents of the domain), transformed back. It collapses to
     ``p`` when ``p`` is 0 or 1 (the limit of R's value) and is NaN without degrees of freedom.
 
-Raked designs
-    A design produced by :func:`kepu.stats.raking.rake` carries :class:`CalibrationInfo`. As R does for a
-    raked design, before the PSU totals are formed the linearised values are residualised on the margin
-    categories: ``z <- z - w_m * ave(z / w_m, margin m)`` (unweighted category means), cycling through the
-    margins ten times, where ``w_m`` are the weights right after margin ``m`` was matched in the last
-    raking pass. This is done exactly in terms of category sums, without a pass over the rows per cycle.
+Raked (calibrated) designs
+    A design produced by :func:`kepu.stats.raking.rake` carries what its variance needs; before the PSU totals
+    are formed the linearised values ``z`` are residualised on the margin categories, in one of two ways
+    (``rake(..., variance=)``):
+
+    :class:`GregCalibration` (``variance="calibrate"``, the default), as R's
+    ``calibrate(design, ~m1 + m2 + ..., population, calfun="raking")``: with ``ww`` the weights before
+    raking, ``w`` the weights after, ``g = w / ww`` and ``X`` the indicators of the margin categories (the
+    same space as R's model matrix, intercept + dummies), ``z <- z - w * X B`` with
+    ``B = (X' diag(ww) X)^- X' (z / g)``: the weighted least-squares residual of ``z / w`` on ``X`` with the
+    weights ``ww``, which is R's ``qr.resid(qr(X sqrt(ww)), z / (g sqrt(ww))) * g sqrt(ww)`` in ``svyrecvar``.
+    ``X' diag(ww) X`` (category sums and cross-tabulations of ``ww``) is formed once per design; collinear
+    margins (beyond the intercept) are handled by a pseudo-inverse, as ``qr()`` drops aliased columns.
+
+    :class:`CalibrationInfo` (``variance="rake"``), as R's ``rake()``:
+    ``z <- z - w_m * ave(z / w_m, margin m)`` (unweighted category means), cycling through the margins ten
+    times, where ``w_m`` are the weights right after margin ``m`` was matched in the last raking pass.
+
+    Either is done exactly in terms of category sums, without a pass over the rows per cycle. A design
+    calibrated more than once (raking a raked design) keeps every calibration and applies them in order, as
+    R's ``svyrecvar`` does with ``design$postStrata``; the two kinds may be mixed (``calibrate()`` then
+    ``rake()`` in R).
 """
 
 from __future__ import annotations
@@ -61,6 +77,7 @@ from scipy import stats as sps
 
 LONELY_PSU_OPTIONS = ("fail", "remove", "adjust", "certainty", "average")
 RAKING_VARIANCE_CYCLES = 10  # R's svyrecvar: `for (iterations in 1:10)`
+GREG_RANK_TOL = 1e-12  # eigenvalues of the scaled X'diag(ww)X below this (relative) count as collinearity
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -129,7 +146,8 @@ class Estimate:
 
 @dataclass(frozen=True, eq=False)
 class CalibrationInfo:
-    """What a raked design keeps for its variance (R: the ``"raking"`` element of ``design$postStrata``).
+    """What a design raked with ``variance="rake"`` keeps for its variance (R: the ``"raking"`` element that
+    ``rake()`` appends to ``design$postStrata``).
 
     ``codes[m]``: category code (0 .. ``n_categories[m]``-1) of each respondent on margin ``m``;
     ``weights[m]``: the weights right after margin ``m`` was matched in the last raking pass."""
@@ -143,6 +161,35 @@ class CalibrationInfo:
     def __post_init__(self) -> None:
         if not (len(self.codes) == len(self.n_categories) == len(self.weights)) or not self.codes:
             raise SurveyError("calibration needs one code array, category count and weight array per margin")
+
+    def _arrays(self) -> tuple[NDArray[Any], ...]:
+        return (*self.codes, *self.weights)
+
+
+@dataclass(frozen=True, eq=False)
+class GregCalibration:
+    """What a design raked with ``variance="calibrate"`` keeps for its variance (R: the ``"greg_calibration"``
+    element that ``calibrate()`` appends to ``design$postStrata``).
+
+    ``codes[m]``/``n_categories[m]``: the categories of margin ``m`` (the model ``~ m1 + m2 + ...``);
+    ``base_weights``: the weights before this calibration (R's ``ww``); ``weights``: the weights after it
+    (``g * ww``)."""
+
+    codes: tuple[IntArray, ...]
+    n_categories: tuple[int, ...]
+    base_weights: FloatArray
+    weights: FloatArray
+    names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.codes) != len(self.n_categories) or not self.codes:
+            raise SurveyError("calibration needs one code array and category count per margin")
+
+    def _arrays(self) -> tuple[NDArray[Any], ...]:
+        return (*self.codes, self.base_weights, self.weights)
+
+
+Calibration = CalibrationInfo | GregCalibration
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -248,6 +295,17 @@ class _RakePrep:
     psu_sums: tuple[FloatArray, ...]  # (C x K_m): sum of w_m over the PSU's respondents in category l
 
 
+@dataclass(frozen=True, eq=False)
+class _GregPrep:
+    """Per-design constants for the calibration residualisation (weighted least squares on the margins)."""
+
+    inv_g: FloatArray  # ww / w: the calibration's inverse g-weights
+    basis: IntArray  # columns of the stacked margin indicators kept (first category of margins 2.. dropped)
+    offsets: IntArray  # start of each margin's categories among the stacked indicators
+    solve: FloatArray  # (pseudo-)inverse of X'diag(ww)X on the basis columns
+    psu_sums: tuple[FloatArray, ...]  # (C x K_m): sum of the final weights over the PSU's respondents in category l
+
+
 class Design:
     """A stratified cluster sample: strata, PSUs nested in strata, weights (see the module docstring)."""
 
@@ -260,7 +318,7 @@ class Design:
         psu_stratum: IntArray,
         weights: FloatArray,
         lonely_psu: str,
-        calibrations: tuple[CalibrationInfo, ...] = (),
+        calibrations: tuple[Calibration, ...] = (),
     ) -> None:
         if lonely_psu not in LONELY_PSU_OPTIONS:
             raise SurveyError(f"lonely_psu must be one of {', '.join(LONELY_PSU_OPTIONS)}; got {lonely_psu!r}")
@@ -278,11 +336,10 @@ class Design:
         self._psu_per_stratum = np.bincount(psu_stratum, minlength=self.n_strata)
         self._stratum_starts = np.concatenate(([0], np.cumsum(self._psu_per_stratum)[:-1])).astype(np.intp)
         self.df = self.n_psu - self.n_strata  # R: degf(design)
-        self._rake_prep: list[_RakePrep | None] = [None] * len(calibrations)
+        self._cal_prep: list[_RakePrep | _GregPrep | None] = [None] * len(calibrations)
         for cal in calibrations:
-            for codes, weights_m in zip(cal.codes, cal.weights, strict=True):
-                if codes.shape[0] != self.n or weights_m.shape[0] != self.n:
-                    raise SurveyError("calibration arrays must have one value per respondent")
+            if any(a.shape != (self.n,) for a in cal._arrays()):
+                raise SurveyError("calibration arrays must have one value per respondent")
 
     @classmethod
     def from_arrays(cls, *, strata: ArrayLike, psu: ArrayLike, weights: ArrayLike, lonely_psu: str = "fail") -> Design:
@@ -322,14 +379,14 @@ class Design:
         return [str(s) for s in self.strata_labels[self._psu_per_stratum == 1]]
 
     def with_weights(
-        self, weights: ArrayLike, calibration: CalibrationInfo | Sequence[CalibrationInfo] | None = None
+        self, weights: ArrayLike, calibration: Calibration | Sequence[Calibration] | None = None
     ) -> Design:
-        """The same strata and PSUs with new weights; ``calibration`` (one or a chain, as R keeps for a design
-        raked more than once) is what the variance uses, ``None`` for a plain design."""
+        """The same strata and PSUs with new weights; ``calibration`` (one or a chain, applied in order, as R keeps
+        for a design calibrated more than once) is what the variance uses, ``None`` for a plain design."""
         w = check_weights(weights, self.n)
         if calibration is None:
-            cals: tuple[CalibrationInfo, ...] = ()
-        elif isinstance(calibration, CalibrationInfo):
+            cals: tuple[Calibration, ...] = ()
+        elif isinstance(calibration, CalibrationInfo | GregCalibration):
             cals = (calibration,)
         else:
             cals = tuple(calibration)
@@ -521,83 +578,110 @@ class Design:
         return self._stratified_variance(totals, present)
 
     def _psu_totals(self, z: FloatArray, col: IntArray | None, n_cols: int) -> FloatArray:
+        """PSU totals (C x G) of the linearised values after residualising them on each calibration in turn."""
         if not self.calibrations:
             return _group_sums(self._psu, self.n_psu, z, col, n_cols)
-        # Row-level values are needed only between chained calibrations (a design raked more than once).
-        dense: FloatArray | None = None
+        # Row-level values are needed only between chained calibrations (a design calibrated more than once);
+        # for the last (usually the only) one, the residualisation is applied to the PSU totals directly.
+        x: FloatArray = z
+        last = len(self.calibrations) - 1
         for idx, cal in enumerate(self.calibrations):
             prep = self._prep(idx)
-            if dense is None:
+            if isinstance(cal, CalibrationInfo):
+                assert isinstance(prep, _RakePrep)
                 sums = [
-                    _group_sums(k, nk, z / wj, col, n_cols)
+                    _column_sums(k, nk, x / (wj if x.ndim == 1 else wj[:, None]), col, n_cols)
                     for k, nk, wj in zip(cal.codes, cal.n_categories, cal.weights, strict=True)
                 ]
+                coef = _raking_coefficients(prep, sums, cal.cycles)
+                multipliers: Sequence[FloatArray] = cal.weights
             else:
-                d = dense
-                sums = [
-                    np.stack([np.bincount(k, weights=d[:, g] / wj, minlength=nk) for g in range(n_cols)], axis=1)
-                    for k, nk, wj in zip(cal.codes, cal.n_categories, cal.weights, strict=True)
-                ]
-            coef = _raking_coefficients(prep, sums, cal.cycles)
-            if idx == len(self.calibrations) - 1:
-                if dense is None:
-                    out = _group_sums(self._psu, self.n_psu, z, col, n_cols)
-                else:
-                    d = dense
-                    out = np.stack(
-                        [np.bincount(self._psu, weights=d[:, g], minlength=self.n_psu) for g in range(n_cols)], axis=1
-                    )
-                for b, a in zip(prep.psu_sums, coef, strict=True):
+                assert isinstance(prep, _GregPrep)
+                coef = _greg_coefficients(prep, cal, x, col, n_cols)
+                multipliers = [cal.weights] * len(coef)
+            psu_sums = prep.psu_sums
+            if idx == last:
+                out = _column_sums(self._psu, self.n_psu, x, col, n_cols)
+                for b, a in zip(psu_sums, coef, strict=True):
                     out = out - b @ a
                 return np.asarray(out, dtype=np.float64)
-            if dense is None:
+            if x.ndim == 1:
                 dense = np.zeros((self.n, n_cols))
-                dense[np.arange(self.n), np.zeros(self.n, dtype=np.intp) if col is None else col] = z
-            for k, wm_, a in zip(cal.codes, cal.weights, coef, strict=True):
-                dense = dense - wm_[:, None] * a[k]
+                dense[np.arange(self.n), np.zeros(self.n, dtype=np.intp) if col is None else col] = x
+                x = dense
+            for k, mult, a in zip(cal.codes, multipliers, coef, strict=True):
+                x = x - mult[:, None] * a[k]
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _prep(self, idx: int) -> _RakePrep:
-        prep = self._rake_prep[idx]
+    def _prep(self, idx: int) -> _RakePrep | _GregPrep:
+        prep = self._cal_prep[idx]
         if prep is None:
             cal = self.calibrations[idx]
-            m_count = len(cal.codes)
-            counts = tuple(
-                np.bincount(k, minlength=nk).astype(np.float64)
-                for k, nk in zip(cal.codes, cal.n_categories, strict=True)
-            )
-            # cross[j][j] is never used (the diagonal update uses the counts), so it is left empty.
-            cross = tuple(
-                tuple(
-                    np.asarray(
-                        np.bincount(
-                            cal.codes[j] * cal.n_categories[m] + cal.codes[m],
-                            weights=cal.weights[m] / cal.weights[j],
-                            minlength=cal.n_categories[j] * cal.n_categories[m],
-                        ),
-                        dtype=np.float64,
-                    ).reshape(cal.n_categories[j], cal.n_categories[m])
-                    if m != j
-                    else np.zeros((0, 0))
-                    for m in range(m_count)
+            prep = self._rake_prep(cal) if isinstance(cal, CalibrationInfo) else self._greg_prep(cal)
+            self._cal_prep[idx] = prep
+        return prep
+
+    def _psu_category_sums(self, codes: IntArray, n_categories: int, weights: FloatArray) -> FloatArray:
+        """(C x K) sums of ``weights`` by PSU and category; dense, since margins have few categories."""
+        return np.asarray(
+            np.bincount(self._psu * n_categories + codes, weights=weights, minlength=self.n_psu * n_categories),
+            dtype=np.float64,
+        ).reshape(self.n_psu, n_categories)
+
+    def _rake_prep(self, cal: CalibrationInfo) -> _RakePrep:
+        m_count = len(cal.codes)
+        counts = tuple(
+            np.bincount(k, minlength=nk).astype(np.float64) for k, nk in zip(cal.codes, cal.n_categories, strict=True)
+        )
+        # cross[j][j] is never used (the diagonal update uses the counts), so it is left empty.
+        cross = tuple(
+            tuple(
+                _cross_sums(
+                    cal.codes[j],
+                    cal.n_categories[j],
+                    cal.codes[m],
+                    cal.n_categories[m],
+                    cal.weights[m] / cal.weights[j],
                 )
-                for j in range(m_count)
-            )
-            # PSU x category sums of the margin weights; dense, since margins have few categories.
-            psu_sums = tuple(
-                np.asarray(
-                    np.bincount(
-                        self._psu * cal.n_categories[m] + cal.codes[m],
-                        weights=cal.weights[m],
-                        minlength=self.n_psu * cal.n_categories[m],
-                    ),
-                    dtype=np.float64,
-                ).reshape(self.n_psu, cal.n_categories[m])
+                if m != j
+                else np.zeros((0, 0))
                 for m in range(m_count)
             )
-            prep = _RakePrep(counts=counts, cross=cross, psu_sums=psu_sums)
-            self._rake_prep[idx] = prep
-        return prep
+            for j in range(m_count)
+        )
+        psu_sums = tuple(
+            self._psu_category_sums(k, nk, wm)
+            for k, nk, wm in zip(cal.codes, cal.n_categories, cal.weights, strict=True)
+        )
+        return _RakePrep(counts=counts, cross=cross, psu_sums=psu_sums)
+
+    def _greg_prep(self, cal: GregCalibration) -> _GregPrep:
+        sizes = np.array(cal.n_categories, dtype=np.intp)
+        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.intp)
+        total = int(sizes.sum())
+        ww = cal.base_weights
+        gram = np.zeros((total, total))
+        for j, (kj, nj) in enumerate(zip(cal.codes, cal.n_categories, strict=True)):
+            oj = int(offsets[j])
+            gram[oj : oj + nj, oj : oj + nj] = np.diag(np.bincount(kj, weights=ww, minlength=nj))
+            for m in range(j + 1, len(cal.codes)):
+                om, nm = int(offsets[m]), cal.n_categories[m]
+                block = _cross_sums(kj, nj, cal.codes[m], nm, ww)
+                gram[oj : oj + nj, om : om + nm] = block
+                gram[om : om + nm, oj : oj + nj] = block.T
+        # The indicators of all margins span the same space as R's model matrix (intercept + dummies); keep all
+        # categories of the first margin and drop the first category of each other one (always collinear).
+        basis = np.setdiff1d(np.arange(total), offsets[1:]).astype(np.intp)
+        sub = gram[np.ix_(basis, basis)]
+        scale = 1.0 / np.sqrt(np.diag(sub))
+        vals, vecs = np.linalg.eigh(sub * scale[:, None] * scale[None, :])
+        keep = vals > vals.max() * GREG_RANK_TOL  # further collinearity (confounded margins), as qr() drops it
+        inv = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+        solve = np.asarray(inv * scale[:, None] * scale[None, :], dtype=np.float64)
+        psu_sums = tuple(
+            self._psu_category_sums(k, nk, cal.weights) for k, nk in zip(cal.codes, cal.n_categories, strict=True)
+        )
+        return _GregPrep(inv_g=ww / cal.weights, basis=basis, offsets=offsets, solve=solve, psu_sums=psu_sums)
 
     def _stratified_variance(self, totals: FloatArray, present: BoolArray) -> FloatArray:
         """``sum_h n_h/(n_h-1) sum_c (t_hc - tbar_h)^2`` per column, PSUs being contiguous within strata."""
@@ -639,6 +723,33 @@ def _raking_coefficients(prep: _RakePrep, sums: list[FloatArray], cycles: int) -
                     r -= prep.cross[j][m] @ a_m
             coef[j] = coef[j] + r / prep.counts[j][:, None]
     return coef
+
+
+def _greg_coefficients(
+    prep: _GregPrep, cal: GregCalibration, x: FloatArray, col: IntArray | None, n_cols: int
+) -> list[FloatArray]:
+    """R's ``qr.resid(qr(X sqrt(ww)), x / (g sqrt(ww))) * g sqrt(ww)`` in coefficient form: ``x - w * X B`` with
+    ``B = (X' diag(ww) X)^- X' (x / g)`` (weighted least squares of ``x / w`` on the margin indicators with the
+    weights before calibration). Returns ``B`` split by margin, each ``(K_m, G)``."""
+    xg = x * (prep.inv_g if x.ndim == 1 else prep.inv_g[:, None])
+    stacked = np.concatenate(
+        [_column_sums(k, nk, xg, col, n_cols) for k, nk in zip(cal.codes, cal.n_categories, strict=True)], axis=0
+    )
+    coef = np.zeros_like(stacked)
+    coef[prep.basis] = prep.solve @ stacked[prep.basis]
+    return [coef[o : o + nk] for o, nk in zip(prep.offsets, cal.n_categories, strict=True)]
+
+
+def _column_sums(codes: IntArray, n_groups: int, x: FloatArray, col: IntArray | None, n_cols: int) -> FloatArray:
+    """``_group_sums`` for a 1-D ``x`` (row ``i`` in column ``col[i]``) or a dense ``(n, n_cols)`` ``x``."""
+    if x.ndim == 1:
+        return _group_sums(codes, n_groups, x, col, n_cols)
+    return np.stack([np.bincount(codes, weights=x[:, g], minlength=n_groups) for g in range(n_cols)], axis=1)
+
+
+def _cross_sums(a: IntArray, na: int, b: IntArray, nb: int, weights: FloatArray) -> FloatArray:
+    """``out[k, l]`` = sum of ``weights`` over rows with ``a == k`` and ``b == l``."""
+    return np.asarray(np.bincount(a * nb + b, weights=weights, minlength=na * nb), dtype=np.float64).reshape(na, nb)
 
 
 def _deff(var: float, s2: float, wsum: float, n: int) -> float:

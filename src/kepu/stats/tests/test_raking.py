@@ -1,5 +1,6 @@
-"""kepu.stats.raking: weights against R's rake() (reference/survey_reference.json), margin checks,
-convergence reporting, trimming and the Kish design effect."""
+"""kepu.stats.raking: weights against R's rake() and calibrate(calfun="raking") (reference/survey_reference.json),
+margin checks, convergence reporting, the variance choice, trimming and the Kish design effect. (The standard
+errors of raked designs against R are in test_survey.py.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kepu.stats.raking import Margin, MarginError, RakeResult, RakingError, kish_deff, rake
-from kepu.stats.survey import Design, MissingValueError, SurveyError
+from kepu.stats.survey import CalibrationInfo, Design, GregCalibration, MissingValueError, SurveyError
 from kepu.stats.tests.test_survey import columns, reference
 
 
@@ -23,20 +24,40 @@ def raked(dataset: str, lonely: str = "fail", **kw: Any) -> RakeResult:
     return rake(d, margins, **{"max_iter": 2000, "tol": 1e-14, **kw})
 
 
+@pytest.mark.parametrize("variance", ["calibrate", "rake"])
 @pytest.mark.parametrize("dataset", ["d1", "d2", "d3"])
-def test_weights_match_r(dataset: str) -> None:
+def test_weights_match_r(dataset: str, variance: str) -> None:
+    """The weights are R's rake() weights and R's calibrate(calfun="raking") weights whatever the variance."""
     block = reference()["datasets"][dataset]
     lonely = next(iter(block["rake"]))
-    expected = block["rake"][lonely]
-    r = raked(dataset, lonely)
-    assert r.converged and r.max_error <= 1e-14
-    np.testing.assert_allclose(r.weights, np.array(expected["weights"]), rtol=1e-9)
-    summary = expected["weights_summary"]
-    assert r.weights.sum() == pytest.approx(summary["sum"], rel=1e-12)
-    assert r.weights.min() == pytest.approx(summary["min"], rel=1e-9)
-    assert r.weights.max() == pytest.approx(summary["max"], rel=1e-9)
-    assert r.design.is_calibrated and r.design.calibrations[-1].names == tuple(block["margins"])
-    assert r.kish_deff == pytest.approx(kish_deff(np.array(expected["weights"])), rel=1e-9)
+    r = raked(dataset, lonely, variance=variance)
+    assert r.converged and r.max_error <= 1e-14 and r.variance == variance
+    for key in ("rake", "calibrate"):
+        expected = block[key][lonely]
+        np.testing.assert_allclose(r.weights, np.array(expected["weights"]), rtol=1e-9)
+        summary = expected["weights_summary"]
+        assert r.weights.sum() == pytest.approx(summary["sum"], rel=1e-12)
+        assert r.weights.min() == pytest.approx(summary["min"], rel=1e-9)
+        assert r.weights.max() == pytest.approx(summary["max"], rel=1e-9)
+        assert r.kish_deff == pytest.approx(kish_deff(np.array(expected["weights"])), rel=1e-9)
+    cal = r.design.calibrations[-1]
+    assert r.design.is_calibrated and cal.names == tuple(block["margins"])
+    assert isinstance(cal, GregCalibration if variance == "calibrate" else CalibrationInfo)
+
+
+def test_variance_choice() -> None:
+    c = columns("d1")
+    default = raked("d1")
+    assert default.variance == "calibrate" and isinstance(default.design.calibrations[-1], GregCalibration)
+    cal = default.design.calibrations[-1]
+    assert isinstance(cal, GregCalibration)
+    np.testing.assert_array_equal(cal.base_weights, c["w"])
+    np.testing.assert_array_equal(cal.weights, default.weights)
+    by_rake = raked("d1", variance="rake")
+    np.testing.assert_array_equal(by_rake.weights, default.weights)
+    assert default.design.mean(c["y"]).se != by_rake.design.mean(c["y"]).se
+    with pytest.raises(SurveyError, match="variance must be one of 'calibrate', 'rake'; got 'greg'"):
+        raked("d1", variance="greg")
 
 
 def test_default_tolerance_is_close_to_r() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kepu.stats.raking import Margin, rake
@@ -53,14 +53,21 @@ def columns(dataset: str) -> dict[str, np.ndarray]:
     return out
 
 
-def design_for(dataset: str, lonely: str, raked: bool) -> Design:
+# How a reference design is weighted: "plain" (sampling weights), "rake" (raked, SEs as R's rake()) or
+# "calibrate" (raked, SEs as R's calibrate(calfun="raking"), Kepu's default).
+MODES = ("plain", "rake", "calibrate")
+
+
+def design_for(dataset: str, lonely: str, mode: str = "plain") -> Design:
     c = columns(dataset)
     d = Design.from_arrays(strata=c["stratum"], psu=c["psu"], weights=c["w"], lonely_psu=lonely)
-    if not raked:
+    if mode == "plain":
         return d
     block = reference()["datasets"][dataset]
     margins = [Margin(v, c[v], totals) for v, totals in block["margins"].items()]
-    return rake(d, margins, max_iter=2000, tol=1e-14).design
+    if mode == "calibrate":  # the default
+        return rake(d, margins, max_iter=2000, tol=1e-14).design
+    return rake(d, margins, max_iter=2000, tol=1e-14, variance="rake").design
 
 
 def assert_matches(got: Estimate, expected: dict[str, Any], what: str) -> None:
@@ -95,38 +102,41 @@ def assert_total_matches(got: Estimate, expected: dict[str, Any], what: str) -> 
         assert getattr(got, key) == pytest.approx(expected[key], rel=VAR_TOL, nan_ok=True), f"{what}: {key}"
 
 
-def cases() -> list[tuple[str, str, bool]]:
-    out = []
-    for name, block in reference()["datasets"].items():
-        for lonely in block["lonely"]:
-            out += [(name, lonely, False), (name, lonely, True)]
-    return out
+def cases() -> list[tuple[str, str, str]]:
+    return [
+        (name, lonely, mode)
+        for name, block in reference()["datasets"].items()
+        for lonely in block["lonely"]
+        for mode in MODES
+    ]
 
 
-def results(dataset: str, lonely: str, raked: bool) -> dict[str, Any]:
+def results(dataset: str, lonely: str, mode: str) -> dict[str, Any]:
     block = reference()["datasets"][dataset]
-    return dict(block["rake" if raked else "lonely"][lonely])
+    return dict(block["lonely" if mode == "plain" else mode][lonely])
 
 
 CASES = cases()
-IDS = [f"{d}-{lonely}-{'raked' if r else 'plain'}" for d, lonely, r in CASES]
+IDS = [f"{d}-{lonely}-{mode}" for d, lonely, mode in CASES]
 
 
 def test_reference_covers_the_brief() -> None:
     ref = reference()
     assert ref["meta"]["survey_version"]
     assert set(ref["datasets"]["d3"]["lonely"]) == {"fail", "remove", "adjust", "certainty", "average"}
+    for block in ref["datasets"].values():
+        assert set(block["rake"]) == set(block["calibrate"]) == set(block["lonely"])
     for name in ref["datasets"]:
         c = columns(name)
         assert 0.15 <= c["y"].mean() <= 0.27
         assert len(np.unique(c["psu"])) < len({(s, p) for s, p in zip(c["stratum"], c["psu"], strict=True)})
 
 
-@pytest.mark.parametrize(("dataset", "lonely", "raked"), CASES, ids=IDS)
-def test_overall_mean_matches_r(dataset: str, lonely: str, raked: bool) -> None:
-    des = design_for(dataset, lonely, raked)
+@pytest.mark.parametrize(("dataset", "lonely", "mode"), CASES, ids=IDS)
+def test_overall_mean_matches_r(dataset: str, lonely: str, mode: str) -> None:
+    des = design_for(dataset, lonely, mode)
     c = columns(dataset)
-    res = results(dataset, lonely, raked)
+    res = results(dataset, lonely, mode)
     for outcome in ("y", "score"):
         expected = res["overall"][outcome]
         if "error" in expected:
@@ -136,10 +146,10 @@ def test_overall_mean_matches_r(dataset: str, lonely: str, raked: bool) -> None:
             assert_matches(des.mean(c[outcome]), expected, outcome)
 
 
-@pytest.mark.parametrize(("dataset", "lonely", "raked"), CASES, ids=IDS)
-def test_overall_total_matches_r(dataset: str, lonely: str, raked: bool) -> None:
-    des = design_for(dataset, lonely, raked)
-    expected = results(dataset, lonely, raked)["total"]["y"]
+@pytest.mark.parametrize(("dataset", "lonely", "mode"), CASES, ids=IDS)
+def test_overall_total_matches_r(dataset: str, lonely: str, mode: str) -> None:
+    des = design_for(dataset, lonely, mode)
+    expected = results(dataset, lonely, mode)["total"]["y"]
     if "error" in expected:
         with pytest.raises(LonelyPSUError):
             des.total(columns(dataset)["y"])
@@ -147,12 +157,12 @@ def test_overall_total_matches_r(dataset: str, lonely: str, raked: bool) -> None
         assert_total_matches(des.total(columns(dataset)["y"]), expected, "total")
 
 
-@pytest.mark.parametrize(("dataset", "lonely", "raked"), CASES, ids=IDS)
+@pytest.mark.parametrize(("dataset", "lonely", "mode"), CASES, ids=IDS)
 @pytest.mark.parametrize("variable", ["sex", "age", "region"])
-def test_domain_means_match_r(dataset: str, lonely: str, raked: bool, variable: str) -> None:
-    des = design_for(dataset, lonely, raked)
+def test_domain_means_match_r(dataset: str, lonely: str, mode: str, variable: str) -> None:
+    des = design_for(dataset, lonely, mode)
     c = columns(dataset)
-    expected = results(dataset, lonely, raked)["by"][variable]
+    expected = results(dataset, lonely, mode)["by"][variable]
     failing = [lev for lev, e in expected.items() if "error" in e]
     if failing:
         with pytest.raises(LonelyPSUError, match="S3"):
@@ -171,11 +181,11 @@ def test_domain_means_match_r(dataset: str, lonely: str, raked: bool, variable: 
             assert_matches(des.mean(c["y"], domain=mask), e, f"domain {variable}={lev}")
 
 
-@pytest.mark.parametrize(("dataset", "lonely", "raked"), CASES, ids=IDS)
-def test_numeric_domain_means_and_domain_totals_match_r(dataset: str, lonely: str, raked: bool) -> None:
-    des = design_for(dataset, lonely, raked)
+@pytest.mark.parametrize(("dataset", "lonely", "mode"), CASES, ids=IDS)
+def test_numeric_domain_means_and_domain_totals_match_r(dataset: str, lonely: str, mode: str) -> None:
+    des = design_for(dataset, lonely, mode)
     c = columns(dataset)
-    res = results(dataset, lonely, raked)
+    res = results(dataset, lonely, mode)
     for lev, e in res["by_score"]["age"].items():
         if "error" in e:
             with pytest.raises(LonelyPSUError):
@@ -192,9 +202,9 @@ def test_numeric_domain_means_and_domain_totals_match_r(dataset: str, lonely: st
 
 def test_lonely_psu_fail_only_where_r_fails() -> None:
     """Without calibration R drops the rows outside a domain, so a domain that misses the lonely stratum
-    has a variance even under "fail"; a raked design keeps all rows, so every domain fails."""
+    has a variance even under "fail"; a raked or calibrated design keeps all rows, so every domain fails."""
     c = columns("d3")
-    plain = design_for("d3", "fail", raked=False)
+    plain = design_for("d3", "fail")
     assert plain.lonely_strata == ["S3"]
     assert not (c["stratum"][c["region"] == "east"] == "S3").any()
     east = plain.mean(c["y"], domain=c["region"] == "east")
@@ -203,9 +213,23 @@ def test_lonely_psu_fail_only_where_r_fails() -> None:
         plain.mean(c["y"])
     assert info.value.stratum == "S3"
     assert "'S3' has only one PSU" in str(info.value)
-    raked = design_for("d3", "fail", raked=True)
-    with pytest.raises(LonelyPSUError):
-        raked.mean(c["y"], domain=c["region"] == "east")
+    for mode in ("rake", "calibrate"):
+        raked = design_for("d3", "fail", mode)
+        with pytest.raises(LonelyPSUError):
+            raked.mean(c["y"], domain=c["region"] == "east")
+
+
+def test_calibrated_and_raked_weights_agree_but_not_the_ses() -> None:
+    """calibrate(calfun="raking") and rake() give the same weights; the SEs differ (R's numbers)."""
+    block = reference()["datasets"]["d1"]
+    np.testing.assert_allclose(block["calibrate"]["fail"]["weights"], block["rake"]["fail"]["weights"], rtol=1e-12)
+    se_cal = block["calibrate"]["fail"]["overall"]["y"]["se"]
+    se_rake = block["rake"]["fail"]["overall"]["y"]["se"]
+    assert abs(se_cal / se_rake - 1) > 1e-3
+    c = columns("d1")
+    default = design_for("d1", "fail", "calibrate")
+    assert default.mean(c["y"]).se == pytest.approx(se_cal, rel=VAR_TOL)
+    assert design_for("d1", "fail", "rake").mean(c["y"]).se == pytest.approx(se_rake, rel=VAR_TOL)
 
 
 def test_raked_again_matches_r() -> None:
@@ -213,14 +237,74 @@ def test_raked_again_matches_r() -> None:
     block = reference()["datasets"]["d1"]
     again = block["rake_again"]
     c = columns("d1")
-    first = design_for("d1", "fail", raked=True)
-    second = rake(first, [Margin("region", c["region"], again["margins"]["region"])], max_iter=2000, tol=1e-14)
+    first = design_for("d1", "fail", "rake")
+    margin = Margin("region", c["region"], again["margins"]["region"])
+    second = rake(first, [margin], max_iter=2000, tol=1e-14, variance="rake")
     assert len(second.design.calibrations) == 2
     np.testing.assert_allclose(second.weights, np.array(again["weights"]), rtol=1e-9)
     assert_matches(second.design.mean(c["y"]), again["overall"]["y"], "overall")
     got = second.design.by(c["y"], c["sex"])
     for lev, e in again["by"]["sex"].items():
         assert_matches(got[lev], e, f"sex={lev}")
+
+
+CHAINS = {  # reference key: (first raking's variance, second raking's variance)
+    "calibrate_again": ("calibrate", "calibrate"),
+    "rake_then_calibrate": ("rake", "calibrate"),
+    "calibrate_then_rake": ("calibrate", "rake"),
+}
+
+
+@pytest.mark.parametrize("key", list(CHAINS))
+def test_chained_calibrations_match_r(key: str) -> None:
+    """calibrate()/rake() on an already calibrated design: R appends a calibration and svyrecvar applies them
+    in order; Kepu does the same whatever the mix of variance methods."""
+    expected = reference()["datasets"]["d1"][key]
+    c = columns("d1")
+    first_method, second_method = CHAINS[key]
+    first = design_for("d1", "fail", first_method)
+    margin = Margin("region", c["region"], expected["margins"]["region"])
+    second = rake(first, [margin], max_iter=2000, tol=1e-14, variance=second_method)  # type: ignore[arg-type]
+    assert [type(cal).__name__ for cal in second.design.calibrations] == [
+        "GregCalibration" if m == "calibrate" else "CalibrationInfo" for m in CHAINS[key]
+    ]
+    np.testing.assert_allclose(second.weights, np.array(expected["weights"]), rtol=1e-9)
+    for outcome in ("y", "score"):
+        assert_matches(second.design.mean(c[outcome]), expected["overall"][outcome], f"overall {outcome}")
+    assert_total_matches(second.design.total(c["y"]), expected["total"]["y"], "total")
+    got = second.design.by(c["y"], c["sex"])
+    for lev, e in expected["by"]["sex"].items():
+        assert_matches(got[lev], e, f"sex={lev}")
+        assert_matches(second.design.mean(c["y"], domain=c["sex"] == lev), e, f"domain sex={lev}")
+
+
+@pytest.mark.parametrize("weighting", ["sampling_weights", "equal_weights"])
+def test_one_margin_matches_r(weighting: str) -> None:
+    """One margin (post-stratification). In R, calibrate() equals postStratify() (the category means of the
+    regression are weighted by the weights before calibration), while rake() uses unweighted means of
+    z / w: the two agree only when the weights before raking are constant within the margin's categories."""
+    block = reference()["datasets"]["d1"]["one_margin"]
+    expected = block[weighting]
+    c = columns("d1")
+    weights = c["w"] if weighting == "sampling_weights" else np.full(c["w"].size, float(expected["weight"]))
+    margins = block["margins"] if weighting == "sampling_weights" else expected["margins"]
+    d = Design.from_arrays(strata=c["stratum"], psu=c["psu"], weights=weights)
+    r_se = {k: expected[k]["overall"]["y"]["se"] for k in ("rake", "calibrate", "postStratify")}
+    assert r_se["calibrate"] == pytest.approx(r_se["postStratify"], rel=1e-12)
+    if weighting == "sampling_weights":
+        assert abs(r_se["rake"] / r_se["calibrate"] - 1) > 1e-3  # R: they differ
+    else:
+        assert r_se["rake"] == pytest.approx(r_se["calibrate"], rel=1e-12)  # R: they agree
+    for method in ("rake", "calibrate"):
+        res = rake(d, [Margin("sex", c["sex"], margins["sex"])], max_iter=2000, tol=1e-14, variance=method)
+        ref = expected[method]
+        np.testing.assert_allclose(res.weights, np.array(ref["weights"]), rtol=1e-9)
+        assert_matches(res.design.mean(c["y"]), ref["overall"]["y"], f"{method} overall")
+        got = res.design.by(c["y"], c["age"])
+        for lev, e in ref["by"]["age"].items():
+            assert_matches(got[lev], e, f"{method} age={lev}")
+        if method == "calibrate":
+            assert_matches(res.design.mean(c["y"]), expected["postStratify"]["overall"]["y"], "postStratify")
 
 
 def test_deff_follows_r_when_weights_do_not_sum_to_a_population() -> None:
@@ -230,19 +314,19 @@ def test_deff_follows_r_when_weights_do_not_sum_to_a_population() -> None:
     d = Design.from_arrays(strata=c["stratum"], psu=c["psu"], weights=normalised)
     est = d.mean(c["y"])
     assert math.isnan(est.deff)
-    assert est.se == pytest.approx(design_for("d1", "fail", False).mean(c["y"]).se, rel=1e-12)
+    assert est.se == pytest.approx(design_for("d1", "fail").mean(c["y"]).se, rel=1e-12)
 
 
 def test_as_dict_keys() -> None:
     c = columns("d1")
-    e = design_for("d1", "fail", False).mean(c["y"])
+    e = design_for("d1", "fail").mean(c["y"])
     assert list(e.as_dict()) == ["n", "estimate", "se", "ci_low", "ci_high", "ci_logit_low", "ci_logit_high", "deff"]
     assert e.as_dict()["n"] == e.n
 
 
 def test_level_changes_both_intervals() -> None:
     c = columns("d1")
-    d = design_for("d1", "fail", False)
+    d = design_for("d1", "fail")
     e95, e90 = d.mean(c["y"]), d.mean(c["y"], level=0.90)
     assert e90.ci_low > e95.ci_low and e90.ci_high < e95.ci_high
     assert e90.ci_logit_low > e95.ci_logit_low and e90.ci_logit_high < e95.ci_logit_high
@@ -433,3 +517,80 @@ def test_raked_design_properties(data: Any) -> None:
     scaled = rake(d.with_weights(w * 7.5), [Margin("g", groups, totals)])
     np.testing.assert_allclose(scaled.weights, r.weights, rtol=1e-9)
     assert close(scaled.design.mean(y).se, overall.se, rel=1e-7)
+
+
+@st.composite
+def two_margin_problems(draw: st.DrawFn) -> tuple[Design, np.ndarray, np.ndarray, np.ndarray, list[Margin]]:
+    """A design, a 0/1 outcome and two margins whose totals are the sample's, perturbed (so g is not constant)."""
+    strata, psu, w, y, groups = draw(designs())
+    n = y.size
+    other = np.array(draw(st.lists(st.sampled_from("uvw"), min_size=n, max_size=n)))
+    d = Design.from_arrays(strata=strata, psu=psu, weights=w, lonely_psu="remove")
+    total = float(w.sum()) * draw(st.floats(0.5, 3))
+    margins = []
+    for name, cats in (("g", groups), ("h", other)):
+        labels = np.unique(cats)
+        base = np.array([w[cats == lab].sum() for lab in labels])
+        factor = np.array(draw(st.lists(st.floats(0.8, 1.25), min_size=labels.size, max_size=labels.size)))
+        shares = base * factor / (base * factor).sum()
+        margins.append(Margin(name, cats, {str(lab): total * s for lab, s in zip(labels, shares, strict=True)}))
+    return d, y, groups, other, margins
+
+
+def rake_or_skip(d: Design, margins: list[Margin], **kw: Any) -> Any:
+    from kepu.stats.raking import RakingError
+
+    try:
+        return rake(d, margins, max_iter=2000, tol=1e-12, **kw)
+    except RakingError:
+        assume(False)  # margins that cannot be met together
+        raise  # pragma: no cover
+
+
+@settings(max_examples=50, deadline=None)
+@given(two_margin_problems())
+def test_calibrated_margin_totals_are_known_exactly(problem: Any) -> None:
+    """After calibration the total of each margin category is the population total, so its linearisation
+    variance is zero (the category indicator is in the regression); the order of the margins does not matter."""
+    d, y, _groups, other, margins = problem
+    r = rake_or_skip(d, margins)
+    for m in margins:
+        for label, total in m.totals.items():
+            indicator = (m.categories.astype(str) == label).astype(float)
+            est = r.design.total(indicator)
+            assert est.estimate == pytest.approx(total, rel=1e-9)
+            assert est.se <= 1e-9 * total
+            assert r.design.mean(indicator).se <= 1e-9
+    swapped = rake_or_skip(d, margins[::-1])
+    assert close(swapped.design.mean(y).se, r.design.mean(y).se, rel=1e-7)
+    by_a, by_b = r.design.by(y, other), swapped.design.by(y, other)
+    for k in by_a:
+        assert close(by_a[k].se, by_b[k].se, rel=1e-7)
+
+
+@settings(max_examples=50, deadline=None)
+@given(designs(), st.data())
+def test_one_margin_rake_and_calibrate_agree_when_weights_are_constant_within_categories(
+    data: Any, draw: st.DataObject
+) -> None:
+    """R (checked in the reference): with one margin, rake()'s variance uses unweighted category means of z/w and
+    calibrate()'s weighted ones (as postStratify), so they agree when the weights before raking are constant within
+    each category of the margin, as here."""
+    strata, psu, _, y, groups = data
+    labels = np.unique(groups)
+    level_w = dict(
+        zip(labels, draw.draw(st.lists(st.floats(0.5, 50), min_size=labels.size, max_size=labels.size)), strict=True)
+    )
+    w = np.array([level_w[g] for g in groups])
+    d = Design.from_arrays(strata=strata, psu=psu, weights=w, lonely_psu="remove")
+    totals = {str(g): 100.0 * (i + 2) for i, g in enumerate(labels)}
+    margin = [Margin("g", groups, totals)]
+    cal = rake(d, margin).design
+    rk = rake(d, margin, variance="rake").design
+    outcome = y + np.arange(y.size) % 3  # not constant within categories
+    assert close(cal.mean(outcome).se, rk.mean(outcome).se, rel=1e-9)
+    assert close(cal.total(outcome).se, rk.total(outcome).se, rel=1e-9)
+    other = np.where(np.arange(y.size) % 2 == 0, "even", "odd")
+    by_c, by_r = cal.by(outcome, other), rk.by(outcome, other)
+    for k in by_c:
+        assert close(by_c[k].se, by_r[k].se, rel=1e-9)

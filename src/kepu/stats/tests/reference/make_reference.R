@@ -2,13 +2,16 @@
 #
 # Run from this directory:  Rscript make_reference.R
 # It writes d1.csv, d2.csv, d3.csv (simulated survey data, fixed seeds) and survey_reference.json.
-# Needs only base R and the survey package (Debian: r-base-core r-cran-survey).
+# Needs base R, the survey package and MASS (calibrate() uses MASS::ginv) (Debian: r-base-core r-cran-survey
+# r-cran-mass).
 #
 # Design everywhere: svydesign(ids=~psu, strata=~stratum, weights=~w, nest=TRUE), with-replacement
 # Taylor linearisation, no fpc. Estimates: svymean(deff=TRUE), confint() (Wald, normal),
 # svyciprop(method="logit") (t with degf() of the (sub)design), svytotal(deff=TRUE), domains exactly
 # as svyby() builds them (design[g == level, ]), under each options(survey.lonely.psu=) for d3,
-# and rake() to two margins, iterated to full convergence.
+# after rake() to two margins, iterated to full convergence, and after calibrate(calfun="raking") to the
+# same two margins (the same weights; the variance accounts for the calibration differently). Also: chains
+# of rake()/calibrate() on d1 and one margin by rake(), calibrate() and postStratify().
 
 suppressPackageStartupMessages(library(survey))
 
@@ -189,8 +192,29 @@ rake_vars <- list(d1 = c("sex", "age"), d2 = c("age", "region"), d3 = c("sex", "
 reference <- list(meta = list(
   r_version = R.version.string, survey_version = as.character(packageVersion("survey")),
   design = "svydesign(ids=~psu, strata=~stratum, weights=~w, nest=TRUE, data=d)",
-  rake_control = "control=list(maxit=1000, epsilon=1e-13)"
+  rake_control = "control=list(maxit=1000, epsilon=1e-13)",
+  calibrate_call = "calibrate(des, ~v1+v2, totals, calfun=\"raking\", epsilon=1e-15, maxit=1000)"
 ), datasets = list())
+
+# calibrate() wants the totals of the model matrix columns of ~v1 + v2 + ...: the grand total for the
+# intercept and the totals of every level but the first of each margin (the same margins as rake()).
+cal_formula <- function(vars) as.formula(paste("~", paste(vars, collapse = "+")))
+cal_totals <- function(pop, vars) {
+  out <- c("(Intercept)" = sum(pop[[vars[1]]]$Freq))
+  for (v in vars) {
+    p <- pop[[v]]
+    out <- c(out, setNames(p$Freq[-1], paste0(v, p[[v]][-1])))
+  }
+  out
+}
+calibrate_raking <- function(des, pop, vars) {
+  calibrate(des, cal_formula(vars), cal_totals(pop, vars), calfun = "raking", epsilon = 1e-15, maxit = 1000)
+}
+chain_block <- function(des, d, margins) {
+  list(margins = margins, weights = as.list(unname(weights(des))),
+       overall = list(y = est_mean(des, "y", TRUE), score = est_mean(des, "score", FALSE)),
+       total = list(y = est_total(des, "y")), by = list(sex = by_block(des, d, "y", "sex", TRUE)))
+}
 
 for (name in names(datasets)) {
   d <- datasets[[name]]
@@ -198,7 +222,7 @@ for (name in names(datasets)) {
   write.csv(d, csv, row.names = FALSE)
   d <- read.csv(csv, stringsAsFactors = FALSE)  # estimate from exactly what Python reads
   options_to_run <- if (name == "d3") c("fail", "remove", "adjust", "certainty", "average") else "fail"
-  block <- list(file = csv, n = nrow(d), lonely = list(), rake = list())
+  block <- list(file = csv, n = nrow(d), lonely = list(), rake = list(), calibrate = list())
   vars <- rake_vars[[name]]
   pop <- margins_for(d, vars, rake_shares)
   block$margins <- setNames(lapply(vars, function(v) setNames(as.list(pop[[v]]$Freq), pop[[v]][[v]])), vars)
@@ -217,6 +241,14 @@ for (name in names(datasets)) {
     rres$weights <- as.list(unname(rw))
     rres$weights_summary <- list(min = min(rw), max = max(rw), mean = mean(rw), sum = sum(rw))
     block$rake[[opt]] <- rres
+    # The same margins by calibrate(calfun="raking"): the weights equal rake()'s, the variance differs.
+    cl <- calibrate_raking(des, pop, vars)
+    cw <- weights(cl)
+    stopifnot(isTRUE(all.equal(num(cw), num(rw), tolerance = 1e-12)))
+    cres <- estimates(cl, d)
+    cres$weights <- as.list(unname(cw))
+    cres$weights_summary <- list(min = min(cw), max = max(cw), mean = mean(cw), sum = sum(cw))
+    block$calibrate[[opt]] <- cres
     if (name == "d1") {
       # A raked design raked again to a third margin: R keeps both rakings for the variance.
       pop2 <- margins_for(d, "region", rake_shares)
@@ -226,6 +258,37 @@ for (name in names(datasets)) {
         weights = as.list(unname(weights(rk2))),
         overall = list(y = est_mean(rk2, "y", TRUE)),
         by = list(sex = by_block(rk2, d, "y", "sex", TRUE))
+      )
+      # Chains with calibrate(): R appends one more calibration per call and svyrecvar applies them in order.
+      m2 <- list(region = setNames(as.list(pop2$region$Freq), pop2$region$region))
+      cl2 <- calibrate_raking(cl, pop2, "region")
+      block$calibrate_again <- chain_block(cl2, d, m2)
+      block$rake_then_calibrate <- chain_block(calibrate_raking(rk, pop2, "region"), d, m2)
+      block$calibrate_then_rake <- chain_block(
+        rake(cl, list(~region), pop2, control = list(maxit = 1000, epsilon = 1e-13)), d, m2
+      )
+      # One margin (post-stratification): rake() differs from calibrate() unless the weights are constant
+      # within the margin's categories; calibrate() equals postStratify().
+      one_pop <- margins_for(d, "sex", rake_shares)
+      one <- function(des, pop) {
+        list(rake = rake(des, list(~sex), pop, control = list(maxit = 1000, epsilon = 1e-13)),
+             calibrate = calibrate_raking(des, pop, "sex"), postStratify = postStratify(des, ~sex, pop$sex))
+      }
+      one_res <- function(designs) {
+        lapply(designs, function(x) list(weights = as.list(unname(weights(x))),
+                                         overall = list(y = est_mean(x, "y", TRUE)),
+                                         by = list(age = by_block(x, d, "y", "age", TRUE))))
+      }
+      d_eq <- d
+      d_eq$w_equal <- 250
+      des_eq <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w_equal, nest = TRUE, data = d_eq)
+      pop_eq <- margins_for(transform(d, w = 250), "sex", rake_shares)
+      block$one_margin <- list(
+        margins = list(sex = setNames(as.list(one_pop$sex$Freq), one_pop$sex$sex)),
+        sampling_weights = one_res(one(des, one_pop)),
+        equal_weights = c(list(weight = 250,
+                               margins = list(sex = setNames(as.list(pop_eq$sex$Freq), pop_eq$sex$sex))),
+                          one_res(one(des_eq, pop_eq)))
       )
     }
   }
