@@ -5,7 +5,6 @@ prints one JSON object {"n", "overall", "by", "raked"} or a readable table."""
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from kepu.core.errors import InputError
+from kepu.literacy.tables import read_table
 from kepu.stats import raking, survey
 
 
@@ -29,19 +30,18 @@ class Table:
 
 def read_csv(path: Path) -> Table:
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError) as exc:
+        header, rows = read_table(path.read_bytes(), path.name)
+    except OSError as exc:
         raise EstimateError(f"{path}: cannot read ({exc})") from exc
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if len(rows) < 2:
+    except InputError as exc:
+        raise EstimateError(str(exc)) from exc
+    if not rows:
         raise EstimateError(f"{path}: needs a header row and at least one data row")
-    header = [h.strip() for h in rows[0]]
-    short = [i + 2 for i, r in enumerate(rows[1:]) if len(r) != len(header)]
+    short = [i + 2 for i, r in enumerate(rows) if len(r) != len(header)]
     if short:
         raise EstimateError(f"{path}: row {short[0]} has a different number of fields than the header")
-    columns = {h: [r[i].strip() for r in rows[1:]] for i, h in enumerate(header)}
-    return Table(header, columns, len(rows) - 1)
+    columns = {h: [r[i].strip() for r in rows] for i, h in enumerate(header)}
+    return Table(header, columns, len(rows))
 
 
 def _need(table: Table, col: str, what: str, path: Path) -> list[str]:

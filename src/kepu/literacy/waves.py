@@ -18,14 +18,11 @@ Respondent file contract (CSV, UTF-8 with or without BOM, or the first sheet of 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from openpyxl import load_workbook
 
 from kepu.core.errors import InputError
 from kepu.core.models import OrgUnit
@@ -35,6 +32,7 @@ from kepu.literacy.models import Item, Respondent, Wave
 from kepu.literacy.online import pseudonym
 from kepu.literacy.people import EDUCATION, OCCUPATIONS, age_band, key_group
 from kepu.literacy.scoring import points_by_dimension, respondents_score
+from kepu.literacy.tables import read_table
 
 REQUIRED = ["respondent_id", "stratum", "psu", "base_weight", "district", "sex", "age", "area"]
 OPTIONAL = ["town", "education", "occupation"]
@@ -42,26 +40,6 @@ SEX = {"m": "M", "male": "M", "男": "M", "f": "F", "female": "F", "女": "F"}
 AREA = {"urban": "urban", "城镇": "urban", "城市": "urban", "rural": "rural", "乡村": "rural", "农村": "rural"}
 EDU = {**{c: c for c, _ in EDUCATION}, **{str(label): c for c, label in EDUCATION}}
 OCC = {c: c for c, _ in OCCUPATIONS}
-
-
-def read_table(content: bytes, name: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows as strings, from CSV or XLSX."""
-    if name.lower().endswith(".xlsx"):
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises several unrelated types for a bad file
-            raise InputError(f"{name}: not an .xlsx workbook ({exc})") from exc
-        rows = [["" if v is None else str(v) for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
-    else:
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{name}: not UTF-8 text; save the CSV as UTF-8") from exc
-        rows = list(csv.reader(io.StringIO(text)))
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
-        raise InputError(f"{name}: the file is empty")
-    return [h.strip() for h in rows[0]], rows[1:]
 
 
 def _units(region: OrgUnit) -> tuple[dict[str, OrgUnit], dict[str, OrgUnit]]:

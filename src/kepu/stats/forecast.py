@@ -78,6 +78,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
+from kepu.stats.arrays import FloatArray
+
 __all__ = [
     "RULES",
     "Assessment",
@@ -94,7 +96,6 @@ __all__ = [
     "stock_milestones",
 ]
 
-FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 Kind = Literal["rate", "stock", "flow", "coverage"]

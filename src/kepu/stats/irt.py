@@ -98,8 +98,10 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import optimize
+
+from kepu.stats.arrays import BoolArray, FloatArray
 
 __all__ = [
     "EAP_NODES",
@@ -120,8 +122,6 @@ __all__ = [
     "stocking_lord",
 ]
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 #: Gauss-Hermite nodes of the EM quadrature.
 N_NODES: Final = 41

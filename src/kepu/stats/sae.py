@@ -119,8 +119,10 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import optimize, stats
+
+from kepu.stats.arrays import BoolArray, FloatArray
 
 __all__ = [
     "CHECKS",
@@ -132,8 +134,6 @@ __all__ = [
     "proportion_sampling_variance",
 ]
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 Method = Literal["REML", "ML", "FH", "PR"]
 
 METHODS: Final[tuple[str, ...]] = ("REML", "ML", "FH", "PR")

@@ -47,6 +47,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from kepu.stats import irt
+from kepu.stats.arrays import BoolArray, FloatArray
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -64,8 +65,6 @@ __all__ = [
     "score",
 ]
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 
 Rule = Literal["weighted_sum", "all_dimensions_pass", "irt"]

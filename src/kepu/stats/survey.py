@@ -75,13 +75,13 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special as spsp
 from scipy import stats as sps
 
+from kepu.stats.arrays import BoolArray, FloatArray
+
 LONELY_PSU_OPTIONS = ("fail", "remove", "adjust", "certainty", "average")
 RAKING_VARIANCE_CYCLES = 10  # R's svyrecvar: `for (iterations in 1:10)`
 GREG_RANK_TOL = 1e-12  # eigenvalues of the scaled X'diag(ww)X below this (relative) count as collinearity
 
-FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 
 class SurveyError(ValueError):
