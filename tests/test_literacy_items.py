@@ -57,8 +57,9 @@ def test_yaml_and_xlsx_round_trip(tmp_path: Path) -> None:
     y.write_text(items_export_yaml(Item.objects.all()), encoding="utf-8")
     x = tmp_path / "bank.xlsx"
     x.write_bytes(items_export_xlsx(Item.objects.all()))
-    assert items_import(rows=read_item_file(y), source="y") == {"created": 0, "updated": 0}
-    assert items_import(rows=read_item_file(x), source="x") == {"created": 0, "updated": 0}
+    unchanged = {"created": 0, "updated": 0, "revisions": 0, "unchanged": len(before)}
+    assert items_import(rows=read_item_file(y), source="y") == unchanged
+    assert items_import(rows=read_item_file(x), source="x") == unchanged
     assert {i.code: (i.key, i.options, i.points, i.anchor, i.topics) for i in Item.objects.all()} == before
 
 
@@ -117,7 +118,7 @@ def test_review_workflow(make_user: Any) -> None:
     office = make_user("office", ("office_admin", "320400", None))
     items_import(rows=item_rows(status="draft"), source="t")
     item = Item.objects.get(code="K002")
-    with pytest.raises(InputError, match="cannot move from draft to live"):
+    with pytest.raises(InputError, match="K002 当前为“草稿”，不能改为“已上线”"):
         item_transition(item=item, to="live", actor=office)
     for to in ("reviewed", "live", "retired"):
         item_transition(item=item, to=to, actor=office)
@@ -142,3 +143,83 @@ def test_answers_are_scored_exactly() -> None:
     assert item_points(multi, normalise_response(multi, ["A"])) == (0.0, False)  # no partial credit
     with pytest.raises(ValueError):
         normalise_response(single, "AB")
+
+
+def _bank_state() -> dict[str, Any]:
+    from kepu.literacy.models import Item, ItemRevision
+
+    return {
+        "items": {i.code: (i.stem_zh, i.key, i.status, i.revision, i.updated_at) for i in Item.objects.all()},
+        "revisions": list(ItemRevision.objects.values_list("item__code", "number", "status", "data")),
+    }
+
+
+def test_reimporting_the_unchanged_bank_changes_nothing() -> None:
+    from kepu.core.models import AuditEntry
+    from kepu.literacy.items import items_import
+
+    rows = starter_rows()
+    items_import(rows=[dict(r) for r in rows], source="first")
+    before, audits = _bank_state(), AuditEntry.objects.count()
+    result = items_import(rows=[dict(r) for r in rows], source="again")
+    assert result == {"created": 0, "updated": 0, "revisions": 0, "unchanged": len(rows)}
+    assert _bank_state() == before and AuditEntry.objects.count() == audits
+
+
+def test_a_change_to_a_live_item_becomes_a_draft_revision_that_goes_through_review(make_user: Any) -> None:
+    from kepu.core.models import AuditEntry
+    from kepu.literacy.items import item_revision_transition, items_import
+    from kepu.literacy.models import Item, ItemRevision
+    from kepu.literacy.tests.factories import item_rows
+
+    office = make_user("office", ("office_admin", "320400", None))
+    items_import(rows=item_rows(), source="seed")  # all live
+    edited = item_rows()
+    edited[1].update(stem_zh="改过的题干", key="C")  # K002, live
+    edited[0].update(status="retired")  # an import never moves an existing item's status
+    result = items_import(rows=[dict(r) for r in edited], source="edit.yaml")
+    assert result["revisions"] == 1 and result["updated"] == 0
+
+    live = Item.objects.get(code="K002")
+    assert (live.stem_zh, live.key, live.status, live.revision) == ("单选题 K002", "B", "live", 1)
+    assert Item.objects.get(code="K001").status == "live"
+    revision = ItemRevision.objects.get(item=live)
+    assert (revision.number, revision.status, revision.data["stem_zh"], revision.data["key"]) == (
+        2, "draft", "改过的题干", "C")
+    entry = AuditEntry.objects.filter(action="item.revision").get()
+    assert "K002" in entry.comment and "待审核" in entry.comment and "Revision(" not in entry.comment
+
+    # The same file again: the waiting revision already says this, nothing new.
+    assert items_import(rows=[dict(r) for r in edited], source="edit.yaml")["revisions"] == 0
+    assert ItemRevision.objects.count() == 1
+
+    with pytest.raises(InputError):
+        item_revision_transition(revision=revision, to="applied", actor=office)  # review first
+    assert Item.objects.get(code="K002").key == "B"
+    item_revision_transition(revision=revision, to="reviewed", actor=office)
+    item_revision_transition(revision=revision, to="applied", actor=office)
+    live.refresh_from_db()
+    revision.refresh_from_db()
+    assert (live.stem_zh, live.key, live.status, live.revision) == ("改过的题干", "C", "live", 2)
+    assert revision.previous["stem_zh"] == "单选题 K002" and revision.decided_at is not None
+
+    # After the revision is in force, the edited file is the bank: re-importing it changes nothing.
+    again = items_import(rows=[dict(r) for r in edited], source="edit.yaml")
+    assert again["revisions"] == 0 and again["updated"] == 0
+
+
+def test_draft_items_are_edited_in_place_and_a_reviewed_one_goes_back_to_draft() -> None:
+    from kepu.literacy.items import items_import
+    from kepu.literacy.models import Item, ItemRevision
+    from kepu.literacy.tests.factories import item_rows
+
+    items_import(rows=item_rows(status="draft"), source="seed")
+    Item.objects.filter(code="K003").update(status="reviewed")
+    edited = item_rows(status="draft")
+    edited[1].update(stem_zh="新题干")
+    edited[2].update(stem_zh="又一个新题干")
+    assert items_import(rows=edited, source="e")["updated"] == 2
+    assert Item.objects.get(code="K002").stem_zh == "新题干"
+    k003 = Item.objects.get(code="K003")
+    assert (k003.stem_zh, k003.status) == ("又一个新题干", "draft")
+    assert not ItemRevision.objects.exists()

@@ -12,11 +12,13 @@ from typing import Any
 import yaml
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
 from kepu.core.errors import InputError
 from kepu.core.services import audit_record, model_update
-from kepu.literacy.models import DIMENSIONS, Item
+from kepu.literacy.models import DIMENSIONS, Item, ItemRevision
 
 TYPES = [t.value for t in Item.Type]
 FIELDS = [
@@ -145,9 +147,24 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+CONTENT_FIELDS = [f for f in FIELDS if f not in ("code", "status")]
+# Items in these states have never been on a form (or were sent back to draft on purpose), so an
+# import may edit them in place; any other change goes through an ItemRevision and review.
+EDITABLE = {Item.Status.DRAFT, Item.Status.REVIEWED}
+
+
+def item_content(item: Item) -> dict[str, Any]:
+    return {f: getattr(item, f) for f in CONTENT_FIELDS}
+
+
 @transaction.atomic
 def items_import(*, rows: list[dict[str, Any]], source: str, actor: User | None = None) -> dict[str, int]:
-    """Create or update items by code. Every row is checked first; any error and nothing is written."""
+    """Create or update items by code. Every row is checked first; any error and nothing is written.
+
+    A live or retired item is never changed in place: a changed row becomes a draft ItemRevision
+    that goes through review (`item_revision_transition`). An import never moves an existing
+    item's status, except that editing a reviewed item sends it back to draft. Importing the
+    unchanged bank changes nothing."""
     errors: list[str] = []
     seen: set[str] = set()
     for i, row in enumerate(rows):
@@ -162,22 +179,115 @@ def items_import(*, rows: list[dict[str, Any]], source: str, actor: User | None 
         seen.add(str(row.get("code")))
     if errors:
         raise InputError(errors[0], errors=errors)
-    created = updated = 0
+    counts = {"created": 0, "updated": 0, "revisions": 0, "unchanged": 0}
     existing = {i.code: i for i in Item.objects.filter(code__in=seen)}
     for row in rows:
         data = _clean(row)
         item = existing.get(str(row["code"]))
         if item is None:
             item = Item.objects.create(code=str(row["code"]), **data)
-            created += 1
-            audit_record(actor=actor, action="item.create", obj=item)
-        else:
-            changes = model_update(instance=item, data=data)
+            counts["created"] += 1
+            audit_record(actor=actor, action="item.create", obj=item, comment=f"新增题目 {item.code}（{source}）")
+            continue
+        content = {f: data[f] for f in CONTENT_FIELDS}
+        if item.status in EDITABLE:
+            changes = model_update(instance=item, data=content)
             if changes:
+                if item.status == Item.Status.REVIEWED:
+                    changes["status"] = (item.status, Item.Status.DRAFT.value)
+                    item.status = Item.Status.DRAFT
                 item.save()
-                updated += 1
-                audit_record(actor=actor, action="item.update", obj=item, changes=changes)
-    return {"created": created, "updated": updated}
+                counts["updated"] += 1
+                audit_record(actor=actor, action="item.update", obj=item, changes=changes,
+                             comment=f"导入修改题目 {item.code}：{_field_names(changes)}（{source}）")
+            else:
+                counts["unchanged"] += 1
+        elif _revision_propose(item=item, content=content, source=source, actor=actor):
+            counts["revisions"] += 1
+        else:
+            counts["unchanged"] += 1
+    return counts
+
+
+FIELD_LABELS = {
+    "dimension": "维度",
+    "jizhun": "基准",
+    "type": "题型",
+    "stem_zh": "题干(中文)",
+    "stem_en": "题干(英文)",
+    "options": "选项",
+    "key": "答案",
+    "points": "分值",
+    "difficulty": "难度",
+    "anchor": "锚题",
+    "topics": "主题标签",
+    "groups": "重点人群",
+    "explanation_zh": "解析(中文)",
+    "explanation_en": "解析(英文)",
+    "status": "状态",
+}
+
+
+def _field_names(changes: dict[str, Any]) -> str:
+    return "、".join(FIELD_LABELS.get(f, f) for f in changes)
+
+
+def _revision_propose(*, item: Item, content: dict[str, Any], source: str, actor: User | None) -> bool:
+    """Record a changed row of a live or retired item as a draft revision; False when nothing is new
+    (the row equals the item in force, or equals the revision already waiting for review)."""
+    pending = item.revisions.filter(status__in=[ItemRevision.Status.DRAFT, ItemRevision.Status.REVIEWED]).first()
+    if content == item_content(item):
+        return False
+    if pending is not None:
+        if pending.data == content:
+            return False
+        pending.data, pending.status, pending.source = content, ItemRevision.Status.DRAFT, source[:200]
+        pending.save(update_fields=["data", "status", "source"])
+        revision = pending
+    else:
+        last = item.revisions.order_by("-number").values_list("number", flat=True).first() or item.revision
+        revision = ItemRevision.objects.create(
+            item=item, number=max(last, item.revision) + 1, data=content, source=source[:200]
+        )
+    changed = {f: (getattr(item, f), content[f]) for f in CONTENT_FIELDS if getattr(item, f) != content[f]}
+    audit_record(
+        actor=actor, action="item.revision", obj=item, changes=changed,
+        comment=f"题目 {item.code} 的修订 {revision.number} 待审核（改动：{_field_names(changed)}；来源 {source}）",
+    )
+    return True
+
+
+_R = ItemRevision.Status
+REVISION_TRANSITIONS = {_R.DRAFT: {_R.REVIEWED, _R.REJECTED}, _R.REVIEWED: {_R.APPLIED, _R.DRAFT, _R.REJECTED}}
+
+
+@transaction.atomic
+def item_revision_transition(*, revision: ItemRevision, to: str, actor: User) -> ItemRevision:
+    """Review a revision: draft → reviewed → applied (its content replaces the item's), or rejected."""
+    revision = ItemRevision.objects.select_for_update().select_related("item").get(pk=revision.pk)
+    allowed = REVISION_TRANSITIONS.get(ItemRevision.Status(revision.status), set())
+    if to not in allowed:
+        raise InputError(
+            _("修订 %(n)s 当前为“%(s)s”，不能执行此操作。")
+            % {"n": revision.number, "s": revision.get_status_display()}
+        )
+    item = revision.item
+    old = revision.status
+    revision.status = to
+    changes: dict[str, tuple[Any, Any]] = {"revision_status": (old, to)}
+    if to == ItemRevision.Status.APPLIED:
+        revision.previous = item_content(item)
+        changes.update(model_update(instance=item, data=revision.data))
+        changes["revision"] = (item.revision, revision.number)
+        item.revision = revision.number
+        item.save()
+    if to in (ItemRevision.Status.APPLIED, ItemRevision.Status.REJECTED):
+        revision.decided_at = timezone.now()
+    revision.save()
+    verb = {"reviewed": "审核通过", "applied": "生效", "rejected": "驳回", "draft": "退回修改"}[to]
+    audit_record(actor=actor, action="item.revision_status", obj=item, changes=changes,
+                 comment=f"题目 {item.code} 的修订 {revision.number} {verb}")
+    return revision
 
 
 def read_item_file(path_or_bytes: Path | bytes, *, name: str = "") -> list[dict[str, Any]]:
@@ -261,11 +371,16 @@ def items_export_xlsx(items: Iterable[Item]) -> bytes:
 def item_transition(*, item: Item, to: str, actor: User) -> Item:
     allowed = TRANSITIONS.get(Item.Status(item.status), set())
     if to not in allowed:
+        target = Item.Status(to).label if to in Item.Status.values else to
         raise InputError(
-            f"{item.code}: cannot move from {item.status} to {to}; allowed: {', '.join(sorted(allowed)) or 'none'}"
+            _("%(code)s 当前为“%(from)s”，不能改为“%(to)s”。")
+            % {"code": item.code, "from": item.get_status_display(), "to": target}
         )
     old = item.status
     item.status = to
     item.save(update_fields=["status", "updated_at"])
-    audit_record(actor=actor, action="item.status", obj=item, changes={"status": (old, to)})
+    audit_record(
+        actor=actor, action="item.status", obj=item, changes={"status": (old, to)},
+        comment=f"题目 {item.code}：{Item.Status(old).label} → {item.get_status_display()}",
+    )
     return item

@@ -50,6 +50,7 @@ class Item(models.Model):
     explanation_zh = models.TextField(blank=True)
     explanation_en = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    revision = models.PositiveSmallIntegerField(default=1)  # the ItemRevision number now in force
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -192,3 +193,31 @@ class WaveEstimate(models.Model):
 
     class Meta:
         ordering = ["variable", "level"]
+
+
+class ItemRevision(models.Model):
+    """A proposed change to an item that has been on forms (live or retired). The item itself is
+    never edited in place: the change waits here, is reviewed, and replaces the item's content
+    only when put live (the earlier content stays here as history)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("待审核")
+        REVIEWED = "reviewed", _("已审核")
+        APPLIED = "applied", _("已生效")
+        REJECTED = "rejected", _("已驳回")
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveSmallIntegerField()
+    data = models.JSONField()  # the item's content fields (kepu.literacy.items.CONTENT_FIELDS)
+    previous = models.JSONField(default=dict)  # the content it replaced, kept when applied
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    source = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["item", "-number"]
+        constraints = [models.UniqueConstraint(fields=["item", "number"], name="item_revision_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.item.code} r{self.number}"

@@ -107,7 +107,10 @@ class Command(BaseCommand):
             for path in opts["files"]:
                 rows += read_item_file(path)
             result = items_import(rows=rows, source=", ".join(p.name for p in opts["files"]))
-            self.stdout.write(f"{len(rows)} items: {result['created']} created, {result['updated']} updated.")
+            self.stdout.write(
+                f"{len(rows)} items: {result['created']} created, {result['updated']} updated, "
+                f"{result['revisions']} revision(s) of live items waiting for review, {result['unchanged']} unchanged."
+            )
             return
         items = Item.objects.all()
         out: Path = opts["out"]
