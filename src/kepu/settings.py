@@ -1,10 +1,12 @@
 """The one settings module. Everything that differs between a laptop and production comes from
 KEPU_* environment variables; the defaults are the embedded mode (SQLite file, in-process tasks)."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -22,8 +24,11 @@ def _env_list(name: str, default: str) -> list[str]:
 
 DATA_DIR = Path(os.environ.get("KEPU_DATA_DIR", REPO_DIR / "var"))
 DEBUG = _env_bool("KEPU_DEBUG", False)
-# The embedded default key is only for a single-user laptop install; production must set its own.
-SECRET_KEY = os.environ.get("KEPU_SECRET_KEY", "kepu-embedded-insecure-key-set-KEPU_SECRET_KEY-in-production")
+# The embedded key is only for a single-user laptop install (`kepu demo` runs with KEPU_EMBEDDED=1).
+# With KEPU_DEBUG=0 and no KEPU_EMBEDDED, the web server refuses to start on it (kepu.core.checks).
+KEPU_EMBEDDED_SECRET_KEY = "kepu-embedded-insecure-key-set-KEPU_SECRET_KEY-in-production"
+KEPU_EMBEDDED = _env_bool("KEPU_EMBEDDED", False)
+SECRET_KEY = os.environ.get("KEPU_SECRET_KEY") or KEPU_EMBEDDED_SECRET_KEY
 ALLOWED_HOSTS = _env_list("KEPU_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("KEPU_CSRF_TRUSTED_ORIGINS", "")
 
@@ -34,6 +39,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
+    # Listed so /api/docs serves Swagger UI from ninja's own static files instead of a CDN.
+    "ninja",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -45,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -54,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kepu.urls"
@@ -114,6 +126,21 @@ if os.environ.get("KEPU_REDIS_URL"):
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# django-axes locks a username after repeated failures from one address, on /login/ and /admin/login/
+# alike (both authenticate through these backends); attempts live in the database, so every worker
+# sees them.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("KEPU_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("KEPU_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kepu.web.account_views.lockout"
+# Behind a reverse proxy, the client address comes from X-Forwarded-For (set KEPU_PROXY_COUNT=1).
+if os.environ.get("KEPU_PROXY_COUNT"):
+    AXES_IPWARE_PROXY_COUNT = int(os.environ["KEPU_PROXY_COUNT"])
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# API tokens expire; a new token lives this many days unless asked otherwise.
+KEPU_TOKEN_DAYS = int(os.environ.get("KEPU_TOKEN_DAYS", "90"))
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "web:login"
@@ -135,9 +162,39 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = int(os.environ.get("KEPU_SESSION_HOURS", "12")) * 3600
+# KEPU_SECURE_COOKIES=1 means "served over HTTPS": secure cookies, HSTS and a redirect to HTTPS.
 SESSION_COOKIE_SECURE = _env_bool("KEPU_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = _env_bool("KEPU_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+if _env_bool("KEPU_TLS_PROXY", False):
+    # Only with a proxy that terminates TLS and overwrites X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = int(os.environ.get("KEPU_HSTS_SECONDS", "31536000")) if SESSION_COOKIE_SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("KEPU_HSTS_INCLUDE_SUBDOMAINS", True)
 X_FRAME_OPTIONS = "DENY"
+# No inline scripts or styles and nothing from another host: every page works offline and an
+# injected <script> does not run. data: images are the favicon and Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS preload is a commitment the domain's owner makes by submitting the domain to browsers'
+    # preload lists, not something the application may opt a city's whole domain into.
+    "security.W021",
+]
 
 KEPU_PLAN_FILE = Path(os.environ.get("KEPU_PLAN_FILE", REPO_DIR / "data/plans/changzhou-2021-2035.yaml"))
 KEPU_REGION_FILE = Path(os.environ.get("KEPU_REGION_FILE", REPO_DIR / "data/regions/changzhou.yaml"))

@@ -128,15 +128,45 @@ class RoleAssignment(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for scripts. Only a hash is stored; the token is shown once when created."""
+    """A bearer token for scripts. Only a hash is stored; the token is shown once when created.
+
+    A token works until it expires or is revoked, and only while the user's password is the one it
+    was made under: `password_mark` is the user's session auth hash at creation (the same HMAC of
+    the password hash that ends Django sessions on a password change)."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        EXPIRED = "expired", _("已过期")
+        REVOKED = "revoked", _("已撤销")
+        PASSWORD_CHANGED = "password_changed", _("密码已修改,已失效")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    password_mark = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… {self.name}"
+
+    def state(self, now: dt.datetime) -> ApiToken.State:
+        from django.utils.crypto import constant_time_compare
+
+        if self.revoked:
+            return self.State.REVOKED
+        if not constant_time_compare(self.password_mark, self.user.get_session_auth_hash()):
+            return self.State.PASSWORD_CHANGED
+        if self.expires_at <= now:
+            return self.State.EXPIRED
+        return self.State.ACTIVE
 
 
 class AuditEntry(models.Model):

@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kepu.core.errors import InputError
 from kepu.core.models import ApiToken, AuditEntry, Department, OrgUnit, PopulationCell, Role, RoleAssignment
@@ -195,9 +198,35 @@ def token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+TOKEN_MAX_DAYS = 366
+
+
 @transaction.atomic
-def api_token_create(*, user: User, name: str) -> str:
+def api_token_create(*, user: User, name: str, days: int | None = None, actor: User | None = None) -> str:
+    """Issue a token (returned once, stored only as a hash) that expires after `days` days.
+
+    Only users with a role get one: a token carries its user's scope, and a user without a role has
+    none. The token dies when the user's password changes (see ApiToken)."""
+    days = settings.KEPU_TOKEN_DAYS if days is None else days
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise InputError(_("令牌有效期须为 1 至 %(max)d 天。") % {"max": TOKEN_MAX_DAYS})
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InputError(_("令牌名称须为 1 至 100 个字符。"))
+    if not user.is_active or not RoleAssignment.objects.filter(user=user).exists():
+        raise InputError(_("用户 %(user)s 没有角色,不能为其创建 API 令牌。") % {"user": user.get_username()})
     key = "kp_" + secrets.token_urlsafe(30)
-    ApiToken.objects.create(user=user, name=name, key_hash=token_hash(key), prefix=key[:8])
-    audit_record(actor=user, action="token.create", obj=user, comment=name)
+    ApiToken.objects.create(user=user, name=name, key_hash=token_hash(key), prefix=key[:8],
+                            expires_at=timezone.now() + dt.timedelta(days=days),
+                            password_mark=user.get_session_auth_hash())
+    audit_record(actor=actor or user, action="token.create", obj=user, comment=name)
     return key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User | None) -> bool:
+    """Revoke a token; False when it was already revoked. Callers check the actor may do it."""
+    updated = ApiToken.objects.filter(pk=token.pk, revoked=False).update(revoked=True, revoked_at=timezone.now())
+    if updated:
+        audit_record(actor=actor, action="token.revoke", obj=token.user, comment=f"{token.prefix}… {token.name}")
+    return bool(updated)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from kepu.web import views
+from kepu.web import account_views, views
 
 app_name = "web"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", account_views.account, name="account"),
+    path("account/password/", account_views.PasswordChange.as_view(), name="password_change"),
     path("plan/", views.plan_tree, name="plan_tree"),
     path("targets/<str:code>/", views.target_detail, name="target_detail"),
     path("report/", views.data_entry, name="data_entry"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -39,4 +40,8 @@ class Command(BaseCommand):
         for username, full_name, _roles in DEMO_USERS:
             self.stdout.write(f"  {username:9} {full_name}")
         if opts["serve"]:
+            # The demo is the embedded mode: its public key is accepted here (and by the gunicorn
+            # workers, which inherit the environment), never by a plain `kepu serve`.
+            settings.KEPU_EMBEDDED = True
+            os.environ["KEPU_EMBEDDED"] = "1"
             call_command("serve", port=opts["port"])

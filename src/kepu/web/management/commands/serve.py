@@ -6,8 +6,11 @@ import os
 import sys
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from kepu.core.checks import require_production_key
 
 
 class Command(BaseCommand):
@@ -19,6 +22,10 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("KEPU_WEB_WORKERS", "2")))
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        try:
+            require_production_key()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
         call_command("collectstatic", interactive=False, verbosity=0)
         bin_dir = os.path.dirname(sys.executable)
         gunicorn = os.path.join(bin_dir, "gunicorn")
