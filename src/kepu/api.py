@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import django_auth
 
@@ -17,6 +17,9 @@ api = NinjaAPI(
     description="Plans, targets, status and observations of a citizen science-literacy action plan.",
     auth=[TokenAuth(), django_auth],
     urls_namespace="api",
+    # Swagger UI comes from ninja's static files ("ninja" is in INSTALLED_APPS); no validator badge,
+    # which would be an image from validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 
 
