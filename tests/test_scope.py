@@ -152,10 +152,10 @@ def test_audit_log_hides_other_districts(users: dict[str, Any], xinbei_obs: Obse
     wujin_page = _login("wujin").get("/audit/").content.decode()
     office_page = _login("office").get("/audit/").content.decode()
     # Then 武进区 sees its own entries and none of 新北区's; the office sees both
-    assert "SCI_COUNSELLORS_TRAINED · 武进区 · 2024" in wujin_page
+    assert "培训科技辅导员人数 · 武进区 · 2024" in wujin_page
     assert "新北区" not in wujin_page
-    assert "SCI_COUNSELLORS_TRAINED · 新北区 · 2024" in office_page
-    assert "SCI_COUNSELLORS_TRAINED · 武进区 · 2024" in office_page
+    assert "培训科技辅导员人数 · 新北区 · 2024" in office_page
+    assert "培训科技辅导员人数 · 武进区 · 2024" in office_page
 
 
 def test_department_reporter_reports_only_its_indicators(users: dict[str, Any], report: Any, plan: Plan,

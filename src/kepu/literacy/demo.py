@@ -44,7 +44,7 @@ def starter_bank_load(*, live: bool = True) -> int:
         rows += read_item_file(path)
     if live:
         rows = [{**r, "status": "live"} for r in rows]
-    items_import(rows=rows, source="starter bank")
+    items_import(rows=rows, source="初始题库")
     return len(rows)
 
 

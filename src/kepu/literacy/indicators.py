@@ -36,7 +36,7 @@ def wave_publish(
         e = estimates.get(("district", unit.code))
         if e is not None and not e.suppressed:
             units.append((unit, e))
-    note = f"wave {wave.code}, ages {wave.age_min}–{wave.age_max}, n={{n}}"
+    note = f"素质测评 {wave.code}：{wave.age_min}–{wave.age_max} 岁，样本 {{n}} 人"
     out = []
     for unit, e in units:
         out.append(

@@ -122,6 +122,6 @@ def demo_generate(*, plan: Plan, seed: int = 2021, actor: User | None = None) ->
                 else:
                     rows.append(_observation(target, unit, year, _values(target, unit, alloc, year, rnd), status))
     Observation.objects.bulk_create(rows, batch_size=1000)
-    audit_record(actor=actor, action="demo.generate", obj=plan, comment=f"{len(rows)} demo observations, seed {seed}")
+    audit_record(actor=actor, action="demo.generate", obj=plan, comment=f"演示数据 {len(rows)} 条(随机种子 {seed})")
     statuses = status_refresh(plan)
     return {"observations": len(rows), "statuses": statuses, "audit": AuditEntry.objects.count()}

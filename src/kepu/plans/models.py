@@ -113,6 +113,8 @@ class Aggregation(models.TextChoices):
     SUM = "sum", _("求和")
     POPULATION_WEIGHTED_MEAN = "population_weighted_mean", _("按人口加权平均")
     UNIT_MEAN = "unit_mean", _("按单位平均")
+    # "Every district at least N": the city meets it when its lowest district does.
+    UNIT_MIN = "unit_min", _("取各单位最小值")
 
 
 class Indicator(Named):
@@ -167,7 +169,9 @@ class Target(Named):
         Department, through="TargetResponsibility", related_name="+"
     )
     quote = models.TextField()
-    note = models.TextField(blank=True)
+    # The plan file's explanation of how the target was read, in both languages.
+    note_zh = models.TextField(blank=True)
+    note_en = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
 
@@ -179,6 +183,11 @@ class Target(Named):
                 condition=~Q(kind="flow") | Q(deadline_year__isnull=True), name="flow_has_no_deadline"
             ),
         ]
+
+    def note(self, language: str) -> str:
+        """The note in the page language. English pages fall back to the Chinese note (plan content is
+        Chinese first); Chinese pages never show the English one."""
+        return (self.note_en or self.note_zh) if language.startswith("en") else self.note_zh
 
     @property
     def per(self) -> str | None:

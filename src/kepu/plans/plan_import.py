@@ -7,6 +7,7 @@ observations recorded against it keep their history."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -281,6 +282,19 @@ def _load_structure(imp: _Importer, doc: dict[str, Any]) -> None:
     imp.departments = depts  # type: ignore[attr-defined]
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _notes(t: dict[str, Any]) -> dict[str, str]:
+    """note_zh/note_en of a target; a legacy single `note` fills the language it is written in."""
+    legacy = t.get("note", "")
+    chinese = bool(_CJK.search(legacy))
+    return {
+        "note_zh": t.get("note_zh") or (legacy if chinese else ""),
+        "note_en": t.get("note_en") or ("" if chinese else legacy),
+    }
+
+
 def _load_targets(imp: _Importer, doc: dict[str, Any], region: OrgUnit) -> None:
     plan = imp.plan
     sections: dict[str, Section] = imp.sections  # type: ignore[attr-defined]
@@ -331,7 +345,7 @@ def _load_targets(imp: _Importer, doc: dict[str, Any], region: OrgUnit) -> None:
                 "milestones": {str(k): v for k, v in t.get("milestones", {}).items()},
                 "cascade": t.get("cascade", {}).get("method", "none"),
                 "quote": t["quote"],
-                "note": t.get("note", ""),
+                **_notes(t),
                 "order": order,
                 "active": True,
             },

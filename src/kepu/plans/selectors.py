@@ -35,6 +35,14 @@ def format_number(value: float | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+def format_value(value: float | None, integer: bool) -> str:
+    """An indicator's value at its precision: counts as whole numbers, everything else (rates,
+    shares, averages) with one decimal."""
+    if value is None:
+        return ""
+    return f"{round(value):,}" if integer else f"{value:,.1f}"
+
+
 def plan_default() -> Plan | None:
     return Plan.objects.select_related("region").order_by("id").first()
 
@@ -107,12 +115,31 @@ def districts_of(plan: Plan) -> list[OrgUnit]:
     )
 
 
+def home_units(plan: Plan, user: Viewer) -> list[OrgUnit]:
+    """The units a user's dashboard leads with: the city for city-wide roles, else their own districts."""
+    scope = scope_for(user)
+    if scope.can_view(plan.region):
+        return [plan.region]
+    return [u for u in districts_of(plan) if scope.can_view(u)]
+
+
 @dataclass
 class GridRow:
     target: Target
     city: TargetStatus | None
     units: list[TargetStatus | None] = field(default_factory=list)
     cells: list[tuple[OrgUnit, TargetStatus | None]] = field(default_factory=list)
+    show_city: bool = True  # False for users who see only their own districts
+
+    @property
+    def own(self) -> list[TargetStatus]:
+        """The statuses the user answers for: the city's, or else their districts' (where allocated)."""
+        return [s for s in ([self.city] if self.show_city else self.units) if s is not None]
+
+    @property
+    def home(self) -> TargetStatus | None:
+        """The status the user's dashboard leads with."""
+        return next(iter(self.own), None)
 
 
 def status_grid(plan: Plan, user: Viewer) -> tuple[list[OrgUnit], list[GridRow]]:
@@ -132,16 +159,19 @@ def status_grid(plan: Plan, user: Viewer) -> tuple[list[OrgUnit], list[GridRow]]
                 statuses.get((t.pk, plan.region.pk)) if show_city else None,
                 [statuses.get((t.pk, u.pk)) for u in units],
                 [(u, statuses.get((t.pk, u.pk))) for u in units],
+                show_city,
             )
         )
     return units, rows
 
 
 def status_counts(rows: list[GridRow]) -> dict[str, int]:
+    """Statuses of the user's own targets: the city's for city-wide roles, otherwise those of the
+    targets allocated to the user's districts (one per target and district)."""
     counts: dict[str, int] = defaultdict(int)
     for r in rows:
-        if r.city is not None:
-            counts[r.city.status] += 1
+        for s in r.own:
+            counts[s.status] += 1
     return dict(counts)
 
 
@@ -221,7 +251,7 @@ def reportable_units(plan: Plan, user: Viewer) -> list[OrgUnit]:
 def audit_visible(user: Viewer) -> QuerySet[AuditEntry]:
     """District users see entries about their units; plan-wide entries only the office."""
     scope = scope_for(user)
-    qs = AuditEntry.objects.select_related("org_unit")
+    qs = AuditEntry.objects.select_related("org_unit", "actor")
     if scope.superuser:
         return qs
     q = scope.unit_filter("org_unit__")

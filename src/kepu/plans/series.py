@@ -17,6 +17,9 @@ class Point:
     se: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    # A sum over part of the year (some quarters) or part of the districts: a lower bound of the
+    # year's total, so it can show a yearly target already reached but never one missed.
+    partial: bool = False
 
 
 Series = dict[int, Point]
@@ -27,7 +30,7 @@ def annual_series(
     unit_ids: Iterable[int] | None = None,
 ) -> dict[tuple[int, int], Series]:
     """(indicator id, org unit id) → {year: Point}, one query. A year reported by quarters becomes
-    the sum of its quarters (sums) or its latest quarter (levels)."""
+    the sum of its quarters (sums; partial until all four are in) or its latest quarter (levels)."""
     qs = Observation.objects.filter(indicator__plan=plan, status__in=list(statuses))
     if indicator_ids is not None:
         qs = qs.filter(indicator_id__in=list(indicator_ids))
@@ -48,8 +51,10 @@ def annual_series(
         if year in out[(ind, unit)]:
             continue
         qv.sort()
-        total = sum(v for _, v in qv) if aggregation[ind] == Aggregation.SUM else qv[-1][1]
-        out[(ind, unit)][year] = Point(total)
+        if aggregation[ind] == Aggregation.SUM:
+            out[(ind, unit)][year] = Point(sum(v for _, v in qv), partial=len(qv) < 4)
+        else:
+            out[(ind, unit)][year] = Point(qv[-1][1])
     return dict(out)
 
 
@@ -59,6 +64,8 @@ def rollup_value(indicator: Indicator, values: dict[OrgUnit, float]) -> float | 
         return None
     if indicator.aggregation == Aggregation.SUM:
         return float(sum(values.values()))
+    if indicator.aggregation == Aggregation.UNIT_MIN:
+        return float(min(values.values()))
     if indicator.aggregation == Aggregation.POPULATION_WEIGHTED_MEAN:
         units = list(values)
         if any(not u.population for u in units):
@@ -69,8 +76,10 @@ def rollup_value(indicator: Indicator, values: dict[OrgUnit, float]) -> float | 
 
 def rolled_up_series(
     indicator: Indicator, districts: list[OrgUnit], series: dict[tuple[int, int], Series], expected: set[int],
+    *, partial: bool = False,
 ) -> Series:
-    """City series from its districts, for years where every expected district has a value."""
+    """City series from its districts, for years where every expected district has a value. With
+    `partial`, a sum indicator also gets the years some districts have reported, as partial points."""
     years: set[int] = set()
     for d in districts:
         years.update(series.get((indicator.pk, d.pk), {}))
@@ -78,9 +87,11 @@ def rolled_up_series(
     for year in sorted(years):
         vals = {d: series[(indicator.pk, d.pk)][year].value for d in districts
                 if year in series.get((indicator.pk, d.pk), {})}
-        if expected and not expected <= {d.pk for d in vals}:
+        incomplete = bool(expected) and not expected <= {d.pk for d in vals}
+        if incomplete and not (partial and indicator.aggregation == Aggregation.SUM):
             continue
         value = rollup_value(indicator, vals)
         if value is not None:
-            out[year] = Point(value)
+            some_partial = any(series[(indicator.pk, d.pk)][year].partial for d in vals)
+            out[year] = Point(value, partial=incomplete or some_partial)
     return out

@@ -286,7 +286,7 @@ def observation_publish(
             org_unit=org_unit,
             label=_label(obs),
             changes={"value": (old, value)},
-            comment=f"{source} {note}".strip(),
+            comment=note,
         )
         enqueue_status_refresh(indicator.plan_id)
     return obs

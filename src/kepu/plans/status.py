@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kepu.core.models import OrgUnit
 from kepu.plans.models import Plan, Target, TargetAllocation, TargetKind, TargetStatus
@@ -24,6 +25,60 @@ def evaluation_year(target: Target, today_year: int) -> int:
     return target.deadline_year or target.period_end
 
 
+def rule_text(target: Target, today_year: int) -> str:
+    """The one rule that decides this kind of target's status, as the target page states it.
+    kepu.stats.forecast implements it; keep the two in step."""
+    thresholds = _(
+        "据此计算达到目标的概率 p：p ≥ 0.6 为“进展顺利”，0.2 ≤ p < 0.6 为“存在风险”，p < 0.2 为“严重滞后”。"
+        "区间为 80% 预测区间；只有一年数据时无法判断趋势，不作预测。"
+    )
+    if target.kind == TargetKind.FLOW:
+        head = _(
+            "年度目标：每年单独判断，现在判断的是 %(year)s 年。该年已报数值(包括已报季度之和、已报各区之和)"
+            "达到目标即为“已达成”；该年全年数据报齐后仍低于目标为“严重滞后”。该年尚未报齐时，按历年数值预测"
+            "该年数值(三年及以上用线性趋势，两年用平均值)。"
+        ) % {"year": evaluation_year(target, today_year)}
+    elif target.kind == TargetKind.STOCK:
+        head = _(
+            "累计目标：自 %(start)s 年起各年新增数之和。累计数已达到目标即为“已达成”；数据已到期限年 "
+            "%(deadline)s 仍未达到为“严重滞后”。尚未到期时，按历年平均新增速度外推到期限年。"
+        ) % {"start": target.period_start, "deadline": target.deadline_year or target.period_end}
+    else:
+        head = _(
+            "水平目标(比率、覆盖率)：最新数值或期限年 %(deadline)s 的数值达到目标即为“已达成”；数据已到期限年"
+            "仍未达到为“严重滞后”。尚未到期时，对历年数值(含基线；有抽样误差时按误差加权)做线性趋势拟合，外推到期限年。"
+        ) % {"deadline": target.deadline_year or target.period_end}
+    return f"{head}{thresholds}"
+
+
+def rule_label(kind: str, rule: str) -> str:
+    """The stored rule id (kepu.stats.forecast.RULES) as a short phrase for the pages."""
+    if rule == "deadline_passed":
+        return _("该年数据已报齐，低于目标") if kind == TargetKind.FLOW else _("期限已到，未达到目标")
+    labels = {
+        "met_already": _("已达到目标"),
+        "prob_ge_on": _("达成概率 ≥ 0.6"),
+        "prob_between": _("达成概率在 0.2 与 0.6 之间"),
+        "prob_lt_risk": _("达成概率 < 0.2"),
+        "insufficient_data": _("只有一年数据，无法判断趋势"),
+        "no_data": _("暂无数据"),
+    }
+    return labels.get(rule, _("其他"))
+
+
+def interval_note(status: TargetStatus) -> str:
+    """Why a status has no forecast interval (empty when it has one)."""
+    if status.low is not None and status.high is not None:
+        return ""
+    if status.status == TargetStatus.Status.MET:
+        return _("已达成，无需预测")
+    if status.rule == "deadline_passed":
+        return _("已有实际值，无需预测")
+    if status.rule == "insufficient_data":
+        return _("只有一年数据，无法给出区间")
+    return _("暂无数据，无法预测")
+
+
 def _baseline(target: Target, unit: OrgUnit, region: OrgUnit) -> tuple[int, float] | None:
     if unit.pk == region.pk and target.baseline_year is not None and target.baseline_value is not None:
         return (target.baseline_year, target.baseline_value)
@@ -32,6 +87,20 @@ def _baseline(target: Target, unit: OrgUnit, region: OrgUnit) -> tuple[int, floa
 
 def assess_target(
     target: Target, unit: OrgUnit, value: float, series: Series, today_year: int, baseline: tuple[int, float] | None
+) -> Assessment:
+    """A partial sum (some quarters or districts reported) is a lower bound of the year's total: it
+    can show a target already reached, so it counts when it does; otherwise the year is treated as
+    not yet reported and forecast, never judged as missed on half the data."""
+    complete = {y: p for y, p in series.items() if not p.partial}
+    if len(complete) < len(series):
+        with_partial = _assess(target, value, series, today_year, baseline)
+        if with_partial.status == "met":
+            return with_partial
+    return _assess(target, value, complete, today_year, baseline)
+
+
+def _assess(
+    target: Target, value: float, series: Series, today_year: int, baseline: tuple[int, float] | None
 ) -> Assessment:
     years = sorted(
         y for y in series if y >= target.period_start or target.kind in (TargetKind.RATE, TargetKind.COVERAGE)
@@ -71,7 +140,7 @@ def compute_statuses(plan: Plan, today_year: int | None = None) -> list[TargetSt
         rolled = False
         if not own:
             expected = {a.org_unit_id for a in allocations[target.pk]}
-            own = rolled_up_series(target.indicator, districts, series, expected)
+            own = rolled_up_series(target.indicator, districts, series, expected, partial=True)
             rolled = bool(own)
         units.append((region, target.value, own, rolled))
         for a in allocations[target.pk]:

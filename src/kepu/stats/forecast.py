@@ -59,11 +59,13 @@ Status
 ------
 Met targets are ``met`` (rule ``met_already``, probability 1). For rate, coverage and stock targets
 the deadline has passed when the evaluation year is after the deadline year or the data already
-reach the deadline year; an unmet target is then ``off_track`` with probability 0 (rule
-``deadline_passed``) and the projection is the value observed for the deadline year (else the latest
-one). Otherwise ``probability`` = P(value at deadline >= target) under the predictive distribution and
-the status is ``on_track`` if it is >= ``on_track_p`` (0.6), ``at_risk`` if it is >= ``at_risk_p``
-(0.2) and ``off_track`` below. No observations at all give ``no_data``.
+reach the deadline year; the projection is then the value observed for the deadline year (else the
+latest one; for stocks the total up to the deadline year). A level target is met when either its
+latest value or its deadline-year value reaches the target (reached late still counts, and a dip
+after reaching it on time does not undo it); an unmet target is ``off_track`` with probability 0
+(rule ``deadline_passed``). Otherwise ``probability`` = P(value at deadline >= target) under the
+predictive distribution and the status is ``on_track`` if it is >= ``on_track_p`` (0.6), ``at_risk``
+if it is >= ``at_risk_p`` (0.2) and ``off_track`` below. No observations at all give ``no_data``.
 """
 
 from __future__ import annotations
@@ -461,6 +463,8 @@ def _assess_level(
     if final:
         at_deadline = s.values[s.years == deadline]
         projected = float(at_deadline[0]) if at_deadline.size else current
+        # Reached in the deadline year counts even if a later value dipped (reached late counts too).
+        met = met or projected >= target
     elif fit is None:
         projected = current
     else:

@@ -22,7 +22,8 @@ from kepu.core.scope import actor, scope_for
 from kepu.plans import excel, selectors, services
 from kepu.plans.models import Observation, Plan, ReportFile
 from kepu.plans.reports import CONTENT_TYPES, report_file_name, report_request
-from kepu.web import charts
+from kepu.plans.status import rule_text
+from kepu.web import audit, charts
 from kepu.web.grid import grid_rows
 
 
@@ -42,6 +43,7 @@ def _lang() -> str:
 def dashboard(request: HttpRequest) -> HttpResponse:
     plan = _plan(request)
     units, rows = selectors.status_grid(plan, request.user)
+    home = selectors.home_units(plan, request.user)
     headline = rows[0] if rows else None
     year = timezone.localdate().year
     ctx: dict[str, Any] = {
@@ -50,19 +52,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "counts": selectors.status_counts(rows),
         "headline": headline,
+        "headline_status": headline.home if headline else None,
+        "home_unit": home[0] if home else None,
+        "district_view": bool(home) and home[0].pk != plan.region_id,
         "year": year,
         "lang": _lang(),
-        "grid_html": grid_rows(rows, _lang()),
+        "grid_html": grid_rows(rows, _lang(), own_unit=home[0] if len(home) == 1 and home[0] in units else None),
         "completeness": selectors.completeness(plan, request.user, year - 1),
         "reports": ReportFile.objects.filter(plan=plan, requested_by=actor(request)).order_by("-created_at")[:3]
         if scope_for(request.user).is_office_admin
         else [],
         "can_assess": scope_for(request.user).is_office_admin,
     }
-    if headline is not None:
+    if headline is not None and home:
         series = selectors.target_series(headline.target, request.user)
-        ctx["trend_chart"] = json.dumps(charts.trend(headline.target, series, plan.region, _lang()))
-        ctx["compare_chart"] = json.dumps(charts.district_compare(headline.target, headline.units, units, _lang()))
+        points = series.get(home[0], {})
+        ctx["trend_chart"] = json.dumps(
+            charts.trend(headline.target, home[0], points, _lang(), with_baseline=home[0].pk == plan.region_id)
+        )
+        if len(units) > 1:
+            ctx["compare_chart"] = json.dumps(
+                charts.district_compare(headline.target, headline.units, units, _lang())
+            )
     return render(request, "web/dashboard.html", ctx)
 
 
@@ -80,7 +91,9 @@ def target_detail(request: HttpRequest, code: str) -> HttpResponse:
     target = get_object_or_404(selectors.targets_for(plan), code=code)
     statuses = selectors.target_statuses(target, request.user)
     series = selectors.target_series(target, request.user)
-    city_status = next((s for s in statuses if s.org_unit_id == plan.region_id), None)
+    home = selectors.home_units(plan, request.user)
+    home_unit = home[0] if home else plan.region
+    home_status = next((s for s in statuses if s.org_unit_id == home_unit.pk), None)
     return render(
         request,
         "web/target_detail.html",
@@ -88,9 +101,10 @@ def target_detail(request: HttpRequest, code: str) -> HttpResponse:
             "plan": plan,
             "target": target,
             "statuses": statuses,
-            "city_status": city_status,
+            "home_status": home_status,
+            "rule_text": rule_text(target, timezone.localdate().year),
             "lang": _lang(),
-            "chart": json.dumps(charts.target_chart(target, series, city_status, plan.region, _lang())),
+            "chart": json.dumps(charts.target_chart(target, series, home_status, home_unit, plan.region, _lang())),
             "series": [(u, sorted(s.items())) for u, s in series.items()],
         },
     )
@@ -211,12 +225,17 @@ def excel_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 def observation_detail(request: HttpRequest, obs_id: int) -> HttpResponse:
     obs = get_object_or_404(selectors.observations_visible(request.user), pk=obs_id)
-    history = selectors.audit_visible(request.user).filter(object_type="plans.observation", object_id=str(obs.pk))
+    names = audit.indicator_names(_lang())
+    history = [
+        audit.describe(e, names, _lang())
+        for e in selectors.audit_visible(request.user).filter(object_type="plans.observation", object_id=str(obs.pk))
+    ]
     return render(
         request,
         "web/observation.html",
         {
             "obs": obs,
+            "source": audit.source_label(obs.source),
             "history": history,
             "lang": _lang(),
             "can_review": scope_for(request.user).can_review(obs.org_unit),
@@ -282,10 +301,15 @@ def completeness(request: HttpRequest) -> HttpResponse:
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     qs = selectors.audit_visible(request.user)
-    if request.GET.get("q"):
-        qs = qs.filter(object_label__icontains=request.GET["q"])
+    names = audit.indicator_names(_lang())
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(audit.search_filter(q, names))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "web/audit.html", {"page": page, "q": request.GET.get("q", ""), "lang": _lang()})
+    rows = [audit.describe(e, names, _lang()) for e in page]
+    return render(
+        request, "web/audit.html", {"page": page, "rows": rows, "q": request.GET.get("q", ""), "lang": _lang()}
+    )
 
 
 @login_required

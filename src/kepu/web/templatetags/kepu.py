@@ -4,7 +4,9 @@ from typing import Any
 
 from django import template
 
-from kepu.plans.selectors import format_number
+from kepu.plans.selectors import format_number, format_value
+from kepu.plans.status import interval_note as _interval_note
+from kepu.plans.status import rule_label as _rule_label
 
 register = template.Library()
 
@@ -34,3 +36,29 @@ def pct1(share: float | None) -> str:
 @register.filter
 def getkey(mapping: Any, key: str) -> Any:
     return mapping.get(key, "") if isinstance(mapping, dict) else ""
+
+
+@register.filter
+def note(target: Any, lang: str) -> str:
+    """A target's plan-file note in the page language."""
+    return str(target.note(lang or "zh-hans")) if target is not None else ""
+
+
+@register.filter
+def val(value: float | None, indicator: Any) -> str:
+    """A value at its indicator's precision (counts whole, everything else one decimal); "—" if none.
+    Takes the indicator, or a target (its indicator is used)."""
+    if value is None:
+        return "—"
+    ind = getattr(indicator, "indicator", indicator)
+    return format_value(value, bool(getattr(ind, "integer", False)))
+
+
+@register.filter
+def rule_label(status: Any) -> str:
+    return _rule_label(status.target.kind, status.rule) if status is not None else ""
+
+
+@register.filter
+def interval_note(status: Any) -> str:
+    return _interval_note(status) if status is not None else ""

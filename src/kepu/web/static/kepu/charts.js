@@ -2,21 +2,24 @@
 // kepu: "errorbars" become confidence-interval whiskers drawn with a custom series.
 (function () {
   function errorBars(s) {
-    return {
-      name: s.name, type: "custom", data: s.data, z: 5,
-      renderItem: function (params, api) {
-        var x = api.value(0), lo = api.coord([x, api.value(1)]), hi = api.coord([x, api.value(2)]);
-        var w = 6, style = { stroke: "#0b5cad", lineWidth: 1.5 };
-        return { type: "group", children: [
-          { type: "line", shape: { x1: lo[0], y1: lo[1], x2: hi[0], y2: hi[1] }, style: style },
-          { type: "line", shape: { x1: lo[0] - w, y1: lo[1], x2: lo[0] + w, y2: lo[1] }, style: style },
-          { type: "line", shape: { x1: hi[0] - w, y1: hi[1], x2: hi[0] + w, y2: hi[1] }, style: style }
-        ] };
-      }
+    var out = Object.assign({}, s);
+    delete out.kepu;
+    out.renderItem = function (params, api) {
+      var x = api.value(0), lo = api.coord([x, api.value(1)]), hi = api.coord([x, api.value(2)]);
+      var w = 6, style = { stroke: api.visual("color"), lineWidth: 1.5 };
+      return { type: "group", children: [
+        { type: "line", shape: { x1: lo[0], y1: lo[1], x2: hi[0], y2: hi[1] }, style: style },
+        { type: "line", shape: { x1: lo[0] - w, y1: lo[1], x2: lo[0] + w, y2: lo[1] }, style: style },
+        { type: "line", shape: { x1: hi[0] - w, y1: hi[1], x2: hi[0] + w, y2: hi[1] }, style: style }
+      ] };
     };
+    return out;
   }
   document.querySelectorAll("[data-option]").forEach(function (el) {
     var option = JSON.parse(el.getAttribute("data-option"));
+    // HTML tooltips are built with inline style attributes, which the Content-Security-Policy
+    // forbids; rich-text tooltips are drawn by the renderer itself.
+    if (option.tooltip) { option.tooltip.renderMode = "richText"; }
     option.series = (option.series || []).map(function (s) { return s.kepu === "errorbars" ? errorBars(s) : s; });
     var chart = echarts.init(el, null, { renderer: "svg" });
     chart.setOption(option);

@@ -1,0 +1,267 @@
+"""Audit entries as people read them: the action, the object kind and the changed fields in words,
+values in their display form. The stored entry keeps machine keys (stable for search and export);
+only this presentation layer knows the words, so apps can add actions without touching core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from kepu.core.models import AuditEntry, OrgUnit, Role
+from kepu.plans.models import Aggregation, Indicator, Observation, Programme, Target, TargetKind
+
+OBJECTS: dict[str, Promise] = {
+    "plans.observation": _("数据"),
+    "plans.target": _("目标"),
+    "plans.indicator": _("指标"),
+    "plans.plan": _("规划"),
+    "plans.programme": _("工程"),
+    "plans.section": _("任务板块"),
+    "plans.task": _("任务"),
+    "plans.keygroup": _("重点人群"),
+    "plans.targetallocation": _("目标分解"),
+    "plans.reportfile": _("考核报告"),
+    "core.orgunit": _("行政区划"),
+    "core.department": _("责任单位"),
+    "auth.user": _("用户"),
+    "literacy.wave": _("素质测评调查"),
+    "literacy.item": _("题目"),
+}
+
+VERBS: dict[str, Promise] = {
+    "create": _("新建"),
+    "update": _("修改"),
+    "delete": _("删除"),
+    "deactivate": _("停用"),
+    "responsible_units": _("修改责任单位"),
+}
+
+# Actions the verb alone does not describe.
+ACTIONS: dict[str, Promise] = {
+    "observation.create": _("填报数据"),
+    "observation.update": _("修改数据"),
+    "observation.submit": _("提交审核"),
+    "observation.approve": _("批准"),
+    "observation.return": _("退回"),
+    "observation.derive": _("由测评结果生成数据"),
+    "demo.generate": _("生成演示数据"),
+    "literacy.demo": _("生成演示测评"),
+    "wave.import": _("导入受访者数据"),
+    "wave.weight": _("加权"),
+    "wave.estimate": _("计算估计值"),
+    "wave.publish": _("发布到规划"),
+    "wave.profile": _("更换评分标准"),
+    "wave.attach_online": _("附加在线测试答卷"),
+    "item.revision": _("提出题目修订"),
+    "item.revision_status": _("审核题目修订"),
+    "item.status": _("更改题目状态"),
+    "user.roles": _("修改角色"),
+    "token.create": _("创建接口令牌"),
+    "token.revoke": _("撤销接口令牌"),
+    "report.request": _("申请生成考核报告"),
+    "allocation.update": _("修改目标分解"),
+    "allocation.delete": _("删除目标分解"),
+}
+
+FIELDS: dict[str, Promise] = {
+    "name_zh": _("中文名称"),
+    "name_en": _("英文名称"),
+    "code": _("代码"),
+    "kind": _("类型"),
+    "order": _("顺序"),
+    "active": _("启用"),
+    "unit": _("单位"),
+    "section": _("所属板块"),
+    "aggregation": _("全市数算法"),
+    "integer": _("只取整数"),
+    "min_value": _("最小值"),
+    "max_value": _("最大值"),
+    "district_not_above_city": _("区值不超过全市"),
+    "jump_pct": _("年变化提示阈值(%)"),
+    "frequency": _("报送频率"),
+    "value": _("数值"),
+    "deadline_year": _("期限年"),
+    "period_start": _("起始年"),
+    "period_end": _("结束年"),
+    "baseline_year": _("基线年"),
+    "baseline_value": _("基线值"),
+    "baseline_history": _("历史基线"),
+    "milestones": _("里程碑"),
+    "cascade": _("分解方式"),
+    "quote": _("原文"),
+    "note_zh": _("说明(中文)"),
+    "note_en": _("说明(英文)"),
+    "responsible_units": _("责任单位"),
+    "roles": _("角色"),
+    "respondents": _("受访者人数"),
+    "status": _("状态"),
+    "comment": _("说明"),
+    "review_comment": _("审核意见"),
+    "se": _("标准误"),
+    "ci_low": _("置信区间下限"),
+    "ci_high": _("置信区间上限"),
+    "summary_zh": _("中文摘要"),
+    "summary_en": _("英文摘要"),
+    "population": _("人口"),
+    "parent": _("上级"),
+    "level": _("层级"),
+    "name": _("名称"),
+    "valid_from": _("生效日期"),
+    "valid_to": _("失效日期"),
+    "key_group": _("重点人群"),
+    "region": _("地区"),
+    "start_year": _("起始年"),
+    "end_year": _("结束年"),
+    "source": _("来源"),
+    "version": _("版本"),
+    "full_name": _("姓名"),
+    "observations": _("观测值条数"),
+    "estimates": _("估计值项数"),
+    "weighting": _("加权结果"),
+}
+
+# Keys inside structured values (e.g. a weighting report); others are left out.
+DETAILS: dict[str, Promise] = {
+    "converged": _("已收敛"),
+    "iterations": _("迭代次数"),
+    "kish_deff": _("Kish 设计效应"),
+    "trimmed": _("截尾权数个数"),
+}
+
+# Kinds of departments and org units are free text in the plan and region files; these are the
+# ones the shipped files use.
+OTHER_KINDS: dict[str, Promise] = {
+    "party": _("党委部门"),
+    "government": _("政府部门"),
+    "media": _("媒体"),
+    "mass_org": _("群团组织"),
+    "collective": _("集体"),
+    "district_government": _("区政府"),
+    "district": _("区"),
+    "county_city": _("县级市"),
+    "functional_zone": _("功能区"),
+    "town": _("镇"),
+    "street": _("街道"),
+}
+
+CHOICES: dict[str, dict[str, Any]] = {
+    "aggregation": dict(Aggregation.choices),
+    "status": dict(Observation.Status.choices),
+    "cascade": dict(Target.Cascade.choices),
+    "kind": {**OTHER_KINDS, **dict(TargetKind.choices), **dict(Programme.Kind.choices)},
+    "level": dict(OrgUnit.Level.choices),
+}
+
+SOURCES: dict[str, Promise] = {
+    "manual": _("页面填报"),
+    "excel": _("Excel 模板"),
+    "api": _("接口"),
+    "demo": _("演示数据"),
+    "literacy": _("素质测评"),
+}
+
+
+def source_label(source: str) -> str:
+    return str(SOURCES.get(source, source))
+
+
+def action_label(entry: AuditEntry) -> str:
+    if entry.action in ACTIONS:
+        return str(ACTIONS[entry.action])
+    verb = entry.action.rsplit(".", 1)[-1]
+    thing = OBJECTS.get(entry.object_type)
+    if verb in VERBS:
+        return f"{VERBS[verb]}{thing}" if thing is not None and verb != "responsible_units" else str(VERBS[verb])
+    return str(thing) if thing is not None else entry.action
+
+
+def _value(key: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "∅"
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    if isinstance(value, str) and key in CHOICES:
+        return str(CHOICES[key].get(value, value))
+    if key == "roles" and isinstance(value, list):
+        return "、".join(_role(r) for r in value)
+    if isinstance(value, list):
+        return "、".join(_value(key, v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{DETAILS[k]}：{_value(k, v)}" for k, v in value.items() if k in DETAILS) or "…"
+    return str(value)
+
+
+def _english(value: Any) -> str:
+    return "∅" if value in (None, "") else str(_("(英文内容)"))
+
+
+def _role(role: Any) -> str:
+    """A stored (role, org unit code, department code) triple."""
+    if isinstance(role, list | tuple) and role:
+        name = str(dict(Role.choices).get(role[0], role[0]))
+        return name + (f"({role[1]})" if len(role) > 1 and role[1] else "")
+    return str(role)
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    entry: AuditEntry
+    action: str
+    object_kind: str
+    object_label: str
+    changes: list[Change]
+
+    @property
+    def summary(self) -> str:
+        """One readable line: "修改目标「公民具备科学素质比例」：数值、期限年"."""
+        fields = "、".join(c.field for c in self.changes)
+        head = f"{self.action}「{self.object_label}」" if self.object_label else self.action
+        return f"{head}：{fields}" if fields else head
+
+
+def indicator_names(lang: str) -> dict[str, str]:
+    """Indicator code → name, to show observation entries (labelled "CODE · unit · period") in words."""
+    return {i.code: i.name(lang) for i in Indicator.objects.only("code", "name_zh", "name_en")}
+
+
+def search_filter(q: str, names: dict[str, str]) -> Q:
+    """Entries whose object matches the text, searching indicator names too (labels store codes)."""
+    cond = Q(object_label__icontains=q)
+    for code, name in names.items():
+        if q.lower() in name.lower():
+            cond |= Q(object_type="plans.observation", object_label__startswith=f"{code} · ")
+    return cond
+
+
+def _object_label(entry: AuditEntry, names: dict[str, str]) -> str:
+    if entry.object_type == "plans.observation" and " · " in entry.object_label:
+        code, rest = entry.object_label.split(" · ", 1)
+        return f"{names.get(code, code)} · {rest}"
+    return entry.object_label
+
+
+def describe(entry: AuditEntry, names: dict[str, str] | None = None, lang: str = "zh-hans") -> AuditRow:
+    """`names`: indicator code → name (see indicator_names). On Chinese pages the values of
+    English-language fields (name_en, note_en, …) are not spelled out, only that they changed."""
+    changes = []
+    for k, v in (entry.changes or {}).items():
+        old, new = (v[0], v[1]) if isinstance(v, list) and len(v) == 2 else (None, v)
+        if k.endswith("_en") and not lang.startswith("en"):
+            changes.append(Change(str(FIELDS.get(k, k)), _english(old), _english(new)))
+        else:
+            changes.append(Change(str(FIELDS.get(k, k)), _value(k, old), _value(k, new)))
+    return AuditRow(entry, action_label(entry), str(OBJECTS.get(entry.object_type, "")),
+                    _object_label(entry, names or {}), changes)
