@@ -44,9 +44,11 @@ INSTALLED_APPS = [
     # Listed so /api/docs serves Swagger UI from ninja's own static files instead of a CDN.
     "ninja",
     "django_htmx",
+    # kepu.core before django_tasks_db: its `db_worker` (which first recovers tasks a killed worker
+    # left RUNNING) takes the place of the library's command of the same name.
+    "kepu.core",
     "django_tasks",
     "django_tasks_db",
-    "kepu.core",
     "kepu.plans",
     "kepu.literacy",
     "kepu.web",
@@ -115,6 +117,11 @@ TASKS = {
         )
     }
 }
+
+# A RUNNING task is given up as abandoned after this many seconds (sooner when its worker process
+# is seen to be gone) and queued again, at most TASK_MAX_ATTEMPTS runs in all (kepu.core.worker).
+TASK_STALE_AFTER = int(os.environ.get("KEPU_TASK_STALE_AFTER", "900"))
+TASK_MAX_ATTEMPTS = int(os.environ.get("KEPU_TASK_MAX_ATTEMPTS", "3"))
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("KEPU_REDIS_URL"):

@@ -95,6 +95,7 @@ def wave_upload(
     return wave_process(code=code, variables=["district", "sex", "area"], actor=actor)
 
 
+@transaction.atomic  # weights, estimates and publication come from one weighting run, or none
 def wave_process(
     *,
     code: str,
