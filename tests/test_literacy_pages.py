@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -40,6 +41,17 @@ def estimated(users: dict[str, Any], plan: Any, django_capture_on_commit_callbac
     return wave
 
 
+def pdf_text(content: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def xlsx_cells(content: bytes) -> list[list[object]]:
+    wb = load_workbook(io.BytesIO(content))
+    return [[ws.title, *row] for ws in wb.worksheets for row in ws.iter_rows(values_only=True)]
+
+
 def client_for(username: str) -> Client:
     c = Client()
     assert c.login(username=username, password=PASSWORD)
@@ -56,10 +68,14 @@ def test_office_sees_every_breakdown(estimated: Any) -> None:
 
 
 def test_district_reporter_sees_only_own_district(estimated: Any) -> None:
+    from kepu.literacy.models import WaveEstimate
+
     c = client_for("wujin")
     html = c.get("/literacy/waves/t-2025/").content.decode()
     assert "武进区" in html and "新北区" not in html and "溧阳市" not in html
-    assert 'data-testid="overall"' not in html
+    own = WaveEstimate.objects.get(wave=estimated, variable="district", level="320412", unit="")
+    assert f'data-testid="overall">{100 * own.estimate:.1f}%' in html  # the headline is Wujin's rate
+    assert 'data-testid="district-scope"' in html and 'data-testid="item-analysis"' not in html
     wb = load_workbook(io.BytesIO(c.get("/literacy/waves/t-2025/export.xlsx").content))
     cells = {str(v) for row in wb.worksheets[0].iter_rows(values_only=True) for v in row if v is not None}
     assert "武进区" in cells and "新北区" not in cells
@@ -74,6 +90,7 @@ def test_small_cells_are_suppressed(estimated: Any) -> None:
     assert "样本量不足 50" in html
     pdf = client_for("office").get("/literacy/waves/t-2025/export.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert "样本量不足 50，不予显示" in pdf_text(pdf.content)
 
 
 def test_pages_need_login_and_the_test_is_public(estimated: Any) -> None:
@@ -88,7 +105,11 @@ def test_only_reviewers_change_item_status(estimated: Any) -> None:
 
     assert client_for("wujin").post("/literacy/items/K002/status/", {"to": "retired"}).status_code == 403
     assert Item.objects.get(code="K002").status == "live"
-    client_for("reviewer").post("/literacy/items/K002/status/", {"to": "retired"})
+    reviewer = client_for("reviewer")
+    asked = reviewer.post("/literacy/items/K002/status/", {"to": "retired"})  # first click: a confirmation
+    assert asked.status_code == 200 and 'data-testid="confirm-retire"' in asked.content.decode()
+    assert Item.objects.get(code="K002").status == "live"
+    reviewer.post("/literacy/items/K002/status/", {"to": "retired", "confirm": "yes"})
     assert Item.objects.get(code="K002").status == "retired"
 
 
@@ -100,7 +121,7 @@ def test_the_wave_reaches_the_dashboard_with_its_confidence_interval(estimated: 
     chart = json.loads(response.context["trend_chart"])
     years = chart["xAxis"]["data"]
     bars = next(s for s in chart["series"] if s.get("kepu") == "errorbars")["data"]
-    assert [years.index("2025"), round(city.ci_low, 3), round(city.ci_high, 3)] in bars
+    assert [years.index("2025"), round(city.ci_low, 1), round(city.ci_high, 1)] in bars  # the indicator's precision
 
 
 def test_office_uploads_a_wave_and_others_cannot(users: dict[str, Any], plan: Any) -> None:
@@ -125,3 +146,164 @@ def test_office_uploads_a_wave_and_others_cannot(users: dict[str, Any], plan: An
     assert (wave.fieldwork_start.isoformat(), wave.mode, wave.weighting["converged"]) == ("2026-05-01", "face_to_face",
                                                                                         True)
     assert wave.estimates.filter(variable="overall").exists()
+
+
+# -- a district user's view holds nothing computed from other districts (issue 6 point 16) --------
+
+def _seen_by(c: Client) -> dict[str, Any]:
+    """Everything a user gets for the wave: the page, the XLSX and the PDF (less per-request noise)."""
+    html = c.get("/literacy/waves/t-2025/").content.decode()
+    main = html[html.index("<main"):html.index("</main>")]
+    pdf = pdf_text(c.get("/literacy/waves/t-2025/export.pdf").content)
+    return {
+        "html": re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", main),
+        "xlsx": xlsx_cells(c.get("/literacy/waves/t-2025/export.xlsx").content),
+        "pdf": re.sub(r"生成于 [0-9-]+ [0-9:]+", "", pdf),
+    }
+
+
+def _reestimate(wave: Any) -> Any:
+    from kepu.literacy.estimates import wave_estimate, wave_weight
+    from kepu.literacy.models import WaveEstimate
+
+    wave_weight(wave=wave, variables=["district", "sex", "area"])
+    wave_estimate(wave=wave)
+    return WaveEstimate.objects.get(wave=wave, variable="overall")
+
+
+def test_a_district_user_cannot_recover_the_city_overall(estimated: Any) -> None:
+    """If nothing a Wujin user sees changes when every other district's answers change (and the
+    city rate with them), no combination of what they see can give the city rate."""
+    from kepu.literacy.models import Respondent, WaveEstimate
+
+    wujin = client_for("wujin")
+    before = _seen_by(wujin)
+    city_before = WaveEstimate.objects.get(wave=estimated, variable="overall")
+    top_tier = estimated.profile.config["tiers"][0]["label_zh"]
+    others = Respondent.objects.filter(wave=estimated).exclude(district__code="320412")
+    others.update(passed=True, score=99.0, tier=top_tier)
+    city_after = _reestimate(estimated)
+    assert city_after.estimate - city_before.estimate > 0.3  # the city figure moved a lot …
+    assert _seen_by(wujin) == before  # … and the Wujin user's page, XLSX and PDF did not move at all
+
+    # The comparison is sensitive: a change inside Wujin does show.
+    Respondent.objects.filter(wave=estimated, district__code="320412", sex="F").update(passed=True)
+    _reestimate(estimated)
+    assert _seen_by(wujin)["html"] != before["html"]
+
+
+def test_district_breakdowns_are_the_districts_own(estimated: Any) -> None:
+    from kepu.literacy.models import WaveEstimate
+
+    response = client_for("wujin").get("/literacy/waves/t-2025/")
+    shown = [e for b, _chart in response.context["breakdowns"] for e in b.rows]
+    assert shown and {e.unit for e in shown} == {"320412"}
+    assert {b.variable for b, _c in response.context["breakdowns"]} >= {"sex", "age_band"}
+    assert not WaveEstimate.objects.filter(wave=estimated, unit="320412", variable="district").exists()
+    assert client_for("wujin").get("/literacy/waves/t-2025/?unit=320400").context["r"].unit.code == "320412"
+
+
+# -- the wave results page and exports (issue 6 point 9) ------------------------------------------
+
+def test_item_n_never_exceeds_the_sample_and_alpha_is_given(estimated: Any) -> None:
+    response = client_for("office").get("/literacy/waves/t-2025/")
+    html = response.content.decode()
+    analysis, headline = response.context["analysis"], response.context["r"].headline
+    assert analysis.sample_n == headline.n  # the respondents aged 18–69, not everyone in the file
+    assert analysis.items and max(s.n for s in analysis.items) <= headline.n
+    assert 'data-testid="item-n-note"' in html and f"共 {headline.n} 人" in html
+    assert [a.alpha is not None for a in analysis.reliability] == [True] * 5  # four dimensions and all items
+    assert 'data-testid="reliability"' in html
+
+
+def test_categories_are_in_their_natural_order(estimated: Any) -> None:
+    response = client_for("office").get("/literacy/waves/t-2025/")
+    by = {b.variable: [e.level for e in b.rows] for b, _chart in response.context["breakdowns"]}
+    assert by["education"] == ["primary", "junior", "senior", "bachelor"]
+    assert by["age_band"] == ["18-29", "30-39", "40-49", "50-59", "60-69"]
+    assert by["district"][:3] == ["320402", "320404", "320411"]
+    html = response.content.decode()
+    assert html.index("小学及以下") < html.index("初中") < html.index("本科及以上")
+
+
+RAW_KEYS = ("age_band", "key_group", "cast_newera", "converged", "kish_deff", "Group", "by education",
+            "fay_herriot", "district ×")
+
+
+def test_the_literacy_pdf_opens_with_the_headline_and_has_page_numbers(estimated: Any) -> None:
+    from kepu.literacy.models import WaveEstimate
+
+    city = WaveEstimate.objects.get(wave=estimated, variable="overall")
+    text = pdf_text(client_for("office").get("/literacy/waves/t-2025/export.pdf").content)
+    first = text[:200]
+    assert f"具备科学素质的比例 {100 * city.estimate:.1f}%" in first
+    assert f"95% 置信区间 {100 * city.ci_logit_low:.1f}%–{100 * city.ci_logit_high:.1f}%" in first
+    assert "第 1 页" in text and "文化程度" in text and "小学及以下" in text and "信度(Cronbach α)" in text
+    assert [k for k in RAW_KEYS if k in text] == []
+
+    own = WaveEstimate.objects.get(wave=estimated, variable="district", level="320412", unit="")
+    district_text = pdf_text(client_for("wujin").get("/literacy/waves/t-2025/export.pdf").content)
+    assert f"具备科学素质的比例 {100 * own.estimate:.1f}%" in district_text[:200]
+
+
+def test_exports_and_page_use_chinese_labels(estimated: Any) -> None:
+    c = client_for("office")
+    cells = [str(v) for row in xlsx_cells(c.get("/literacy/waves/t-2025/export.xlsx").content) for v in row if v]
+    assert [k for k in RAW_KEYS if any(k in v for v in cells)] == []
+    assert "年龄组" in cells and "18–29 岁" in cells and "辖市(区) × 性别 × 城乡" in cells
+    html = c.get("/literacy/waves/t-2025/").content.decode()
+    main = html[html.index("<main"):html.index("</main>")]
+    visible = re.sub(r"<[^>]+>", " ", main)
+    assert [k for k in RAW_KEYS if k in visible] == []
+    assert "新时代公民科学素质测评(百分制)" in visible
+
+
+def test_literacy_audit_entries_read_as_sentences(estimated: Any) -> None:
+    from kepu.core.models import AuditEntry
+
+    entries = AuditEntry.objects.filter(object_type="literacy.wave")
+    actions = set(entries.values_list("action", flat=True))
+    assert {"wave.import", "wave.weight", "wave.estimate", "wave.publish"} <= actions
+    for e in entries:
+        assert e.comment and re.search(r"[\u4e00-\u9fff]", e.comment), e.comment
+        assert "Report(" not in e.comment and "=" not in e.comment, e.comment
+    assert "已收敛" in entries.get(action="wave.weight").comment
+
+
+# -- the wave upload on the page is all or nothing (issue 6 point 15) ------------------------------
+
+def test_a_failed_wave_upload_writes_nothing(users: dict[str, Any], plan: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kepu.core.models import AuditEntry
+    from kepu.literacy.models import Respondent, Wave, WaveEstimate
+    from kepu.literacy.tests.factories import load_items
+
+    load_items()
+
+    def too_old(rows: list[dict[str, Any]]) -> None:  # imports fine, but nobody is in the 18–69 scope
+        for row in rows:
+            row["age"] = 75
+
+    def snapshot() -> tuple[int, ...]:
+        return tuple(m.objects.count() for m in (Wave, Respondent, WaveEstimate, AuditEntry))
+
+    before = snapshot()
+    form = {"code": "up-2026", "year": "2026", "name": "", "mode": "face_to_face", "start": "", "end": ""}
+    refused = client_for("office").post(
+        "/literacy/", {**form, "file": SimpleUploadedFile("r.csv", respondent_csv(n_per_psu=8, edit=too_old))}
+    )
+    assert refused.status_code == 422
+    assert snapshot() == before
+
+
+def test_an_upload_never_replaces_an_existing_wave(estimated: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kepu.literacy.models import Respondent
+
+    n = Respondent.objects.filter(wave=estimated).count()
+    form = {"code": "t-2025", "year": "2025", "name": "", "mode": "face_to_face", "start": "", "end": ""}
+    refused = client_for("office").post("/literacy/", {**form, "file": SimpleUploadedFile("r.csv", respondent_csv(8))})
+    assert refused.status_code == 422 and "已被另一次调查使用" in refused.content.decode()
+    assert Respondent.objects.filter(wave=estimated).count() == n

@@ -168,7 +168,8 @@ def literacy_demo(*, year: int, shift: float = -0.8, seed: int = 7, out: Path | 
     if out is not None:
         out.write_bytes(content)
     n = respondents_import(wave=wave, content=content, name=f"demo-{year}.csv")
-    audit_record(actor=None, action="literacy.demo", obj=wave, comment=f"{n} simulated respondents, {n_items} items")
+    audit_record(actor=None, action="literacy.demo", obj=wave,
+                 comment=f"演示数据：模拟受访者 {n} 人，题库 {n_items} 道题")
     return wave_process(code=wave.code, variables=["district", "sex", "area"], publish=True)
 
 

@@ -7,15 +7,18 @@ import csv
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import translation
 
 from kepu.core.errors import InputError
 from kepu.core.models import OrgUnit, PopulationCell
 from kepu.core.services import audit_record
 from kepu.literacy.models import Respondent, Wave, WaveEstimate
+from kepu.literacy.selectors import margins_label
 from kepu.stats import raking, sae, survey
 
 DOMAINS = ["district", "age_band", "sex", "area", "education", "key_group"]
@@ -136,8 +139,22 @@ def wave_weight(
     )
     wave.weighting = {**report.__dict__, "margins_totals": {v: t for v, t in margins_spec}, "trim": trim}
     wave.save(update_fields=["weighting"])
-    audit_record(actor=actor, action="wave.weight", obj=wave, comment=str(report))
+    audit_record(actor=actor, action="wave.weight", obj=wave, changes={"weighting": (None, report.__dict__)},
+                 comment=weighting_summary(wave.weighting))
     return report
+
+
+def weighting_summary(weighting: dict[str, Any]) -> str:
+    """The raking report in words for the audit log (in Chinese, the record's language), never a repr."""
+    with translation.override("zh-hans"):
+        margins = margins_label(weighting.get("margins") or [])
+    state = "已收敛" if weighting.get("converged") else "未收敛"
+    text = f"加权：按 {margins} 校准(迭代比例拟合)，"
+    text += f"迭代 {weighting.get('iterations')} 次，{state}"
+    text += f"，权数的 Kish 设计效应 {float(weighting.get('kish_deff') or 1):.2f}"
+    if weighting.get("trimmed"):
+        text += f"，截尾 {weighting.get('trimmed')} 个权数"
+    return text
 
 
 def wave_design(wave: Wave) -> tuple[list[Respondent], survey.Design]:
@@ -157,11 +174,14 @@ def wave_design(wave: Wave) -> tuple[list[Respondent], survey.Design]:
     return rs, design
 
 
-def _row(wave: Wave, variable: str, level: str, e: survey.Estimate, method: str = "direct") -> WaveEstimate:
+def _row(
+    wave: Wave, variable: str, level: str, e: survey.Estimate, method: str = "direct", unit: str = ""
+) -> WaveEstimate:
     return WaveEstimate(
         wave=wave,
         variable=variable,
         level=level,
+        unit=unit,
         n=e.n,
         estimate=e.estimate,
         se=e.se,
@@ -186,11 +206,39 @@ def wave_estimate(*, wave: Wave, actor: User | None = None) -> list[WaveEstimate
         for level, est in design.by(y, groups).items():
             if level:
                 rows.append(_row(wave, variable, level, est))
+    rows += _district_breakdowns(wave, rs, design, y)
     rows += _towns(wave, rs, design, y, rows)
     WaveEstimate.objects.filter(wave=wave).delete()
     WaveEstimate.objects.bulk_create(rows)
-    audit_record(actor=actor, action="wave.estimate", obj=wave, comment=f"{len(rows)} estimates")
+    overall = rows[0]
+    audit_record(
+        actor=actor,
+        action="wave.estimate",
+        obj=wave,
+        changes={"estimates": (None, len(rows))},
+        comment=(
+            f"估计完成：具备科学素质的比例 {100 * overall.estimate:.1f}%"
+            f"（95% 置信区间 {100 * (overall.ci_logit_low or overall.ci_low):.1f}%–"
+            f"{100 * (overall.ci_logit_high or overall.ci_high):.1f}%，样本 {overall.n} 人），共 {len(rows)} 项估计"
+        ),
+    )
     return rows
+
+
+def _district_breakdowns(wave: Wave, rs: list[Respondent], design: survey.Design, y: np.ndarray) -> list[WaveEstimate]:
+    """Each district's own breakdowns (sex, age band, …), for district users: domains inside one
+    district, so nothing in them depends on another district's answers."""
+    out = []
+    districts = [_value(r, "district") for r in rs]
+    for variable in DOMAINS:
+        if variable == "district":
+            continue
+        groups = np.array([f"{d}|{_value(r, variable)}" for d, r in zip(districts, rs, strict=True)])
+        for key, est in design.by(y, groups).items():
+            district, _sep, level = key.partition("|")
+            if district and level:
+                out.append(_row(wave, variable, level, est, unit=district))
+    return out
 
 
 def _towns(
@@ -221,6 +269,7 @@ def _towns(
         "sigma2_u_at_zero": bool(fit.sigma2_u_at_zero),
         "adequate": bool(fit.adequate),
         "reasons": list(fit.messages),
+        "reason_codes": list(fit.reasons),
         "areas": len(codes),
         "shown": int(sum(bool(fit.adequate and a) for a in fit.area_adequate)),
         "covariates": ["intercept", "district direct estimate"],

@@ -1,88 +1,144 @@
-"""Wave results as XLSX and PDF (same content as the page: suppressed cells stay suppressed)."""
+"""Wave results as XLSX and PDF: the same figures, for the same user, as the page (suppressed cells
+stay suppressed; a district user's file holds only their district's own results), in Chinese."""
 
 from __future__ import annotations
 
 import io
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
-from django.utils import timezone
+from django.utils import timezone, translation
+from openpyxl import Workbook
 
 from kepu.core.pdf import register_cjk_font
 from kepu.literacy import selectors
-from kepu.literacy.models import Wave
+from kepu.literacy.estimates import MIN_CELL
+from kepu.literacy.models import Wave, WaveEstimate
+from kepu.literacy.selectors import ItemAnalysis, WaveResults
 
-HEAD = [
-    "分组 Group",
-    "类别 Level",
-    "样本量 n",
-    "比例 %",
-    "标准误 SE",
-    "95% CI 下限",
-    "95% CI 上限",
-    "Logit CI 下限",
-    "Logit CI 上限",
-    "设计效应 deff",
-    "方法 Method",
+HEAD = ["分组", "类别", "样本量", "比例(%)", "标准误(百分点)", "95% 置信区间下限(%)", "95% 置信区间上限(%)",
+        "设计效应", "方法"]
+SUPPRESSED = f"样本量不足 {MIN_CELL}，不予显示"
+WEIGHTING_LABELS = [
+    ("margins", "校准变量"),
+    ("iterations", "迭代次数"),
+    ("converged", "是否收敛"),
+    ("max_error", "最大相对误差"),
+    ("kish_deff", "权数设计效应(Kish)"),
+    ("trimmed", "截尾的权数个数"),
+    ("trim", "截尾界限(平均权数的倍数)"),
 ]
 
 
-def _rows(wave: Wave, user: User | AnonymousUser) -> list[list[object]]:
-    overall, breakdowns, towns = selectors.wave_estimates(wave, user)
-    labels = selectors.level_labels("zh-hans")
-    out: list[list[object]] = []
-    groups = (
-        [("overall", [overall] if overall else [])] + [(b.variable, b.rows) for b in breakdowns] + [("town", towns)]
+def _ci(e: WaveEstimate) -> tuple[float, float]:
+    """The interval shown everywhere: logit for direct estimates, ±1.96·RMSE for model-based ones."""
+    lo = e.ci_logit_low if e.ci_logit_low is not None else e.ci_low
+    hi = e.ci_logit_high if e.ci_logit_high is not None else e.ci_high
+    return lo, hi
+
+
+def _unit_name(results: WaveResults) -> str:
+    return "全市" if results.is_region else results.unit.name_zh
+
+
+def headline_text(wave: Wave, results: WaveResults) -> str:
+    e = results.headline
+    if e is None:
+        return "尚无估计结果。"
+    if e.suppressed:
+        return f"{_unit_name(results)}样本 {e.n} 人，不足 {MIN_CELL} 人，不予显示。"
+    lo, hi = _ci(e)
+    return (
+        f"{_unit_name(results)}{wave.age_min}–{wave.age_max} 岁居民中具备科学素质的比例为 {100 * e.estimate:.1f}%"
+        f"（95% 置信区间 {100 * lo:.1f}%–{100 * hi:.1f}%，样本 {e.n} 人）。"
     )
-    for variable, rows in groups:
+
+
+def _rows(results: WaveResults) -> list[list[object]]:
+    labels = selectors.level_labels("zh-hans")
+    groups: list[tuple[str, str, list[WaveEstimate]]] = []
+    if results.headline is not None:
+        groups.append(("合计", "", [results.headline]))
+    groups += [(str(b.label), b.variable, b.rows) for b in results.breakdowns]
+    groups.append(("镇(街道)", "town", results.towns))
+    out: list[list[object]] = []
+    for group, variable, rows in groups:
         for e in rows:
-            name = labels.get(variable, {}).get(e.level, e.level)
+            name = _unit_name(results) if not variable else labels.get(variable, {}).get(e.level, e.level)
+            method = "模型估计(Fay–Herriot)" if e.method == "fay_herriot" else "直接估计"
             if e.suppressed:
-                out.append([variable, name, e.n, "n<50", "", "", "", "", "", "", e.method])
+                out.append([group, name, e.n, SUPPRESSED, "", "", "", "", method])
                 continue
-            out.append(
-                [
-                    variable,
-                    name,
-                    e.n,
-                    round(100 * e.estimate, 2),
-                    round(100 * e.se, 2),
-                    round(100 * e.ci_low, 2),
-                    round(100 * e.ci_high, 2),
-                    round(100 * e.ci_logit_low, 2) if e.ci_logit_low is not None else "",
-                    round(100 * e.ci_logit_high, 2) if e.ci_logit_high is not None else "",
-                    round(e.deff, 3) if e.deff is not None else "",
-                    "模型估计 model-based (Fay–Herriot)" if e.method == "fay_herriot" else "直接估计 direct",
-                ]
-            )
+            lo, hi = _ci(e)
+            out.append([group, name, e.n, round(100 * e.estimate, 1), round(100 * e.se, 2), round(100 * lo, 1),
+                        round(100 * hi, 1), round(e.deff, 2) if e.deff is not None else "", method])
     return out
 
 
-def wave_xlsx(wave: Wave, user: User | AnonymousUser) -> bytes:
-    from openpyxl import Workbook
+def _alpha_method(method: str) -> str:
+    if method == "complete":
+        return "按全部答过这些题的受访者计算"
+    return "各人问卷不同：按题目两两相关的平均值换算为一份问卷题数下的标准化 α"
+
+
+def _weighting_value(key: str, value: Any) -> object:
+    if key == "margins":
+        return selectors.margins_label(list(value or []))
+    if key == "converged":
+        return "是" if value else "否"
+    if key == "trim":
+        return "—" if not value else f"{value[0]}–{value[1]}"
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def wave_xlsx(wave: Wave, results: WaveResults, analysis: ItemAnalysis | None = None) -> bytes:
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "估计 Estimates"
-    ws.append([f"{wave.name_zh} · {wave.profile.code} · {wave.age_min}–{wave.age_max}岁"])
-    ws["A1"].font = Font(bold=True)
-    ws.append(HEAD)
-    for row in _rows(wave, user):
-        ws.append(row)
-    ts = wb.create_sheet("等级 Tiers")
-    ts.append(["等级 Tier", "加权比例 %", "样本量 n"])
-    for tier, share, n in selectors.tier_distribution(wave):
-        ts.append([tier, round(100 * share, 2), n])
-    wt = wb.create_sheet("加权 Weighting")
-    for k, v in (wave.weighting or {}).items():
-        if k != "margins_totals":
-            wt.append([k, str(v)])
-    of = wb.create_sheet("官方数据 Official")
-    of.append(["地区", "Region", "年份 Year", "% 具备科学素质"])
-    for official in selectors.OFFICIAL:
-        of.append(list(official))
+    with translation.override("zh-hans"):
+        wb = Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.title = "估计结果"
+        ws.append([f"{wave.name_zh} · {_unit_name(results)} · 评分标准：{wave.profile.name_zh}"])
+        ws["A1"].font = Font(bold=True)
+        ws.append([headline_text(wave, results)])
+        ws.append(HEAD)
+        for row in _rows(results):
+            ws.append(row)
+        if results.town_note:
+            ws.append([])
+            ws.append([results.town_note])
+        ts = wb.create_sheet("等级分布")
+        ts.append(["等级", "加权比例(%)", "样本量"])
+        for tier, share, n in results.tiers:
+            ts.append([tier, round(100 * share, 1), n])
+        if wave.weighting:
+            wt = wb.create_sheet("加权")
+            for key, label in WEIGHTING_LABELS:
+                if key in wave.weighting:
+                    wt.append([label, _weighting_value(key, wave.weighting[key])])
+        if analysis is not None and analysis.items:
+            ia = wb.create_sheet("题目分析")
+            ia.append(["维度", "信度 Cronbach α", "每份问卷题数", "依据人数", "说明"])
+            for a in analysis.reliability:
+                ia.append([a.label, round(a.alpha, 3) if a.alpha is not None else "", a.items, a.n,
+                           a.reason or _alpha_method(a.method)])
+            ia.append([])
+            ia.append([f"样本量为答到该题的受访者人数(样本共 {analysis.sample_n} 人，各人问卷不同)"])
+            ia.append(["题目", "维度", "样本量", "答对率(%)", "区分度"])
+            for s in analysis.items:
+                ia.append([s.item.code, s.item.get_dimension_display(), s.n, round(100 * s.difficulty, 1),
+                           round(s.discrimination, 3) if s.discrimination == s.discrimination else ""])
+        of = wb.create_sheet("官方数据")
+        of.append(["地区", "年份", "具备科学素质的比例(%)"])
+        for zh, _en, year, value in selectors.OFFICIAL:
+            of.append([zh, year, value])
+    for sheet in wb.worksheets:  # names and labels typed by people stay text, never formulas
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -111,87 +167,89 @@ def _ci_chart(rows: list[tuple[str, float, float, float]], font: str) -> Any:
         y_lo, y_hi = bottom + plot_h * lo / top, bottom + plot_h * hi / top
         for line in ((cx, y_lo, cx, y_hi), (cx - 4, y_lo, cx + 4, y_lo), (cx - 4, y_hi, cx + 4, y_hi)):
             d.add(Line(*line, strokeColor=colors.HexColor("#0b3d75"), strokeWidth=1))
-        d.add(String(cx, bottom - 11, name[:8], fontName=font, fontSize=7.5, textAnchor="middle"))
+        d.add(String(cx, bottom - 11, name, fontName=font, fontSize=7.5, textAnchor="middle"))
         d.add(String(cx, bottom + 2, f"{est:.1f}", fontName=font, fontSize=7, textAnchor="middle",
                      fillColor=colors.white))
     return d
 
 
-def wave_pdf(wave: Wave, user: User | AnonymousUser) -> bytes:
+def wave_pdf(wave: Wave, results: WaveResults, analysis: ItemAnalysis | None = None) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     font = register_cjk_font()
     title = ParagraphStyle("t", fontName=font, fontSize=16, leading=22)
+    big = ParagraphStyle("h", fontName=font, fontSize=22, leading=30, textColor=colors.HexColor("#0b3d75"))
     body = ParagraphStyle("b", fontName=font, fontSize=9, leading=13)
+    h2 = ParagraphStyle("h2", fontName=font, fontSize=11, leading=16, spaceBefore=4)
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=landscape(A4),
-        leftMargin=12 * mm,
-        rightMargin=12 * mm,
-        topMargin=12 * mm,
-        bottomMargin=12 * mm,
-        title=wave.name_zh,
-    )
     generated = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-    story = [
-        Paragraph(f"{wave.name_zh} · 公民科学素质测评结果", title),
-        Paragraph(
-            f"{wave.name_en} · results. 评分标准 Scoring profile: {wave.profile.code}; 范围 scope: "
-            f"{wave.age_min}–{wave.age_max} 岁; 生成 generated {generated}.",
-            body,
-        ),
-        Paragraph(
-            "比例为加权估计，标准误按分层多阶段设计的泰勒线性化计算(考虑了加权校准)；样本量不足50的单元格不予显示；"
-            "镇(街道)为 Fay–Herriot 模型估计，仅在模型适用时显示。 Shares are weighted; SEs are Taylor-linearised "
-            "for the stratified multistage design, accounting for raking; cells with n < 50 are suppressed; "
-            "town estimates are model-based (Fay–Herriot) and shown only where the model is adequate.",
-            body,
-        ),
-        Spacer(1, 6 * mm),
-    ]
-    _overall, breakdowns, _towns = selectors.wave_estimates(wave, user)
-    labels = selectors.level_labels("zh-hans")
-    for b in breakdowns[:2]:
-        shown = [e for e in b.rows if not e.suppressed]
-        if shown:
-            story.append(Paragraph(f"按{b.label}：具备科学素质比例及 95% 置信区间(logit) · by {b.variable}", body))
-            story.append(_ci_chart([(labels.get(b.variable, {}).get(e.level, e.level), 100 * e.estimate,
-                                     100 * (e.ci_logit_low if e.ci_logit_low is not None else e.ci_low),
-                                     100 * (e.ci_logit_high if e.ci_logit_high is not None else e.ci_high))
-                                    for e in shown], font))
-            story.append(Spacer(1, 4 * mm))
-    data = [HEAD, *[[str(c) for c in r] for r in _rows(wave, user)]]
-    table = Table(data, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), font),
-                ("FONTSIZE", (0, 0), (-1, -1), 7.5),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d1d9e0")),
-                ("ALIGN", (2, 1), (-2, -1), "RIGHT"),
-            ]
-        )
+    unit = _unit_name(results)
+
+    def footer(canvas: Canvas, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.setFillColor(colors.HexColor("#57606a"))
+        canvas.drawString(12 * mm, 7 * mm, f"{wave.name_zh} · {unit} · 生成于 {generated}")
+        canvas.drawRightString(landscape(A4)[0] - 12 * mm, 7 * mm, f"第 {canvas.getPageNumber()} 页")
+        canvas.restoreState()
+
+    doc = SimpleDocTemplate(
+        buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
+        bottomMargin=14 * mm, title=f"{wave.name_zh} · {unit}",
     )
+    e = results.headline
+    story: list[Any] = [Paragraph(f"{wave.name_zh} · {unit}公民科学素质测评结果", title)]
+    if e is not None and not e.suppressed:
+        lo, hi = _ci(e)
+        story.append(Paragraph(f"具备科学素质的比例 {100 * e.estimate:.1f}%", big))
+        story.append(Paragraph(f"95% 置信区间 {100 * lo:.1f}%–{100 * hi:.1f}% · 样本 {e.n} 人 · "
+                               f"设计效应 {e.deff or 1:.2f}", h2))
+    else:
+        story.append(Paragraph(headline_text(wave, results), h2))
+    story += [
+        Spacer(1, 3 * mm),
+        Paragraph(
+            f"评分标准：{wave.profile.name_zh}；范围：{wave.age_min}–{wave.age_max} 岁居民。"
+            "比例为加权估计，标准误按分层多阶段抽样设计的泰勒线性化方法计算(考虑了加权校准)，置信区间为 logit 区间；"
+            f"样本量不足 {MIN_CELL} 的单元格不予显示。"
+            + ("" if results.is_region else f"本文件只含{unit}受访者的结果，全部只用本区样本计算。"),
+            body,
+        ),
+        Spacer(1, 5 * mm),
+    ]
+    labels = selectors.level_labels("zh-hans")
+    for b in results.breakdowns[:2]:
+        shown = [r for r in b.rows if not r.suppressed]
+        if shown:
+            story.append(Paragraph(f"按{b.label}：具备科学素质的比例及 95% 置信区间", h2))
+            story.append(_ci_chart([(labels.get(b.variable, {}).get(r.level, r.level), 100 * r.estimate,
+                                     100 * _ci(r)[0], 100 * _ci(r)[1]) for r in shown], font))
+            story.append(Spacer(1, 4 * mm))
+    grid = [("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d1d9e0"))]
+    story.append(Paragraph("估计结果", h2))
+    table = Table([HEAD, *[[str(c) for c in r] for r in _rows(results)]], repeatRows=1)
+    table.setStyle(TableStyle([*grid, ("ALIGN", (2, 1), (-2, -1), "RIGHT")]))
     story.append(table)
-    tiers = selectors.tier_distribution(wave)
-    if tiers:
-        story += [Spacer(1, 6 * mm), Paragraph("等级分布 Tier distribution (weighted)", body)]
-        tt = Table([["等级 Tier", "%", "n"], *[[t, f"{100 * s:.1f}", str(n)] for t, s, n in tiers]])
-        tt.setStyle(
-            TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (-1, -1), font),
-                    ("FONTSIZE", (0, 0), (-1, -1), 8),
-                    ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d1d9e0")),
-                ]
-            )
-        )
+    if results.town_note:
+        story += [Spacer(1, 2 * mm), Paragraph(results.town_note, body)]
+    if results.tiers:
+        story += [Spacer(1, 5 * mm), Paragraph("等级分布(加权)", h2)]
+        tt = Table([["等级", "比例(%)", "样本量"], *[[t, f"{100 * s:.1f}", str(n)] for t, s, n in results.tiers]])
+        tt.setStyle(TableStyle(grid))
         story.append(tt)
-    doc.build(story)
+    if analysis is not None and analysis.reliability:
+        story += [Spacer(1, 5 * mm), Paragraph("信度(Cronbach α)", h2)]
+        rt = Table([["维度", "α", "每份问卷题数", "依据人数", "说明"],
+                    *[[a.label, f"{a.alpha:.2f}" if a.alpha is not None else "—", str(a.items), str(a.n),
+                       a.reason or _alpha_method(a.method)] for a in analysis.reliability]])
+        rt.setStyle(TableStyle(grid))
+        story.append(rt)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()

@@ -28,7 +28,7 @@ def wave_publish(
     indicator = indicator_get(plan, indicator_code)
     if indicator is None:
         raise InputError(f"Plan {plan.code} has no indicator {indicator_code!r} for the literacy rate.")
-    estimates = {(e.variable, e.level): e for e in wave.estimates.filter(method="direct")}
+    estimates = {(e.variable, e.level): e for e in wave.estimates.filter(method="direct", unit="")}
     if ("overall", "all") not in estimates:
         raise InputError(f"Wave {wave.code} has no estimates yet; run the estimation first.")
     units = [(plan.region, estimates[("overall", "all")])]
@@ -54,5 +54,8 @@ def wave_publish(
         )
     wave.published_at = timezone.now()
     wave.save(update_fields=["published_at"])
-    audit_record(actor=actor, action="wave.publish", obj=wave, comment=f"{len(out)} observations of {indicator_code}")
+    audit_record(
+        actor=actor, action="wave.publish", obj=wave, changes={"observations": (None, len(out))},
+        comment=f"发布到规划：全市和 {len(out) - 1} 个辖市(区)的{indicator.name_zh}（{wave.year} 年）",
+    )
     return out

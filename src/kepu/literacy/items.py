@@ -257,6 +257,36 @@ def _revision_propose(*, item: Item, content: dict[str, Any], source: str, actor
     return True
 
 
+def _shown(field: str, value: Any) -> str:
+    """A field value as a reviewer reads it (no JSON, no Python reprs)."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if field == "options":
+        return "；".join(f"{o['key']}. {o['zh']}" for o in value)
+    if field in ("topics", "groups"):
+        from kepu.literacy.selectors import group_label, topic_label
+
+        return "、".join(map(topic_label if field == "topics" else group_label, value))
+    if field == "key" and isinstance(value, bool):
+        return "正确" if value else "错误"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)
+
+
+def item_revision_diff(revision: ItemRevision) -> list[tuple[str, str, str]]:
+    """(field label, before, after) for each field the revision changes: against the content it
+    replaced once applied, otherwise against the item as it is now."""
+    before = revision.previous if revision.status == ItemRevision.Status.APPLIED else item_content(revision.item)
+    return [
+        (FIELD_LABELS.get(f, f), _shown(f, before.get(f)), _shown(f, revision.data.get(f)))
+        for f in CONTENT_FIELDS
+        if before.get(f) != revision.data.get(f)
+    ]
+
+
 _R = ItemRevision.Status
 REVISION_TRANSITIONS = {_R.DRAFT: {_R.REVIEWED, _R.REJECTED}, _R.REVIEWED: {_R.APPLIED, _R.DRAFT, _R.REJECTED}}
 

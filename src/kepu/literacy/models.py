@@ -180,6 +180,9 @@ class WaveEstimate(models.Model):
     sample = models.CharField(max_length=12, default=Respondent.Sample.PROBABILITY)
     variable = models.CharField(max_length=20)  # "overall", "district", "age_band", "town", …
     level = models.CharField(max_length=40)
+    # "" for city-wide domains; a district code for that district's own breakdowns (what a district
+    # user sees: nothing computed from other districts' answers).
+    unit = models.CharField(max_length=40, blank=True, default="")
     n = models.PositiveIntegerField()
     estimate = models.FloatField()
     se = models.FloatField()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kepu.core.errors import InputError
 from kepu.literacy.estimates import wave_estimate, wave_weight
@@ -87,12 +88,16 @@ def wave_upload(
         start, end = (dt.date.fromisoformat(d) if d else None for d in fieldwork)
     except ValueError as exc:
         raise InputError("Fieldwork dates must look like 2026-05-01.") from exc
+    if Wave.objects.filter(code=code).exists():
+        raise InputError(_("编号 %(code)s 已被另一次调查使用，请换一个编号。") % {"code": code})
+    # One transaction for the whole upload: a file that imports but cannot be weighted or estimated
+    # leaves no wave, respondents, estimates or audit entries behind.
     with transaction.atomic():
         wave = wave_create(code=code, year=year, name=name, mode=mode, actor=actor)
         wave.fieldwork_start, wave.fieldwork_end = start, end
         wave.save(update_fields=["fieldwork_start", "fieldwork_end"])
         respondents_import(wave=wave, content=content, name=file_name, actor=actor)
-    return wave_process(code=code, variables=["district", "sex", "area"], actor=actor)
+        return wave_process(code=code, variables=["district", "sex", "area"], actor=actor)
 
 
 @transaction.atomic  # weights, estimates and publication come from one weighting run, or none

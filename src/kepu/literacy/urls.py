@@ -10,7 +10,9 @@ urlpatterns = [
     path("test/<str:token>/result/", views.test_result, name="test_result"),
     path("literacy/", views.waves, name="waves"),
     path("literacy/items/", views.item_bank, name="item_bank"),
+    path("literacy/items/<str:code>/", views.item_detail, name="item_detail"),
     path("literacy/items/<str:code>/status/", views.item_status, name="item_status"),
+    path("literacy/items/<str:code>/revisions/<int:number>/", views.item_revision_status, name="item_revision_status"),
     path("literacy/waves/<str:code>/", views.wave_detail, name="wave_detail"),
     path("literacy/waves/<str:code>/export.<str:fmt>", views.wave_export, name="wave_export"),
 ]

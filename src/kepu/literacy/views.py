@@ -9,20 +9,21 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kepu.core.errors import InputError
+from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import OrgUnit
 from kepu.core.scope import actor, scope_for
 from kepu.literacy import online, selectors, services
 from kepu.literacy.charts import breakdown_chart, tier_chart
+from kepu.literacy.estimates import MIN_CELL
 from kepu.literacy.exports import wave_pdf, wave_xlsx
-from kepu.literacy.items import item_transition
-from kepu.literacy.models import DIMENSIONS, Dimension, Item, Wave
+from kepu.literacy.items import item_revision_diff, item_revision_transition, item_transition
+from kepu.literacy.models import DIMENSIONS, Dimension, Item, ItemRevision, Wave
 from kepu.literacy.people import EDUCATION, OCCUPATIONS
 from kepu.plans.selectors import plan_default
 
@@ -150,8 +151,9 @@ def waves(request: HttpRequest) -> HttpResponse:
             if not request.POST.get("year", "").isdigit():
                 raise InputError(_("Give the survey year, e.g. 2026."))
             year = int(request.POST["year"])
-            text = services.wave_upload(
-                code=request.POST.get("code", "").strip(),
+            code = request.POST.get("code", "").strip()
+            services.wave_upload(
+                code=code,
                 year=year,
                 name=request.POST.get("name", ""),
                 mode=request.POST.get("mode", "face_to_face"),
@@ -160,8 +162,8 @@ def waves(request: HttpRequest) -> HttpResponse:
                 file_name=upload.name or "upload.csv",
                 actor=actor(request),
             )
-            messages.success(request, text)
-            return redirect("literacy:waves")
+            messages.success(request, _("调查 %(code)s 已导入、加权并完成估计。") % {"code": code})
+            return redirect("literacy:wave_detail", code)
         except ValueError as exc:
             errors = getattr(exc, "errors", None) or [str(exc)]
     context = {
@@ -185,28 +187,27 @@ def _wave(request: HttpRequest, code: str) -> Wave:
 @login_required
 def wave_detail(request: HttpRequest, code: str) -> HttpResponse:
     wave = _wave(request, code)
-    overall, breakdowns, towns = selectors.wave_estimates(wave, request.user)
+    try:
+        results = selectors.wave_results(wave, request.user, request.GET.get("unit", ""))
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc)) from exc
     labels = selectors.level_labels(_lang())
-    charts = {b.variable: json.dumps(breakdown_chart(b, labels, _lang())) for b in breakdowns}
-    tiers = selectors.tier_distribution(wave)
-    items, alpha = selectors.item_analysis(wave) if scope_for(request.user).can_view(wave.region) else ([], {})
+    analysis = selectors.item_analysis(wave) if results.is_region else None
     return render(
         request,
         "literacy/wave_detail.html",
         {
             "wave": wave,
-            "overall": overall,
-            "breakdowns": [(b, charts[b.variable]) for b in breakdowns],
-            "towns": towns,
-            "tiers": tiers,
-            "tier_chart": json.dumps(tier_chart(tiers)),
-            "items": items,
-            "alpha": alpha,
-            "earlier": selectors.earlier_waves(wave),
+            "r": results,
+            "units": selectors.wave_result_units(wave, request.user),
+            "breakdowns": [(b, json.dumps(breakdown_chart(b, labels, _lang()))) for b in results.breakdowns],
+            "tier_chart": json.dumps(tier_chart(results.tiers)),
+            "analysis": analysis,
+            "margins": selectors.margins_label(wave.weighting.get("margins") or []) if wave.weighting else "",
             "official": selectors.OFFICIAL,
             "labels": labels,
             "lang": _lang(),
-            "min_cell": 50,
+            "min_cell": MIN_CELL,
         },
     )
 
@@ -214,49 +215,107 @@ def wave_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def wave_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     wave = _wave(request, code)
+    try:
+        results = selectors.wave_results(wave, request.user, request.GET.get("unit", ""))
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc)) from exc
+    analysis = selectors.item_analysis(wave) if results.is_region else None
     if fmt == "xlsx":
         response = HttpResponse(
-            wave_xlsx(wave, request.user),
+            wave_xlsx(wave, results, analysis),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     elif fmt == "pdf":
-        response = HttpResponse(wave_pdf(wave, request.user), content_type="application/pdf")
+        response = HttpResponse(wave_pdf(wave, results, analysis), content_type="application/pdf")
     else:
-        raise DjangoPermissionDenied(_("Unknown format."))
-    response["Content-Disposition"] = f'attachment; filename="kepu-literacy-{wave.code}.{fmt}"'
+        raise Http404(_("Unknown format."))
+    suffix = "" if results.is_region else f"-{results.unit.code}"
+    response["Content-Disposition"] = f'attachment; filename="kepu-literacy-{wave.code}{suffix}.{fmt}"'
     return response
+
+
+def _can_review_items(request: HttpRequest) -> bool:
+    scope = scope_for(request.user)
+    return scope.is_office_admin or scope.can_review_anything
 
 
 @login_required
 def item_bank(request: HttpRequest) -> HttpResponse:
-    qs = Item.objects.all()
-    for f in ("dimension", "status", "type"):
-        if request.GET.get(f):
-            qs = qs.filter(**{f: request.GET[f]})
+    filters = {f: request.GET.get(f, "").strip() for f in ("q", "dimension", "status", "type", "topic")}
+    items = selectors.items_search(**filters)
     return render(
         request,
         "literacy/items.html",
         {
-            "items": qs,
+            "items": [(i, [selectors.topic_label(t) for t in i.topics]) for i in items],
             "lang": _lang(),
-            "can_review": scope_for(request.user).is_office_admin or scope_for(request.user).can_review_anything,
+            "can_review": _can_review_items(request),
             "dimensions": Dimension.choices,
             "statuses": Item.Status.choices,
-            "filters": request.GET,
+            "types": Item.Type.choices,
+            "topics": selectors.item_topics(),
+            "filters": filters,
+            "total": Item.objects.count(),
+        },
+    )
+
+
+def _item_page(request: HttpRequest, item: Item, confirm: str = "") -> HttpResponse:
+    revisions = list(item.revisions.all())
+    return render(
+        request,
+        "literacy/item_detail.html",
+        {
+            "item": item,
+            "lang": _lang(),
+            "topics": [selectors.topic_label(t) for t in item.topics],
+            "groups": [selectors.group_label(g) for g in item.groups],
+            "key": item.key if isinstance(item.key, list) else [item.key],
+            "revisions": [(r, item_revision_diff(r)) for r in revisions],
+            "history": selectors.item_history(item),
+            "can_review": _can_review_items(request),
+            "confirm": confirm,
         },
     )
 
 
 @login_required
+def item_detail(request: HttpRequest, code: str) -> HttpResponse:
+    return _item_page(request, get_object_or_404(Item, code=code))
+
+
+@login_required
 @require_POST
 def item_status(request: HttpRequest, code: str) -> HttpResponse:
-    scope = scope_for(request.user)
-    if not (scope.is_office_admin or scope.can_review_anything):
+    if not _can_review_items(request):
         raise DjangoPermissionDenied(_("Only reviewers change an item's status."))
     item = get_object_or_404(Item, code=code)
+    to = request.POST.get("to", "")
+    if to == Item.Status.RETIRED and request.POST.get("confirm") != "yes":
+        return _item_page(request, item, confirm=to)  # retiring takes a second, deliberate click
     try:
-        item_transition(item=item, to=request.POST.get("to", ""), actor=actor(request))
+        item_transition(item=item, to=to, actor=actor(request))
         messages.success(request, f"{item.code}: {item.get_status_display()}")
     except InputError as exc:
         messages.error(request, str(exc))
+    if request.POST.get("next") == "detail":
+        return redirect("literacy:item_detail", item.code)
     return redirect("literacy:item_bank")
+
+
+@login_required
+@require_POST
+def item_revision_status(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    if not _can_review_items(request):
+        raise DjangoPermissionDenied(_("Only reviewers change an item's status."))
+    revision = get_object_or_404(ItemRevision, item__code=code, number=number)
+    try:
+        revision = item_revision_transition(revision=revision, to=request.POST.get("to", ""), actor=actor(request))
+        messages.success(
+            request,
+            _("%(code)s 修订 %(n)s：%(s)s")
+            % {"code": code, "n": revision.number, "s": revision.get_status_display()},
+        )
+    except InputError as exc:
+        messages.error(request, str(exc))
+    return redirect("literacy:item_detail", code)

@@ -91,7 +91,8 @@ def respondents_import(*, wave: Wave, content: bytes, name: str, actor: User | N
     Respondent.objects.filter(wave=wave, sample=Respondent.Sample.PROBABILITY).delete()
     Respondent.objects.bulk_create(objs, batch_size=2000)
     respondents_score(list(Respondent.objects.filter(wave=wave, sample=Respondent.Sample.PROBABILITY)), wave.profile)
-    audit_record(actor=actor, action="wave.import", obj=wave, changes={"respondents": (None, len(objs))}, comment=name)
+    audit_record(actor=actor, action="wave.import", obj=wave, changes={"respondents": (None, len(objs))},
+                 comment=f"导入受访者文件 {name}：{len(objs)} 人")
     return len(objs)
 
 
@@ -195,7 +196,8 @@ def wave_attach_online(*, wave: Wave, respondents: Iterable[Respondent], actor: 
     """Attach finished online tests to a wave, only ever as the labelled opt-in sample."""
     ids = [r.pk for r in respondents if r.sample == Respondent.Sample.OPT_IN]
     n = Respondent.objects.filter(pk__in=ids, wave__isnull=True).update(wave=wave)
-    audit_record(actor=actor, action="wave.attach_online", obj=wave, changes={"opt_in": (None, n)})
+    audit_record(actor=actor, action="wave.attach_online", obj=wave, changes={"opt_in": (None, n)},
+                 comment=f"附加自愿在线测试答卷 {n} 份(非概率样本，单独标注)")
     return n
 
 
@@ -209,4 +211,5 @@ def wave_rescore(*, wave: Wave, profile_code: str, actor: User | None = None) ->
     wave.profile = profile
     wave.save(update_fields=["profile"])
     respondents_score(list(wave.respondents.all()), profile)
-    audit_record(actor=actor, action="wave.profile", obj=wave, changes={"profile": (old, profile_code)})
+    audit_record(actor=actor, action="wave.profile", obj=wave, changes={"profile": (old, profile_code)},
+                 comment=f"评分标准改为“{profile.name_zh}”，全部受访者已重新评分")
