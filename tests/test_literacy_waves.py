@@ -160,7 +160,7 @@ def test_online_responses_join_a_wave_only_as_opt_in(wave: Any) -> None:
     from kepu.literacy.online import Profile, test_answer, test_start
     from kepu.literacy.waves import wave_attach_online
 
-    session = test_start(
+    session, token = test_start(
         profile=Profile(40, "M", OrgUnit.objects.get(code="320412"), None, "urban", "senior", "worker"), seed=1
     )
     while session.finished_at is None:
@@ -168,7 +168,7 @@ def test_online_responses_join_a_wave_only_as_opt_in(wave: Any) -> None:
         from kepu.literacy.models import Item
 
         item = Item.objects.get(code=code)
-        session = test_answer(token=session.token, item_code=code, raw="true" if item.type == "true_false" else "B")
+        session = test_answer(token=token, item_code=code, raw="true" if item.type == "true_false" else "B")
     n = wave_attach_online(wave=wave, respondents=Respondent.objects.filter(sample="opt_in"))
     assert n == 1
     r = Respondent.objects.get(sample="opt_in")

@@ -29,6 +29,12 @@ DEBUG = _env_bool("KEPU_DEBUG", False)
 KEPU_EMBEDDED_SECRET_KEY = "kepu-embedded-insecure-key-set-KEPU_SECRET_KEY-in-production"
 KEPU_EMBEDDED = _env_bool("KEPU_EMBEDDED", False)
 SECRET_KEY = os.environ.get("KEPU_SECRET_KEY") or KEPU_EMBEDDED_SECRET_KEY
+# Keys the respondent pseudonyms (keyed hashes of survey ids and test tokens). Separate from
+# SECRET_KEY, so rotating that key or leaking a signed cookie's key does not touch respondents'
+# keys; an install that pseudonymised under SECRET_KEY keeps its keys by setting this to the old
+# SECRET_KEY. The embedded value is for the demo only.
+KEPU_EMBEDDED_PSEUDONYM_KEY = "kepu-embedded-pseudonym-key-set-KEPU_PSEUDONYM_KEY-in-production"
+KEPU_PSEUDONYM_KEY = os.environ.get("KEPU_PSEUDONYM_KEY") or KEPU_EMBEDDED_PSEUDONYM_KEY
 ALLOWED_HOSTS = _env_list("KEPU_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("KEPU_CSRF_TRUSTED_ORIGINS", "")
 

@@ -147,13 +147,17 @@ class Respondent(models.Model):
 
 
 class TestSession(models.Model):
-    """One citizen taking the online test; the token is the only link to the browser."""
+    """One citizen taking the online test. The browser holds a random token in a signed cookie;
+    only its SHA-256 is stored, so the database never holds the token beside the respondent's key
+    (a keyed hash of it) and no page address carries it."""
 
-    token = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
     respondent = models.OneToOneField(Respondent, on_delete=models.CASCADE, related_name="session")
     item_codes = models.JSONField()
     position = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
+    deadline = models.DateTimeField(null=True, blank=True)  # answers after it are refused
+    review = models.BooleanField(default=True)  # the result shows each item's key and explanation
     shown_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     consent_at = models.DateTimeField()

@@ -1,10 +1,9 @@
-"""Literacy pages: the public online test (mobile first) and, for staff, wave results and the
-item bank. Thin: parse input, call services/selectors, render."""
+"""Literacy pages for staff: wave results and the item bank (the public online test is in
+online_views). Thin: parse input, call services/selectors, render."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,125 +15,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kepu.core.errors import InputError, PermissionDenied
-from kepu.core.models import OrgUnit
 from kepu.core.scope import actor, scope_for
-from kepu.literacy import online, selectors, services
+from kepu.literacy import selectors, services
 from kepu.literacy.charts import breakdown_chart, tier_chart
 from kepu.literacy.estimates import MIN_CELL
 from kepu.literacy.exports import wave_pdf, wave_xlsx
 from kepu.literacy.items import item_revision_diff, item_revision_transition, item_transition
-from kepu.literacy.models import DIMENSIONS, Dimension, Item, ItemRevision, Wave
-from kepu.literacy.people import EDUCATION, OCCUPATIONS
-from kepu.plans.selectors import plan_default
+from kepu.literacy.models import Dimension, Item, ItemRevision, Wave
 
 
 def _lang() -> str:
     return get_language() or "zh-hans"
-
-
-def _units() -> tuple[list[OrgUnit], dict[str, OrgUnit], dict[str, OrgUnit]]:
-    plan = plan_default()
-    region = plan.region if plan else OrgUnit.objects.filter(level="city").first()
-    districts = list(OrgUnit.objects.filter(parent=region, level="district", valid_to__isnull=True).order_by("sort"))
-    towns = {u.code: u for u in OrgUnit.objects.filter(parent__in=districts, level="town", valid_to__isnull=True)}
-    return districts, {d.code: d for d in districts}, towns
-
-
-def test_start(request: HttpRequest) -> HttpResponse:
-    districts, by_code, towns = _units()
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        profile, errors = online.profile_errors(request.POST.dict(), by_code, towns)
-        if profile is not None:
-            try:
-                session = online.test_start(profile=profile, language=_lang())
-            except InputError as exc:
-                errors["form"] = str(exc)
-            else:
-                return redirect("literacy:test_question", token=session.token)
-    return render(
-        request,
-        "literacy/test_start.html",
-        {
-            "districts": districts,
-            "towns": sorted(towns.values(), key=lambda u: u.path),
-            "errors": errors,
-            "education": EDUCATION,
-            "occupations": OCCUPATIONS,
-            "data": request.POST,
-            "lang": _lang(),
-        },
-        status=422 if errors else 200,
-    )
-
-
-def test_question(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        session = online.session_get(token)
-    except InputError:
-        return redirect("literacy:test_start")
-    error = ""
-    if request.method == "POST":
-        item_code = request.POST.get("item", "")
-        raw: Any = request.POST.getlist("answer")
-        if len(raw) == 1:
-            raw = raw[0]
-        try:
-            session = online.test_answer(token=token, item_code=item_code, raw=raw if raw else "")
-            return redirect("literacy:test_question", token=token)
-        except InputError as exc:
-            error = str(exc)
-            session = online.session_get(token)
-    if session.finished_at is not None:
-        return redirect("literacy:test_result", token=token)
-    item = online.current_item(session)
-    assert item is not None
-    online.question_shown(session)
-    # Only what the page needs: never the key, never the explanation before answering.
-    options = [{"key": o["key"], "text": o["en"] if _lang().startswith("en") else o["zh"]} for o in item.options]
-    return render(
-        request,
-        "literacy/test_question.html",
-        {
-            "session": session,
-            "item_code": item.code,
-            "item_type": item.type,
-            "stem": item.stem(_lang()),
-            "multi": isinstance(item.key, list),
-            "options": options,
-            "number": session.position + 1,
-            "total": len(session.item_codes),
-            "error": error,
-            "progress": round(100 * session.position / len(session.item_codes)),
-            "lang": _lang(),
-        },
-        status=422 if error else 200,
-    )
-
-
-def test_result(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        session = online.session_get(token)
-    except InputError:
-        return redirect("literacy:test_start")
-    if session.finished_at is None:
-        return redirect("literacy:test_question", token=token)
-    r = session.respondent
-    lang = _lang()
-    dims = [
-        (
-            Dimension(d).label,
-            r.earned.get(d, 0),
-            r.possible.get(d, 0),
-            round(100 * r.earned.get(d, 0) / r.possible[d]) if r.possible.get(d) else None,
-        )
-        for d in DIMENSIONS
-    ]
-    answers = [
-        (a, a.item.stem(lang), a.item.explanation_en if lang.startswith("en") else a.item.explanation_zh)
-        for a in session.answers.select_related("item").order_by("pk")
-    ]
-    return render(request, "literacy/test_result.html", {"r": r, "dims": dims, "answers": answers, "lang": lang})
 
 
 @login_required
