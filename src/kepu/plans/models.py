@@ -274,9 +274,16 @@ class ReportFile(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE)
     year = models.PositiveSmallIntegerField()
     fmt = models.CharField(max_length=4)
+    class Failure(models.TextChoices):
+        ERROR = "error", _("生成报告时出错。")
+        INTERRUPTED = "interrupted", _("后台生成报告的进程中断，多次重试后仍未完成。")
+        TIMEOUT = "timeout", _("等待过久仍未开始生成：后台任务进程可能没有运行。")
+
     status = models.CharField(max_length=10, default="pending")
     content = models.BinaryField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    failure = models.CharField(max_length=12, choices=Failure.choices, blank=True)
+    error = models.TextField(blank=True)  # technical detail for operators; pages show `failure`
+    task_id = models.CharField(max_length=64, blank=True)  # the build task, to follow it while pending
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

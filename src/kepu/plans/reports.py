@@ -10,13 +10,16 @@ import logging
 from collections.abc import Callable
 from typing import Any, Final, cast
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kepu.core.errors import InputError
 from kepu.core.pdf import register_cjk_font
 from kepu.core.services import audit_record
+from kepu.core.worker import FAILED, READY, SUCCESSFUL, task_status, tasks_recover
 from kepu.plans.assessment import (
     CARRIED_FORWARD,
     COMPLETENESS_WEIGHT,
@@ -80,10 +83,9 @@ def report_request(*, plan: Plan, year: int, fmt: str, user: User | AnonymousUse
                                        requested_by=cast(Any, actor))  # the project's user model
     audit_record(actor=actor, action="report.request", obj=report,
                  label=f"{plan.code} · {year} · {fmt}")
-    from kepu.plans.tasks import build_report  # the tasks module imports this one lazily too
+    from kepu.plans.tasks import enqueue_report_build  # the tasks module imports this one lazily too
 
-    # After commit, so a worker (or the immediate backend) sees the row.
-    transaction.on_commit(lambda: build_report.enqueue(report.pk))
+    enqueue_report_build(report.pk)
     return report
 
 
@@ -100,10 +102,43 @@ def report_build(*, report_id: int) -> None:
     except Exception as exc:  # any failure must reach the user as a failed report, not a stuck one
         logger.exception("report %s failed", report_id)
         report.status, report.content, report.error = "failed", None, f"{type(exc).__name__}: {exc}"
+        report.failure = ReportFile.Failure.ERROR
     else:
-        report.status, report.content, report.error = "done", content, ""
+        report.status, report.content, report.error, report.failure = "done", content, "", ""
     report.finished_at = timezone.now()
-    report.save(update_fields=["status", "content", "error", "finished_at"])
+    report.save(update_fields=["status", "content", "error", "failure", "finished_at"])
+
+
+def report_check(report: ReportFile) -> ReportFile:
+    """Called while a page waits on a pending report: recover abandoned tasks, then mark the report
+    failed when its build can no longer finish (its task failed, vanished, or has waited longer than
+    TASK_STALE_AFTER for a worker), so the page offers a retry instead of waiting for ever."""
+    if report.status != "pending":
+        return report
+    tasks_recover()
+    state = task_status(report.task_id)
+    waited = (timezone.now() - report.created_at).total_seconds()
+    failure, error = None, ""
+    if state == FAILED:
+        failure, error = ReportFile.Failure.INTERRUPTED, f"build task {report.task_id} failed"
+    elif state == SUCCESSFUL or (state is None and waited > settings.TASK_STALE_AFTER):
+        failure = ReportFile.Failure.INTERRUPTED
+        error = f"build task {report.task_id or '(none)'} ended without finishing the report"
+    elif state == READY and waited > settings.TASK_STALE_AFTER:
+        failure, error = ReportFile.Failure.TIMEOUT, f"no worker started task {report.task_id} in {waited:.0f} s"
+    if failure is not None:
+        # Conditional, so a build finishing at this moment keeps its result.
+        ReportFile.objects.filter(pk=report.pk, status="pending").update(
+            status="failed", failure=failure, error=error, finished_at=timezone.now())
+        report.refresh_from_db()
+    return report
+
+
+def report_retry(*, report: ReportFile, user: User | AnonymousUser) -> ReportFile:
+    """A failed report is requested again, as a new report with the same plan, year and format."""
+    if report.status != "failed":
+        raise InputError(_("只能重新生成失败的报告。"))
+    return report_request(plan=report.plan, year=report.year, fmt=report.fmt, user=user)
 
 
 # -- shared text ----------------------------------------------------------------------------------

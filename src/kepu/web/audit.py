@@ -154,6 +154,7 @@ CHOICES: dict[str, dict[str, Any]] = {
     "cascade": dict(Target.Cascade.choices),
     "kind": {**OTHER_KINDS, **dict(TargetKind.choices), **dict(Programme.Kind.choices)},
     "level": dict(OrgUnit.Level.choices),
+    "frequency": {"year": _("每年"), "quarter": _("每季度"), "month": _("每月")},
 }
 
 SOURCES: dict[str, Promise] = {
@@ -185,7 +186,7 @@ def _value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return str(_("是") if value else _("否"))
     if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.4f}".rstrip("0")
     if isinstance(value, str) and key in CHOICES:
         return str(CHOICES[key].get(value, value))
     if key == "roles" and isinstance(value, list):

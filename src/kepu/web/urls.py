@@ -24,4 +24,5 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("assessment/", views.assessment_request, name="assessment_request"),
     path("assessment/<int:report_id>/", views.assessment_download, name="assessment_download"),
+    path("assessment/<int:report_id>/retry/", views.assessment_retry, name="assessment_retry"),
 ]

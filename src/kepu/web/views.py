@@ -21,7 +21,7 @@ from kepu.core.models import OrgUnit
 from kepu.core.scope import actor, scope_for
 from kepu.plans import excel, selectors, services
 from kepu.plans.models import Observation, Plan, ReportFile
-from kepu.plans.reports import CONTENT_TYPES, report_file_name, report_request
+from kepu.plans.reports import CONTENT_TYPES, report_check, report_file_name, report_request, report_retry
 from kepu.plans.status import rule_text
 from kepu.web import audit, charts
 from kepu.web.grid import grid_rows
@@ -335,12 +335,25 @@ def assessment_request(request: HttpRequest) -> HttpResponse:
 def assessment_download(request: HttpRequest, report_id: int) -> HttpResponse:
     if not scope_for(request.user).is_office_admin:
         raise DjangoPermissionDenied(_("Only the office runs the annual assessment."))
-    report = get_object_or_404(ReportFile, pk=report_id)
+    report = report_check(get_object_or_404(ReportFile, pk=report_id))
     if report.status != "done":
         return render(request, "web/report_wait.html", {"report": report})
     response = HttpResponse(bytes(report.content or b""), content_type=CONTENT_TYPES[report.fmt])
     response["Content-Disposition"] = f'attachment; filename="{report_file_name(report.plan, report.year, report.fmt)}"'
     return response
+
+
+@login_required
+@require_POST
+def assessment_retry(request: HttpRequest, report_id: int) -> HttpResponse:
+    if not scope_for(request.user).is_office_admin:
+        raise DjangoPermissionDenied(_("Only the office runs the annual assessment."))
+    try:
+        report = report_retry(report=get_object_or_404(ReportFile, pk=report_id), user=actor(request))
+    except InputError as exc:
+        messages.error(request, str(exc))
+        return redirect("web:assessment_download", report_id=report_id)
+    return redirect("web:assessment_download", report_id=report.pk)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
