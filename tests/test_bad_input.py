@@ -323,7 +323,7 @@ def test_upload_that_is_not_xlsx_is_refused(users: dict[str, Any], counts: Any) 
     with pytest.raises(InputError) as info:
         excel.template_upload(user=users["wujin"], content="指标代码,本期值\nHQ_FARMERS,900\n".encode())
     # Then it is refused as not an .xlsx file, and nothing was written
-    assert str(info.value).startswith("The upload is not an Excel .xlsx file")
+    assert str(info.value) == "template.xlsx is not an Excel .xlsx file."
     assert counts() == before
 
 

@@ -3,12 +3,13 @@ status refresh; completeness; roll-up of district values to the city."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from kepu.core.errors import InputError
+from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import AuditEntry, OrgUnit
 from kepu.plans import excel, selectors
 from kepu.plans.models import Observation, Plan, TargetStatus
@@ -211,12 +212,147 @@ def test_redownloaded_excel_template_saves_only_new_values(users: dict[str, Any]
     # Then only the new value is saved; the submitted ones are left as they are
     assert [(o.indicator.code, o.value, o.status) for o in saved] == [("RURAL_TECH_TALENT", 30, "submitted")]
     assert Observation.objects.filter(org_unit__code="320412", year=2024).count() == 3
-    # And uploading it once more has nothing new to save
-    with pytest.raises(InputError, match="nothing new to save"):
-        excel.template_upload(user=wujin, content=xlsx(wb))
+    # And uploading it once more succeeds with nothing new to save
+    assert excel.template_upload(user=wujin, content=xlsx(wb)) == []
+    assert Observation.objects.filter(org_unit__code="320412", year=2024).count() == 3
     # But changing a submitted value in the template is refused, and nothing is saved
     fill(wb, {"HQ_FARMERS": 950, "AGRI_DEMO_ENTITIES": 150})
     with pytest.raises(InputError, match="HQ_FARMERS · 武进区 · 2024 was already Submitted"):
         excel.template_upload(user=wujin, content=xlsx(wb))
     assert Observation.objects.get(indicator__code="HQ_FARMERS", org_unit__code="320412").value == 900
     assert not Observation.objects.filter(indicator__code="AGRI_DEMO_ENTITIES").exists()
+
+
+# -- the Excel round trip ------------------------------------------------------------------------------
+
+def _demo_draft(plan: Plan, code: str, unit: str, year: int, value: float) -> Observation:
+    """A draft written the way the demo writes one: directly, with no rule applied."""
+    return Observation.objects.create(indicator=plan.indicators.get(code=code), org_unit=OrgUnit.objects.get(code=unit),
+                                      year=year, quarter=0, value=value, source="demo")
+
+
+def test_template_downloaded_and_uploaded_unchanged_succeeds(users: dict[str, Any], plan: Plan, report: Any) -> None:
+    wujin, reviewer = users["wujin"], users["reviewer"]
+    # Given 武进区 had 900 farmers trained in 2023 and a 2024 draft of 1,500 (a jump of 67 %, no comment)
+    observation_approve(user=reviewer, observation=report(wujin, "HQ_FARMERS", "320412", 2023, 900))
+    draft = _demo_draft(plan, "HQ_FARMERS", "320412", 2024, 1500)
+    # When it downloads the 2024 template and uploads it unchanged
+    saved = excel.template_upload(user=wujin, content=xlsx(template_of(plan, wujin)))
+    # Then the pre-filled draft is submitted as it stood: it is not a new change, so no jump comment is asked for
+    assert [(o.pk, o.value, o.status) for o in saved] == [(draft.pk, 1500, "submitted")]
+    # But typing a new value with the same jump still needs a comment
+    wb = template_of(plan, wujin, year=2024)
+    fill(wb, {"RURAL_TECH_TALENT": 30})
+    observation_approve(user=reviewer, observation=report(wujin, "RURAL_TECH_TALENT", "320412", 2023, 10))
+    with pytest.raises(InputError, match=r"RURAL_TECH_TALENT: 30.0 differs from 10.0 in 2023 by 200%"):
+        excel.template_upload(user=wujin, content=xlsx(wb))
+
+
+def test_data_entry_page_submits_pre_filled_drafts(users: dict[str, Any], plan: Plan, report: Any,
+                                                    client: Any) -> None:
+    wujin = users["wujin"]
+    observation_approve(user=users["reviewer"], observation=report(wujin, "HQ_FARMERS", "320412", 2023, 900))
+    draft = _demo_draft(plan, "HQ_FARMERS", "320412", 2024, 1500)
+    client.force_login(wujin)
+    # When the page is submitted with the draft's value as the page shows it
+    page = client.get("/report/?unit=320412&year=2024")
+    assert 'name="v_HQ_FARMERS" value="1500.0"' in page.content.decode()
+    r = client.post("/report/", {"unit": "320412", "year": "2024", "v_HQ_FARMERS": "1500.0", "submit": "1"})
+    # Then it is submitted
+    assert r.status_code == 302
+    assert Observation.objects.get(pk=draft.pk).status == Status.SUBMITTED
+
+
+# -- four eyes and the review queue -------------------------------------------------------------------
+
+def test_nobody_approves_their_own_submission_office_included(users: dict[str, Any], report: Any,
+                                                              make_user: Any) -> None:
+    office = users["office"]
+    # Given the office reports and submits a city value itself
+    obs = report(office, "SCHOOLS_SCI_PROV", "320400", 2024, 4)
+    audit_before = AuditEntry.objects.count()
+    # When the same office admin tries to approve it
+    with pytest.raises(PermissionDenied, match="was entered or submitted by you, so you may not approve it"):
+        observation_approve(user=office, observation=obs)
+    # Then it stays submitted and nothing was audited
+    assert Observation.objects.get(pk=obs.pk).status == Status.SUBMITTED
+    assert AuditEntry.objects.count() == audit_before
+    # And a second office admin (the demo's office2) approves it
+    office2 = make_user("office2", ("office_admin", "320400", None))
+    assert observation_approve(user=office2, observation=obs).status == Status.APPROVED
+
+
+def test_four_eyes_holds_in_the_api(users: dict[str, Any], report: Any, api_client: Any) -> None:
+    obs = report(users["office"], "SCHOOLS_SCI_PROV", "320400", 2024, 4)
+    r = api_client(users["office"]).post(f"/api/observations/{obs.pk}/approve", {"comment": ""},
+                                         content_type="application/json")
+    assert r.status_code == 403
+    assert "may not approve it" in r.json()["detail"]
+    assert Observation.objects.get(pk=obs.pk).status == Status.SUBMITTED
+
+
+def test_demo_has_a_second_office_user() -> None:
+    from kepu.plans.demo import DEMO_USERS
+
+    office = [u for u, _n, roles in DEMO_USERS if ("office_admin", "320400", None) in roles]
+    assert office == ["office", "office2"]
+
+
+def test_review_queue_shows_reporter_last_year_and_change(users: dict[str, Any], report: Any, client: Any) -> None:
+    wujin, office = users["wujin"], users["office"]
+    wujin.first_name = "武进区 填报员"
+    wujin.save()
+    # Given 武进区's approved 2023 value and its submitted 2024 value with a comment
+    observation_approve(user=users["reviewer"], observation=report(wujin, "HQ_FARMERS", "320412", 2023, 800))
+    obs = report(wujin, "HQ_FARMERS", "320412", 2024, 1000, comment="新增两个培训点")
+    own = report(office, "SCHOOLS_SCI_PROV", "320400", 2024, 4)
+    client.force_login(office)
+    # When the office opens its review queue
+    html = client.get("/inbox/").content.decode()
+    row = html[html.index(f'data-obs="{obs.pk}"'):]
+    row = row[: row.index("</tr>")]
+    # Then the row shows who reported it, last year's value and the change
+    assert "武进区 填报员" in row
+    assert re.search(r'data-testid="previous">800<', row)
+    assert "+200（+25.0%）" in row
+    assert f'name="obs" value="{obs.pk}"' in row and 'value="approve"' in row
+    # And its own submission can be returned but offers no approve button and no batch checkbox
+    mine = html[html.index(f'data-obs="{own.pk}"'):]
+    mine = mine[: mine.index("</tr>")]
+    assert 'value="approve"' not in mine and 'name="obs"' not in mine
+    assert "本人填报，需由另一位审核人批准" in mine
+
+
+def test_batch_approve_asks_for_confirmation_first(users: dict[str, Any], report: Any, client: Any) -> None:
+    wujin, xinbei = users["wujin"], users["xinbei"]
+    a = report(wujin, "HQ_FARMERS", "320412", 2024, 1000)
+    b = report(xinbei, "HQ_FARMERS", "320411", 2024, 900)
+    client.force_login(users["reviewer"])
+    # When the reviewer ticks both and presses 批准所选
+    r = client.post("/inbox/approve/", {"obs": [a.pk, b.pk], "comment": "核对无误"})
+    # Then a confirmation lists them, and nothing is approved yet
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert 'data-testid="batch-confirm"' in html and "确认批准以下 2 项数据？" in html
+    assert Observation.objects.filter(status=Status.SUBMITTED).count() == 2
+    # When it confirms
+    r = client.post("/inbox/approve/", {"obs": [a.pk, b.pk], "comment": "核对无误", "confirm": "yes"})
+    # Then both are approved with the comment
+    assert r.status_code == 302
+    assert sorted(Observation.objects.values_list("status", "review_comment")) == [
+        ("approved", "核对无误"), ("approved", "核对无误")]
+
+
+def test_batch_approve_is_all_or_nothing(users: dict[str, Any], report: Any) -> None:
+    from kepu.plans.services import observations_approve
+
+    office = users["office"]
+    theirs = report(users["wujin"], "HQ_FARMERS", "320412", 2024, 1000)
+    mine = report(office, "SCHOOLS_SCI_PROV", "320400", 2024, 4)
+    # When the office batch-approves a value it submitted itself along with another
+    with pytest.raises(InputError) as info:
+        observations_approve(user=office, observations=[theirs, mine])
+    # Then neither is approved, and the reason is given
+    assert info.value.errors[0] == "None of the 2 selected values was approved, because:"
+    assert "may not approve it" in info.value.errors[1]
+    assert set(Observation.objects.values_list("status", flat=True)) == {"submitted"}

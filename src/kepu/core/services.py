@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from kepu.core.errors import InputError
 from kepu.core.models import ApiToken, AuditEntry, Department, OrgUnit, PopulationCell, Role, RoleAssignment
+from kepu.core.uploads import code_problem, number_problem, read_path, text_problem, yaml_load
 
 
 def _plain(value: Any) -> Any:
@@ -74,13 +75,42 @@ def _date(value: Any, where: str) -> dt.date | None:
         raise InputError(f"{where}: expected an ISO date such as 2020-06-30, got {value!r}") from exc
 
 
+def _max_length(model: Any, name: str) -> int:
+    return int(getattr(model._meta.get_field(name), "max_length", 0) or 0)
+
+
+def _check_unit_fields(row: dict[str, Any], where: str) -> None:
+    """Codes are slugs and texts fit their columns, checked here so SQLite and PostgreSQL agree."""
+    problem = code_problem(row["code"], max_length=_max_length(OrgUnit, "code"))
+    if problem:
+        raise InputError(f"{where}.code: {problem}")
+    for key in ("name_zh", "name_en", "kind"):
+        problem = text_problem(row.get(key), max_length=_max_length(OrgUnit, key))
+        if problem:
+            raise InputError(f"{where}.{key}: {problem}")
+
+
+def _count(row: dict[str, Any], where: str, *, share: bool = False) -> float:
+    value = row.get("value")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or number_problem(value)
+        or not 0 <= value <= (1 if share else math.inf)
+    ):
+        expected = "a share between 0 and 1" if share else "a whole number ≥ 0"
+        raise InputError(f"{where}.value: expected {expected}, got {value!r}")
+    return float(value)
+
+
 @transaction.atomic
 def region_import(*, path: Path, actor: User | None = None) -> dict[str, int]:
     """Load (or update) org units and population from a region YAML file, all or nothing."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = read_path(path, kind="region").decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path}: cannot read region file: {exc}") from exc
+    doc = yaml_load(text, name=path.name, kind="region")
     if not isinstance(doc, dict) or not isinstance(doc.get("units"), list):
         raise InputError(f"{path}: expected a mapping with a `units` list")
     created = updated = 0
@@ -94,6 +124,7 @@ def region_import(*, path: Path, actor: User | None = None) -> dict[str, int]:
             if not row.get(key):
                 raise InputError(f"{where}: `{key}` is required")
         code = str(row["code"])
+        _check_unit_fields(row, where)
         if row["level"] not in OrgUnit.Level.values:
             raise InputError(f"{where}.level: expected one of {', '.join(OrgUnit.Level.values)}, got {row['level']!r}")
         parent = None
@@ -142,7 +173,7 @@ def _population_import(pop: dict[str, Any], by_code: dict[str, OrgUnit], fname: 
         unit = by_code.get(str(row.get("unit")))
         if unit is None:
             raise InputError(f"{fname}: population.totals[{i}].unit: unknown unit {row.get('unit')!r}")
-        unit.population = int(row["value"])
+        unit.population = int(_count(row, f"{fname}: population.totals[{i}]"))
         unit.population_is_estimate = bool(row.get("estimate"))
         flags = [k for k in ("estimate", "derived", "rounded") if row.get(k)]
         unit.population_note = ", ".join(flags)
@@ -151,7 +182,7 @@ def _population_import(pop: dict[str, Any], by_code: dict[str, OrgUnit], fname: 
         unit = by_code.get(str(row.get("unit")))
         if unit is None:
             raise InputError(f"{fname}: population.urban_share[{i}].unit: unknown unit {row.get('unit')!r}")
-        unit.urban_share = float(row["value"])
+        unit.urban_share = _count(row, f"{fname}: population.urban_share[{i}]", share=True)
         unit.save(update_fields=["urban_share"])
     cells = pop.get("cells") or []
     if cells:
@@ -164,7 +195,8 @@ def _population_import(pop: dict[str, Any], by_code: dict[str, OrgUnit], fname: 
             objs.append(
                 PopulationCell(
                     unit=unit, sex=row["sex"], age_band=str(row["age_band"]), area=row["area"],
-                    value=int(row["value"]), is_estimate=bool(pop.get("cells_estimate", True)),
+                    value=int(_count(row, f"{fname}: population.cells[{i}]")),
+                    is_estimate=bool(pop.get("cells_estimate", True)),
                 )
             )
         PopulationCell.objects.bulk_create(objs)

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from kepu.core.pdf import register_cjk_font
+from kepu.core.uploads import xlsx_bytes
 from kepu.literacy import selectors
 from kepu.literacy.estimates import MIN_CELL
 from kepu.literacy.models import Wave, WaveEstimate
@@ -134,14 +135,7 @@ def wave_xlsx(wave: Wave, results: WaveResults, analysis: ItemAnalysis | None = 
         of.append(["地区", "年份", "具备科学素质的比例(%)"])
         for zh, _en, year, value in selectors.OFFICIAL:
             of.append([zh, year, value])
-    for sheet in wb.worksheets:  # names and labels typed by people stay text, never formulas
-        for row in sheet.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":
-                    cell.data_type = "s"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes(wb)  # names and labels typed by people stay text, never formulas
 
 
 def _ci_chart(rows: list[tuple[str, float, float, float]], font: str) -> Any:

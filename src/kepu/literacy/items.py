@@ -3,7 +3,6 @@ the review workflow, and scoring one answer against an item's key."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,8 +13,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
+from kepu.core import uploads
 from kepu.core.errors import InputError
 from kepu.core.services import audit_record, model_update
 from kepu.literacy.models import DIMENSIONS, Item, ItemRevision
@@ -323,14 +323,22 @@ def item_revision_transition(*, revision: ItemRevision, to: str, actor: User) ->
 def read_item_file(path_or_bytes: Path | bytes, *, name: str = "") -> list[dict[str, Any]]:
     """Rows from a YAML file (`items:` list) or an XLSX sheet exported by `items_export_xlsx`."""
     fname = name or (path_or_bytes.name if isinstance(path_or_bytes, Path) else "upload")
-    content = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
+    if isinstance(path_or_bytes, Path):
+        content = uploads.read_path(path_or_bytes, kind="items")
+    else:
+        uploads.check_size(len(path_or_bytes), name=fname, kind="items")
+        content = path_or_bytes
     if fname.endswith((".yaml", ".yml")):
         try:
-            doc = yaml.safe_load(content.decode("utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise InputError(f"{fname}: not valid YAML ({exc})") from exc
+        doc = uploads.yaml_load(text, name=fname, kind="items")
         if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
             raise InputError(f"{fname}: expected a mapping with an `items` list")
+        if len(doc["items"]) > uploads.limits_for("items").max_rows:
+            raise InputError(_("文件 %(name)s 超过 %(limit)s 行的上限；请拆分后分批上传。")
+                             % {"name": fname, "limit": f"{uploads.limits_for('items').max_rows:,}"})
         return list(doc["items"])
     if fname.endswith(".xlsx"):
         return _read_xlsx(content, fname)
@@ -338,12 +346,7 @@ def read_item_file(path_or_bytes: Path | bytes, *, name: str = "") -> list[dict[
 
 
 def _read_xlsx(content: bytes, fname: str) -> list[dict[str, Any]]:
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for a bad file
-        raise InputError(f"{fname}: not an .xlsx workbook ({exc})") from exc
-    ws = wb.worksheets[0]
-    rows = list(ws.iter_rows(values_only=True))
+    rows = next(iter(uploads.read_xlsx(content, name=fname, kind="items").values()), [])
     if not rows:
         raise InputError(f"{fname}: the sheet is empty")
     header = [str(h or "").strip() for h in rows[0]]
@@ -392,9 +395,7 @@ def items_export_xlsx(items: Iterable[Item]) -> bytes:
                 for f in FIELDS
             ]
         )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return uploads.xlsx_bytes(wb)
 
 
 @transaction.atomic

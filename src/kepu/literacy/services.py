@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kepu.core.errors import InputError
+from kepu.core.uploads import code_problem, read_path, text_problem
 from kepu.literacy.estimates import wave_estimate, wave_weight
 from kepu.literacy.indicators import wave_publish
 from kepu.literacy.models import ScoringProfile, Wave
@@ -29,6 +30,16 @@ def wave_create(
     design: dict[str, object] | None = None,
     actor: User | None = None,
 ) -> Wave:
+    problems = [
+        f"{field}: {problem}"
+        for field, problem in (
+            ("code", code_problem(code, max_length=Wave._meta.get_field("code").max_length or 0)),
+            ("name", text_problem(name, max_length=Wave._meta.get_field("name_zh").max_length or 0)),
+        )
+        if problem
+    ]
+    if problems:
+        raise InputError(problems[0], errors=problems)
     plan = plan_default()
     if plan is None:
         raise InputError("Import a plan (and its region) before creating a survey wave.")
@@ -57,10 +68,7 @@ def wave_create(
 def wave_import(
     *, code: str, path: Path, year: int, name: str = "", profile: str = "cast_newera", actor: User | None = None
 ) -> tuple[Wave, int]:
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc})") from exc
+    content = read_path(path, kind="respondents")
     with transaction.atomic():
         wave = wave_create(code=code, year=year, name=name, profile=profile, actor=actor)
         n = respondents_import(wave=wave, content=content, name=path.name, actor=actor)

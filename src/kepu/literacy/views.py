@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.scope import actor, scope_for
+from kepu.core.uploads import read_upload
 from kepu.literacy import selectors, services
 from kepu.literacy.charts import breakdown_chart, tier_chart
 from kepu.literacy.estimates import MIN_CELL
@@ -49,7 +50,7 @@ def waves(request: HttpRequest) -> HttpResponse:
                 name=request.POST.get("name", ""),
                 mode=request.POST.get("mode", "face_to_face"),
                 fieldwork=(request.POST.get("start") or None, request.POST.get("end") or None),
-                content=upload.read(),
+                content=read_upload(upload, kind="respondents"),
                 file_name=upload.name or "upload.csv",
                 actor=actor(request),
             )

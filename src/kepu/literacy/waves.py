@@ -27,6 +27,7 @@ from django.db import transaction
 from kepu.core.errors import InputError
 from kepu.core.models import OrgUnit
 from kepu.core.services import audit_record
+from kepu.core.uploads import number_problem
 from kepu.literacy.items import normalise_response
 from kepu.literacy.models import Item, Respondent, Wave
 from kepu.literacy.online import pseudonym
@@ -123,7 +124,7 @@ def _respondent(
         bad("psu", "a PSU label")
     try:
         weight = float(cell("base_weight"))
-        if not weight > 0:
+        if not weight > 0 or number_problem(weight):  # inf, nan and 1e308 are no weights
             raise ValueError
     except ValueError:
         bad("base_weight", "a positive number")

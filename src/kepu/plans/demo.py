@@ -21,6 +21,8 @@ DEMO_PASSWORD = "kepu-demo"
 # (username, display name, [(role, org unit code, department code)])
 DEMO_USERS: list[tuple[str, str, list[tuple[str, str | None, str | None]]]] = [
     ("office", "市科学素质办 管理员", [("office_admin", "320400", None)]),
+    # A second office user: nobody approves their own figures (four eyes), the office included.
+    ("office2", "市科学素质办 复核员", [("office_admin", "320400", None)]),
     ("reviewer", "市科协 审核员", [("reviewer", "320400", None)]),
     ("wujin", "武进区 填报员", [("district_reporter", "320412", None)]),
     ("xinbei", "新北区 填报员", [("district_reporter", "320411", None)]),

@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import json
-import zipfile
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils.exceptions import InvalidFileException
 
 from kepu.core.errors import InputError
 from kepu.core.models import OrgUnit
+from kepu.core.uploads import read_xlsx, xlsx_bytes
 from kepu.plans import selectors
 from kepu.plans.models import Indicator, Observation, Plan
 from kepu.plans.services import Entry, observation_save
@@ -77,54 +75,62 @@ def template_build(*, plan: Plan, unit: OrgUnit, year: int, user: User) -> bytes
     ms["A1"] = json.dumps(meta, ensure_ascii=False)
     ms["A2"] = _sign(meta)
     ms.sheet_state = "hidden"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes(wb)
 
 
-def _read_meta(wb: Any) -> dict[str, Any]:
-    if META not in wb.sheetnames or SHEET not in wb.sheetnames:
+def _cell(rows: list[list[Any]], row: int, col: int) -> Any:
+    """The value at a 1-based row and column, None where the sheet has no cell."""
+    values = rows[row - 1] if 0 < row <= len(rows) else []
+    return values[col - 1] if 0 < col <= len(values) else None
+
+
+def _read_meta(sheets: dict[str, list[list[Any]]]) -> dict[str, Any]:
+    if META not in sheets or SHEET not in sheets:
         raise InputError(_("This is not a Kepu reporting template (sheet %(s)s is missing). Download a new template.")
-                         % {"s": META if META not in wb.sheetnames else SHEET})
-    ms = wb[META]
+                         % {"s": META if META not in sheets else SHEET})
+    control = sheets[META]
     try:
-        meta = json.loads(str(ms["A1"].value))
+        meta = json.loads(str(_cell(control, 1, 1)))
     except (TypeError, ValueError) as exc:
         raise InputError(_("The template's control data is damaged. Download a new template.")) from exc
-    if not isinstance(meta, dict) or not hmac.compare_digest(str(ms["A2"].value or ""), _sign(meta)):
+    if not isinstance(meta, dict) or not hmac.compare_digest(str(_cell(control, 2, 1) or ""), _sign(meta)):
         raise InputError(_("The template's control data was changed (signature mismatch). Download a new template."))
     return meta
 
 
-@transaction.atomic
-def template_upload(*, user: User, content: bytes, submit: bool = True) -> list[Observation]:
-    """Read a filled template and save every row, or nothing if any row is wrong."""
-    try:
-        wb = load_workbook(io.BytesIO(content), data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(_("The upload is not an Excel .xlsx file (%(err)s).") % {"err": exc}) from exc
-    meta = _read_meta(wb)
+def template_upload(
+    *, user: User, content: bytes, name: str = "template.xlsx", submit: bool = True
+) -> list[Observation]:
+    """Read a filled template and save every row, or nothing if any row is wrong. Rows whose value
+    was submitted before are skipped; an empty list means there was nothing new to save."""
+    sheets = read_xlsx(content, name=name, kind="template", sheets=[SHEET, META])
+    meta = _read_meta(sheets)
     plan = selectors.plan_get(str(meta.get("plan")))
     unit = OrgUnit.objects.filter(code=str(meta.get("unit"))).first()
     if plan is None or unit is None:
         raise InputError(_("The template names a plan or unit that no longer exists. Download a new template."))
-    year = int(meta["year"])
-    ws = wb[SHEET]
-    indicators = {i.code: i for i in Indicator.objects.filter(plan=plan, code__in=meta["rows"])}
+    return _save_rows(user=user, plan=plan, unit=unit, year=int(meta["year"]), codes=list(meta["rows"]),
+                      rows=sheets[SHEET], submit=submit)
+
+
+@transaction.atomic
+def _save_rows(*, user: User, plan: Plan, unit: OrgUnit, year: int, codes: list[str], rows: list[list[Any]],
+               submit: bool) -> list[Observation]:
+    indicators = {i.code: i for i in Indicator.objects.filter(plan=plan, code__in=codes)}
     locked = dict(Observation.objects.filter(
         indicator__in=indicators.values(), org_unit=unit, year=year, quarter=0,
         status__in=(Observation.Status.SUBMITTED, Observation.Status.APPROVED)).values_list("indicator_id", "value"))
     errors: list[str] = []
-    entries: list[Entry] = []
+    entries: list[tuple[int, Entry]] = []
     unchanged = 0
-    for offset, code in enumerate(meta["rows"]):
+    for offset, code in enumerate(codes):
         r = FIRST_ROW + offset
-        cell_code = ws.cell(row=r, column=1).value
+        cell_code = _cell(rows, r, 1)
         if cell_code != code:
             errors.append(_("Row %(r)s, column A: expected indicator code %(code)s, found %(found)r; the template "
                             "was edited outside the yellow columns.") % {"r": r, "code": code, "found": cell_code})
             continue
-        raw, comment = ws.cell(row=r, column=5).value, ws.cell(row=r, column=6).value
+        raw, comment = _cell(rows, r, 5), _cell(rows, r, 6)
         if raw in (None, ""):
             continue
         ind = indicators.get(code)
@@ -135,23 +141,21 @@ def template_upload(*, user: User, content: bytes, submit: bool = True) -> list[
         if value is not None and value == locked.get(ind.pk):
             unchanged += 1  # submitted earlier and shown in a re-downloaded template: nothing to save
             continue
-        entries.append(Entry(ind, unit, year, 0, raw, str(comment or "")))
-    extra = ws.cell(row=FIRST_ROW + len(meta["rows"]), column=1).value
-    if extra not in (None, ""):
+        entries.append((r, Entry(ind, unit, year, 0, raw, str(comment or ""))))
+    extra = next((r for r in range(FIRST_ROW + len(codes), len(rows) + 1) if _cell(rows, r, 1) not in (None, "")),
+                 None)
+    if extra is not None:
         errors.append(_("Row %(r)s: rows were added to the template; only the listed indicators can be reported.")
-                      % {"r": FIRST_ROW + len(meta["rows"])})
-    if not entries and not errors:
-        errors.append(_("Every value in the template was submitted before; there is nothing new to save.") if unchanged
-                      else _("The template has no values in column E (本期值)."))
+                      % {"r": extra})
+    if not entries and not errors and not unchanged:
+        errors.append(_("The template has no values in column E (本期值)."))
     saved: list[Observation] = []
     if not errors:
-        for offset, entry in enumerate(entries):
-            row = FIRST_ROW + meta["rows"].index(entry.indicator.code)
+        for r, entry in entries:
             try:
                 saved.append(observation_save(user=user, entry=entry, submit=submit, source="excel"))
             except InputError as exc:
-                errors += [_("Row %(r)s, column E: %(msg)s") % {"r": row, "msg": m} for m in exc.errors]
-            del offset
+                errors += [_("Row %(r)s, column E: %(msg)s") % {"r": r, "msg": m} for m in exc.errors]
     if errors:
         transaction.set_rollback(True)
         raise InputError(errors[0], errors=errors)

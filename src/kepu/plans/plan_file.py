@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
+
+from kepu.core import uploads
+from kepu.core.errors import InputError
 
 SCHEMA_PATH = Path(__file__).with_name("plan_schema.json")
 
@@ -30,23 +32,23 @@ def _path(parts: Iterable[Any]) -> str:
 
 
 def load_yaml(path: Path) -> tuple[Any, list[str]]:
+    """The document, bounded in size and alias expansion, with duplicate keys refused."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = uploads.read_path(path, kind="plan").decode("utf-8")
+        return uploads.yaml_load(text, name=path.name, kind="plan"), []
+    except UnicodeDecodeError as exc:
         return None, [f"{path.name}: cannot read the file ({exc})"]
-    try:
-        return yaml.safe_load(text), []
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [f"{path.name}: not valid YAML at {where}: {problem}"]
+    except InputError as exc:
+        return None, exc.errors
 
 
 def validate_document(doc: Any) -> list[str]:
     """Schema errors first; the cross-reference checks only run on a schema-valid document."""
     if not isinstance(doc, dict):
         return ["(top level): expected a mapping with plan, departments, programmes, indicators, targets"]
+    numbers = _number_errors(doc, ())
+    if numbers:
+        return numbers
     validator = jsonschema.Draft202012Validator(plan_schema())
     errors = [
         f"{_path(e.absolute_path)}: {e.message}"
@@ -55,6 +57,16 @@ def validate_document(doc: Any) -> list[str]:
     if errors:
         return errors
     return _semantic_errors(doc)
+
+
+def _number_errors(node: Any, parts: tuple[Any, ...]) -> list[str]:
+    """inf, nan and absurd numbers (1e308) anywhere in the file, which the schema's "number" lets through."""
+    if isinstance(node, dict):
+        return [e for k, v in node.items() for e in _number_errors(v, (*parts, k))]
+    if isinstance(node, list):
+        return [e for i, v in enumerate(node) for e in _number_errors(v, (*parts, i))]
+    problem = uploads.number_problem(node)
+    return [f"{_path(parts)}: {problem}"] if problem else []
 
 
 def _duplicates(items: list[dict[str, Any]], key: str, where: str) -> list[str]:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from kepu.core.errors import InputError
 from kepu.core.pdf import register_cjk_font
 from kepu.core.services import audit_record
+from kepu.core.uploads import xlsx_bytes
 from kepu.core.worker import FAILED, READY, SUCCESSFUL, task_status, tasks_recover
 from kepu.plans.assessment import (
     CARRIED_FORWARD,
@@ -535,9 +536,7 @@ def render_xlsx(a: Assessment) -> bytes:
     for r in (1, 5, 6 + len(a.method_zh) + 1):
         ws.cell(r, 1).font = bold
 
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes(wb)  # target and unit names stay text, never formulas
 
 
 def _round(x: float | None, digits: int = 1) -> float | None:

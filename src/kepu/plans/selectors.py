@@ -222,6 +222,64 @@ def inbox(user: Viewer, plan: Plan | None = None) -> QuerySet[Observation]:
     return qs.order_by("-org_unit__level", "org_unit__path", "indicator_id", "year", "quarter")
 
 
+def is_own_submission(user: Viewer, obs: Observation) -> bool:
+    """Whether the user entered or submitted the value, and so may not approve it (four eyes)."""
+    return user.pk is not None and user.pk in (obs.submitted_by_id, obs.created_by_id)
+
+
+@dataclass
+class InboxRow:
+    """A value waiting for review, beside last year's value for the same unit and period."""
+
+    obs: Observation
+    previous: Observation | None
+    own: bool  # entered or submitted by the reviewer: they may not approve it
+
+    @property
+    def reporter(self) -> str:
+        user = self.obs.submitted_by or self.obs.created_by
+        return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+    @property
+    def change(self) -> float | None:
+        return None if self.previous is None else self.obs.value - self.previous.value
+
+    @property
+    def change_pct(self) -> float | None:
+        if self.previous is None or not self.previous.value:
+            return None
+        return 100 * (self.obs.value - self.previous.value) / abs(self.previous.value)
+
+    @property
+    def change_label(self) -> str:
+        """E.g. "+12（+8.3%）": the change from last year at the indicator's precision."""
+        change, pct = self.change, self.change_pct
+        if change is None:
+            return ""
+        text = ("+" if change > 0 else "") + format_number(change, 0 if self.obs.indicator.integer else 1)
+        return text + (f"（{pct:+.1f}%）" if pct is not None else "")
+
+    @property
+    def big_jump(self) -> bool:
+        limit, pct = self.obs.indicator.jump_pct, self.change_pct
+        return bool(limit) and pct is not None and abs(pct) > (limit or 0)
+
+
+def inbox_rows(user: Viewer, limit: int = 300) -> list[InboxRow]:
+    """The review queue with each value's reporter, last year's value and the change."""
+    items = list(inbox(user).select_related("created_by")[:limit])
+    earlier = Observation.objects.filter(
+        indicator_id__in={o.indicator_id for o in items},
+        org_unit_id__in={o.org_unit_id for o in items},
+        year__in={o.year - 1 for o in items},
+    )
+    previous = {(p.indicator_id, p.org_unit_id, p.year, p.quarter): p for p in earlier}
+    return [
+        InboxRow(o, previous.get((o.indicator_id, o.org_unit_id, o.year - 1, o.quarter)), is_own_submission(user, o))
+        for o in items
+    ]
+
+
 def reportable_indicators(plan: Plan, user: Viewer, unit: OrgUnit) -> list[Indicator]:
     """Indicators the user may report for this unit (those with a target there, or any for the city)."""
     from kepu.plans.services import responsible_codes

@@ -15,6 +15,8 @@ from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import OrgUnit
 from kepu.core.scope import scope_for
 from kepu.core.services import audit_record
+from kepu.core.uploads import number_problem
+from kepu.plans import selectors
 from kepu.plans.models import Indicator, Observation
 from kepu.plans.tasks import enqueue_status_refresh
 from kepu.plans.validation import parse_number, period_errors, value_errors
@@ -57,13 +59,21 @@ class Entry:
     ci_high: float | None = None
 
 
-def _entry_errors(entry: Entry, where: str) -> tuple[float | None, list[str]]:
+def _entry_errors(entry: Entry, where: str, draft: Observation | None = None) -> tuple[float | None, list[str]]:
     value, err = parse_number(entry.raw_value, where)
     errors = period_errors(entry.indicator, entry.org_unit, entry.year, entry.quarter)
     if err:
         return None, [*errors, err]
     assert value is not None
-    errors += value_errors(entry.indicator, entry.org_unit, entry.year, entry.quarter, value, entry.comment)
+    for name in ("se", "ci_low", "ci_high"):
+        problem = number_problem(getattr(entry, name))
+        if problem:
+            errors.append(f"{where}.{name}: {problem}")
+    # A draft submitted as it stands (page or template shown pre-filled) is not a new change:
+    # the jump rule applied when it was saved.
+    unchanged_draft = draft is not None and draft.status == Status.DRAFT and draft.value == value
+    errors += value_errors(entry.indicator, entry.org_unit, entry.year, entry.quarter, value, entry.comment,
+                           check_jump=not unchanged_draft)
     return value, errors
 
 
@@ -79,15 +89,15 @@ def observation_save(
     """Create or update a draft (or returned) value; with `submit`, also submit it for review.
     `create_only` makes an existing value for the same unit and period an error (API POST)."""
     _check_can_report(user, entry.indicator, entry.org_unit)
-    value, errors = _entry_errors(entry, f"{entry.indicator.code}")
-    if errors:
-        raise InputError(errors[0], errors=errors)
-    assert value is not None
     obs = (
         Observation.objects.select_for_update()
         .filter(indicator=entry.indicator, org_unit=entry.org_unit, year=entry.year, quarter=entry.quarter)
         .first()
     )
+    value, errors = _entry_errors(entry, f"{entry.indicator.code}", obs)
+    if errors:
+        raise InputError(errors[0], errors=errors)
+    assert value is not None
     fields = {
         "value": value,
         "comment": entry.comment,
@@ -209,9 +219,15 @@ def _record_review(user: User, obs: Observation, status: str, comment: str) -> N
 
 @transaction.atomic
 def observation_approve(*, user: User, observation: Observation, comment: str = "") -> Observation:
-    """Approve and lock a value. A city value is approved only after all its districts' values."""
+    """Approve and lock a value. A city value is approved only after all its districts' values, and
+    never by the person who entered or submitted it."""
     obs = Observation.objects.select_for_update().select_related("indicator", "org_unit").get(pk=observation.pk)
     _check_review(user, obs)
+    if selectors.is_own_submission(user, obs):
+        # Four eyes: nobody approves their own figures, an office admin included (returning them is allowed).
+        raise PermissionDenied(
+            _("%(label)s 是您本人填报或提交的，不能由您批准；请另一位审核人处理（四眼原则）。") % {"label": _label(obs)}
+        )
     if obs.org_unit.level == "city":
         waiting = pending_children(obs)
         if waiting:
@@ -222,6 +238,27 @@ def observation_approve(*, user: User, observation: Observation, comment: str = 
     _record_review(user, obs, Status.APPROVED, comment)
     enqueue_status_refresh(obs.indicator.plan_id)
     return obs
+
+
+LEVEL_ORDER = {"village": 0, "town": 1, "district": 2, "city": 3}
+
+
+@transaction.atomic
+def observations_approve(*, user: User, observations: list[Observation], comment: str = "") -> list[Observation]:
+    """Approve several values at once (the inbox's batch approve): lower levels before the city,
+    and all or nothing, so one refusal (e.g. the user's own submission) approves none."""
+    done: list[Observation] = []
+    errors: list[str] = []
+    for obs in sorted(observations, key=lambda o: (LEVEL_ORDER.get(o.org_unit.level, 9), o.pk)):
+        try:
+            done.append(observation_approve(user=user, observation=obs, comment=comment))
+        except (InputError, PermissionDenied) as exc:
+            errors.append(str(exc))
+    if errors:
+        transaction.set_rollback(True)
+        summary = _("所选 %(n)s 项均未批准，原因如下：") % {"n": len(observations)}
+        raise InputError(summary, errors=[summary, *errors])
+    return done
 
 
 @transaction.atomic

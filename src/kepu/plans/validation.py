@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kepu.core.models import OrgUnit
+from kepu.core.uploads import number_problem
 from kepu.plans.models import Indicator, Observation
 
 
@@ -28,6 +29,9 @@ def parse_number(raw: object, where: str) -> tuple[float | None, str | None]:
             return None, _("%(where)s: expected a number, got %(raw)r.") % {"where": where, "raw": raw}
     if not math.isfinite(value):
         return None, _("%(where)s: expected a finite number, got %(raw)r.") % {"where": where, "raw": raw}
+    problem = number_problem(value)
+    if problem:
+        return None, f"{where}: {problem}"
     return value, None
 
 
@@ -53,8 +57,11 @@ def period_errors(indicator: Indicator, unit: OrgUnit, year: int, quarter: int) 
     return errors
 
 
-def value_errors(indicator: Indicator, unit: OrgUnit, year: int, quarter: int, value: float, comment: str) -> list[str]:
-    """Type, range, sign, district ≤ city, and the jump rule (a big change needs a comment)."""
+def value_errors(
+    indicator: Indicator, unit: OrgUnit, year: int, quarter: int, value: float, comment: str, *, check_jump: bool = True
+) -> list[str]:
+    """Type, range, sign, district ≤ city, and the jump rule (a big change needs a comment).
+    `check_jump=False` for a value already stored as a draft: it is not a new change."""
     errors = []
     code = indicator.code
     if indicator.integer and value != int(value):
@@ -88,7 +95,7 @@ def value_errors(indicator: Indicator, unit: OrgUnit, year: int, quarter: int, v
         .order_by("-year")
         .first()
     )
-    if indicator.jump_pct and previous is not None and previous.value > 0 and not comment.strip():
+    if check_jump and indicator.jump_pct and previous is not None and previous.value > 0 and not comment.strip():
         change = abs(value - previous.value) / previous.value * 100
         if change > indicator.jump_pct:
             errors.append(

@@ -20,6 +20,7 @@ urlpatterns = [
     path("observations/<int:obs_id>/", views.observation_detail, name="observation_detail"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:obs_id>/", views.review, name="review"),
+    path("inbox/approve/", views.inbox_approve, name="inbox_approve"),
     path("completeness/", views.completeness, name="completeness"),
     path("audit/", views.audit_log, name="audit_log"),
     path("assessment/", views.assessment_request, name="assessment_request"),

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import OrgUnit
 from kepu.core.scope import actor, scope_for
+from kepu.core.uploads import max_size_label, read_upload
 from kepu.plans import excel, selectors, services
 from kepu.plans.models import Observation, Plan, ReportFile
 from kepu.plans.reports import CONTENT_TYPES, report_check, report_file_name, report_request, report_retry
@@ -188,6 +190,7 @@ def data_entry(request: HttpRequest) -> HttpResponse:
             "lang": _lang(),
             "years": list(range(plan.start_year, min(plan.end_year, timezone.localdate().year) + 1)),
             "has_errors": bool(errors),
+            "template_max": max_size_label("template"),
         },
         status=422 if errors else 200,
     )
@@ -212,14 +215,18 @@ def excel_upload(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Choose a filled-in template to upload."))
         return redirect("web:data_entry")
     try:
-        saved = excel.template_upload(user=actor(request), content=upload.read())
+        content = read_upload(upload, kind="template")
+        saved = excel.template_upload(user=actor(request), content=content, name=upload.name or "template.xlsx")
     except (InputError, PermissionDenied) as exc:
         for msg in getattr(exc, "errors", [str(exc)]):
             messages.error(request, msg)
         return redirect("web:data_entry")
+    if not saved:
+        messages.success(request, _("模板中的数值此前均已提交，没有需要保存的新数值。"))
+        return redirect("web:data_entry")
     messages.success(request, _("%(n)d value(s) from the template submitted for review.") % {"n": len(saved)})
     first = saved[0]
-    return redirect(f"/report/?unit={first.org_unit.code}&year={first.year}")
+    return redirect(f"{reverse('web:data_entry')}?unit={first.org_unit.code}&year={first.year}")
 
 
 @login_required
@@ -247,8 +254,34 @@ def observation_detail(request: HttpRequest, obs_id: int) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     if not scope_for(request.user).can_review_anything:
         raise DjangoPermissionDenied(_("Only reviewers have an approval inbox."))
-    items = list(selectors.inbox(request.user)[:300])
-    return render(request, "web/inbox.html", {"items": items, "lang": _lang()})
+    return render(request, "web/inbox.html", {"rows": selectors.inbox_rows(request.user), "lang": _lang()})
+
+
+@login_required
+@require_POST
+def inbox_approve(request: HttpRequest) -> HttpResponse:
+    """Batch approve: the first post shows what was ticked for confirmation, the second approves."""
+    if not scope_for(request.user).can_review_anything:
+        raise DjangoPermissionDenied(_("Only reviewers have an approval inbox."))
+    ids = {int(i) for i in request.POST.getlist("obs") if i.isdigit()}
+    rows = selectors.inbox_rows(request.user)
+    chosen = [r for r in rows if r.obs.pk in ids and not r.own]
+    if not chosen:
+        messages.error(request, _("请先勾选要批准的数据（本人提交的数据不能由本人批准）。"))
+        return redirect("web:inbox")
+    comment = request.POST.get("comment", "")
+    if request.POST.get("confirm") != "yes":
+        return render(request, "web/inbox.html", {"rows": rows, "confirm": chosen, "comment": comment, "lang": _lang()})
+    try:
+        done = services.observations_approve(
+            user=actor(request), observations=[r.obs for r in chosen], comment=comment
+        )
+    except InputError as exc:
+        for msg in exc.errors:
+            messages.error(request, msg)
+        return redirect("web:inbox")
+    messages.success(request, _("已批准 %(n)s 项数据。") % {"n": len(done)})
+    return redirect("web:inbox")
 
 
 @login_required
