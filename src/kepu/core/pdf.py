@@ -1,9 +1,11 @@
-"""Shared PDF set-up: the CJK font every report needs (embedded as a subset by reportlab)."""
+"""Shared PDF set-up: the CJK font every report needs (embedded as a subset by reportlab), and a
+canvas that numbers pages as "page X of Y"."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 from django.conf import settings
 
@@ -23,3 +25,33 @@ def register_cjk_font() -> str:
         for italic in (0, 1):
             addMapping(FONT, bold, italic, FONT)
     return FONT
+
+
+FooterDrawer = Callable[[Any, int, int], None]
+
+
+def numbered_canvas(draw_footer: FooterDrawer) -> type:
+    """A reportlab canvas class that holds every page back until the document ends, then calls
+    `draw_footer(canvas, page, total)` on each, so footers can say "第 X 页 共 Y 页". The page size is
+    part of each held page's state, so portrait and landscape pages each get their own geometry
+    (read it from `canvas._pagesize`)."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._held: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._held.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._held)
+            for number, state in enumerate(self._held, start=1):
+                self.__dict__.update(state)
+                draw_footer(self, number, total)
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas

@@ -1,5 +1,6 @@
 """The annual district assessment: a score per district on each target, a completeness component,
-a final score and a ranking. Pure reads; the reports (kepu.plans.reports) print the result.
+a final score and a ranking, and beside them the city-wide attainment of every target (the city-only
+ones included). Pure reads; the reports (kepu.plans.reports) print the result.
 
 The method is written out in METHOD_ZH / METHOD_EN below, and every report prints that text, so the
 code and the published method cannot drift apart: change both together."""
@@ -17,7 +18,7 @@ from django.utils import timezone
 from kepu.core.models import OrgUnit
 from kepu.plans.models import Plan, Target, TargetAllocation, TargetKind
 from kepu.plans.selectors import Completeness, User, completeness, districts_of
-from kepu.plans.series import Series, annual_series
+from kepu.plans.series import Series, annual_series, rolled_up_series
 from kepu.stats.forecast import interpolate_milestones, stock_milestones
 
 SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
@@ -52,6 +53,10 @@ METHOD_ZH: Final[tuple[str, ...]] = (
     "报送完整性 = 该区评估年度应报年度数据（每个分解到该区的目标的指标一项）中已批准的比例。",
     "综合得分 = 90% × 目标得分 + 10% × 报送完整性。按综合得分由高到低排名；"
     "综合得分保留一位小数后相同者名次相同，其后名次顺延（如 1、2、2、4）。",
+    "全市目标完成情况：对评估年度有效的每个目标（包括未分解到各区、仅考核全市的目标），以全市目标值代替"
+    "分解目标值，按同样的方法计算全市的值、里程碑和完成度；比率和覆盖率目标的基线取规划所列的全市基线。"
+    "全市的值取全市直接报送并已批准的数值；没有时由各区已批准的数值按指标的汇总方式合计，"
+    "且只在所有分解到区的单位都已报送的年份合计。全市完成度不计入各区排名。",
 )
 
 METHOD_EN: Final[tuple[str, ...]] = (
@@ -75,6 +80,12 @@ METHOD_EN: Final[tuple[str, ...]] = (
     "of a target allocated to it) that are approved.",
     "Final score = 90 % × target score + 10 % × completeness. Districts are ranked by final score, highest "
     "first; final scores equal to one decimal share a rank and the next rank is skipped (1, 2, 2, 4).",
+    "City-wide attainment: every target in force in the assessed year, including those set for the city "
+    "only and not allocated to districts, is scored for the city by the same method with the city target in "
+    "place of an allocation; rate and coverage targets start from the plan's city baseline. The city value "
+    "is the approved city-level value, else the approved district values combined as the indicator "
+    "prescribes, in years when every district with an allocation has reported. City attainment does not "
+    "enter the district ranking.",
 )
 
 
@@ -120,6 +131,10 @@ class Assessment:
     targets: list[Target]  # targets scored in at least one district, in plan order
     districts: list[DistrictResult]  # in rank order
     completeness: list[Completeness]  # the city first, then the districts
+    # Every target in force, scored for the city, in plan order; city_only: ids of targets with no
+    # district allocation (they appear only here).
+    city: list[TargetScore] = field(default_factory=list)
+    city_only: frozenset[int] = frozenset()
     method_zh: tuple[str, ...] = METHOD_ZH
     method_en: tuple[str, ...] = METHOD_EN
     _index: dict[tuple[int, int], TargetScore] = field(default_factory=dict, repr=False)
@@ -213,6 +228,14 @@ def level_baseline(target: Target, series: Series, year: int) -> tuple[int, floa
     return None
 
 
+def city_baseline(target: Target, series: Series, year: int) -> tuple[int, float] | None:
+    """The city's path starts at the plan's own baseline; without one, at the city's earliest value."""
+    if target.baseline_year is not None and target.baseline_value is not None \
+            and target.baseline_year < deadline_of(target):
+        return target.baseline_year, target.baseline_value
+    return level_baseline(target, series, year)
+
+
 def milestone_of(target: Target, allocation: float, year: int, baseline: tuple[int, float] | None) -> float:
     deadline = deadline_of(target)
     if target.kind == TargetKind.FLOW or year >= deadline:
@@ -224,10 +247,13 @@ def milestone_of(target: Target, allocation: float, year: int, baseline: tuple[i
     return interpolate_milestones(baseline[0], baseline[1], deadline, allocation, [year])[year]
 
 
-def target_score(target: Target, unit: OrgUnit, allocation: float, series: Series, year: int) -> TargetScore:
+def target_score(
+    target: Target, unit: OrgUnit, allocation: float, series: Series, year: int, *, city: bool = False,
+) -> TargetScore:
     value, value_year, flags = district_value(target, series, year)
     is_level = target.kind in (TargetKind.RATE, TargetKind.COVERAGE)
-    baseline = level_baseline(target, series, year) if is_level else None
+    baseline = (city_baseline(target, series, year) if city else level_baseline(target, series, year)) \
+        if is_level else None
     milestone = milestone_of(target, allocation, year, baseline)
     score = score_of(value, milestone)
     return TargetScore(target, unit, allocation, value, value_year, milestone, score, flags)
@@ -264,6 +290,10 @@ def assessment_compute(plan: Plan, year: int) -> Assessment:
         final = None if mean is None else TARGET_WEIGHT * mean + COMPLETENESS_WEIGHT * c.approved_pct
         results.append(DistrictResult(unit, scores, mean, c, final))
 
+    city_only = frozenset(t.pk for t in targets if not any((t.pk, d.pk) in allocations for d in districts))
+    city = [target_score(t, plan.region, t.value, _city_series(t, districts, series, allocations), year, city=True)
+            for t in targets]
+
     for r, rank in zip(results, competition_ranks([r.final_score for r in results]), strict=True):
         r.rank = rank
     # Rank order; ties and unranked districts keep the region file's order (sort is stable).
@@ -272,4 +302,17 @@ def assessment_compute(plan: Plan, year: int) -> Assessment:
     return Assessment(
         plan=plan, year=year, generated_at=timezone.now().astimezone(SHANGHAI),
         targets=[t for t in targets if t.pk in scored_ids], districts=results, completeness=comp,
+        city=city, city_only=city_only,
     )
+
+
+def _city_series(
+    target: Target, districts: list[OrgUnit], series: dict[tuple[int, int], Series],
+    allocations: dict[tuple[int, int], float],
+) -> Series:
+    """The city's own approved values, else its districts' rolled up as the pages do."""
+    own = series.get((target.indicator_id, target.plan.region_id))
+    if own:
+        return own
+    expected = {d.pk for d in districts if (target.pk, d.pk) in allocations}
+    return rolled_up_series(target.indicator, districts, series, expected)

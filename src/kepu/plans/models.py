@@ -33,6 +33,9 @@ class Plan(Named):
     content_hash = models.CharField(max_length=64)
     version = models.PositiveIntegerField(default=1)
     imported_at = models.DateTimeField(auto_now=True)
+    # The office that runs the plan: it issues the annual assessment reports.
+    office_zh = models.CharField(max_length=300, blank=True)
+    office_en = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["code"], name="plan_code_unique")]
@@ -274,6 +277,8 @@ class ReportFile(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE)
     year = models.PositiveSmallIntegerField()
     fmt = models.CharField(max_length=4)
+    lang = models.CharField(max_length=8, default="zh-hans")  # the report's language: zh-hans or en
+
     class Failure(models.TextChoices):
         ERROR = "error", _("生成报告时出错。")
         INTERRUPTED = "interrupted", _("后台生成报告的进程中断，多次重试后仍未完成。")

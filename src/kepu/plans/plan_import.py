@@ -141,6 +141,8 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
             start_year=meta["start_year"],
             end_year=meta["end_year"],
             source=meta.get("source", {}),
+            office_zh=meta.get("office", {}).get("name_zh", ""),
+            office_en=meta.get("office", {}).get("name_en", ""),
             content_hash=content_hash,
             version=1,
         )
@@ -155,6 +157,8 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
                 "start_year": meta["start_year"],
                 "end_year": meta["end_year"],
                 "source": meta.get("source", {}),
+                "office_zh": meta.get("office", {}).get("name_zh", ""),
+                "office_en": meta.get("office", {}).get("name_en", ""),
                 "content_hash": content_hash,
                 "version": plan.version + 1,
             },

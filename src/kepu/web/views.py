@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import OrgUnit
@@ -23,7 +23,14 @@ from kepu.core.scope import actor, scope_for
 from kepu.core.uploads import max_size_label, read_upload
 from kepu.plans import excel, selectors, services
 from kepu.plans.models import Observation, Plan, ReportFile
-from kepu.plans.reports import CONTENT_TYPES, report_check, report_file_name, report_request, report_retry
+from kepu.plans.reports import (
+    CONTENT_TYPES,
+    report_check,
+    report_file_name,
+    report_list,
+    report_request,
+    report_retry,
+)
 from kepu.plans.status import rule_text
 from kepu.web import audit, charts
 from kepu.web.grid import grid_rows
@@ -346,21 +353,29 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def assessment_request(request: HttpRequest) -> HttpResponse:
+    """The annual assessment page: request a report (year, format, language) and list those made."""
     if not scope_for(request.user).is_office_admin:
         raise DjangoPermissionDenied(_("Only the office runs the annual assessment."))
     plan = _plan(request)
+    this_year = timezone.localdate().year
+    if request.method == "GET":
+        return render(request, "web/assessment.html", {
+            "plan": plan, "reports": report_list(plan=plan), "lang": _lang(),
+            "years": list(range(min(this_year, plan.end_year), plan.start_year - 1, -1)),
+            "default_year": this_year - 1,
+        })
     try:
         year = int(request.POST.get("year", ""))
     except ValueError:
-        year = timezone.localdate().year - 1
-    fmt = request.POST.get("fmt", "pdf")
+        year = this_year - 1
     try:
-        report = report_request(plan=plan, year=year, fmt=fmt, user=actor(request))
+        report = report_request(plan=plan, year=year, fmt=request.POST.get("fmt", "pdf"),
+                                lang=request.POST.get("lang", "zh-hans"), user=actor(request))
     except InputError as exc:
         messages.error(request, str(exc))
-        return redirect("web:dashboard")
+        return redirect("web:assessment_request")
     return redirect("web:assessment_download", report_id=report.pk)
 
 
@@ -372,7 +387,8 @@ def assessment_download(request: HttpRequest, report_id: int) -> HttpResponse:
     if report.status != "done":
         return render(request, "web/report_wait.html", {"report": report})
     response = HttpResponse(bytes(report.content or b""), content_type=CONTENT_TYPES[report.fmt])
-    response["Content-Disposition"] = f'attachment; filename="{report_file_name(report.plan, report.year, report.fmt)}"'
+    name = report_file_name(report.plan, report.year, report.fmt, report.lang)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
