@@ -223,3 +223,98 @@ def test_draft_items_are_edited_in_place_and_a_reviewed_one_goes_back_to_draft()
     k003 = Item.objects.get(code="K003")
     assert (k003.stem_zh, k003.status) == ("又一个新题干", "draft")
     assert not ItemRevision.objects.exists()
+
+
+# -- the item bank page (issue 6 point 11) ---------------------------------------------------------
+
+@pytest.fixture
+def bank(users: dict[str, Any]) -> None:
+    from kepu.literacy.items import items_import
+    from kepu.literacy.tests.factories import item_rows
+
+    rows = item_rows()
+    rows[0].update(topics=["health", "digital_life"], groups=["elderly"], stem_zh="抗生素可以杀灭病毒")
+    rows[1].update(topics=["emergency"])
+    items_import(rows=rows, source="seed")
+
+
+def _client(username: str) -> Any:
+    from django.test import Client
+
+    from conftest import PASSWORD
+
+    c = Client()
+    assert c.login(username=username, password=PASSWORD)
+    return c
+
+
+def _codes(response: Any) -> list[str]:
+    return [i.code for i, _tags in response.context["items"]]
+
+
+def test_item_bank_search_and_filters(bank: None) -> None:
+    c = _client("viewer_wujin")
+    assert _codes(c.get("/literacy/items/", {"q": "抗生素"})) == ["K001"]
+    assert _codes(c.get("/literacy/items/", {"q": "k002"})) == ["K002"]
+    assert _codes(c.get("/literacy/items/", {"topic": "emergency"})) == ["K002"]
+    assert set(_codes(c.get("/literacy/items/", {"dimension": "method"}))) == {f"M00{i}" for i in range(1, 7)}
+    singles = _codes(c.get("/literacy/items/", {"type": "single", "dimension": "spirit"}))
+    assert singles == ["S002", "S004", "S006"]
+    assert _codes(c.get("/literacy/items/", {"q": "不存在的文字"})) == []
+
+
+def test_item_tags_are_chinese(bank: None) -> None:
+    c = _client("viewer_wujin")
+    html = c.get("/literacy/items/").content.decode()
+    assert '<span class="tag">健康</span>' in html and '<span class="tag">数字生活</span>' in html
+    assert "digital_life" not in html.replace('value="digital_life"', "")  # only as a filter value
+    detail = c.get("/literacy/items/K001/").content.decode()
+    assert "健康" in detail and "老年人" in detail and "elderly" not in detail
+
+
+def test_item_detail_shows_revisions_and_history(bank: None, users: dict[str, Any]) -> None:
+    from kepu.literacy.items import items_import
+    from kepu.literacy.models import Item
+    from kepu.literacy.tests.factories import item_rows
+
+    edited = item_rows()
+    edited[1].update(stem_zh="改过的题干")
+    items_import(rows=edited, source="edit.xlsx", actor=users["office"])
+    c = _client("reviewer")
+    html = c.get("/literacy/items/K002/").content.decode()
+    assert 'data-testid="revision-2"' in html and "改过的题干" in html and "题干(中文)" in html
+    assert "edit.xlsx" in html and "待审核" in html
+    c.post("/literacy/items/K002/revisions/2/", {"to": "reviewed"})
+    c.post("/literacy/items/K002/revisions/2/", {"to": "applied"})
+    assert Item.objects.get(code="K002").stem_zh == "改过的题干"
+    history = c.get("/literacy/items/K002/")
+    entries = [e.comment for e in history.context["history"]]
+    assert any("生效" in e for e in entries) and any("审核通过" in e for e in entries)
+    assert any("待审核" in e for e in entries) and any("新增题目" in e for e in entries)
+    assert 'data-testid="history"' in history.content.decode()
+
+
+def test_retiring_an_item_needs_a_confirmation(bank: None) -> None:
+    from kepu.literacy.models import Item
+
+    c = _client("office")
+    bank_page = c.get("/literacy/items/").content.decode()
+    assert "停用…" in bank_page  # the button says a question follows
+    asked = c.post("/literacy/items/K001/status/", {"to": "retired"})
+    assert asked.status_code == 200 and "确定停用题目 K001？" in asked.content.decode()
+    assert Item.objects.get(code="K001").status == "live"
+    done = c.post("/literacy/items/K001/status/", {"to": "retired", "confirm": "yes", "next": "detail"})
+    assert done.status_code == 302 and done["Location"] == "/literacy/items/K001/"
+    assert Item.objects.get(code="K001").status == "retired"
+
+
+def test_only_reviewers_review_revisions(bank: None, users: dict[str, Any]) -> None:
+    from kepu.literacy.items import items_import
+    from kepu.literacy.models import ItemRevision
+    from kepu.literacy.tests.factories import item_rows
+
+    edited = item_rows()
+    edited[1].update(stem_zh="改过的题干")
+    items_import(rows=edited, source="e")
+    assert _client("wujin").post("/literacy/items/K002/revisions/2/", {"to": "reviewed"}).status_code == 403
+    assert ItemRevision.objects.get(item__code="K002").status == "draft"
