@@ -307,3 +307,68 @@ def test_an_upload_never_replaces_an_existing_wave(estimated: Any) -> None:
     refused = client_for("office").post("/literacy/", {**form, "file": SimpleUploadedFile("r.csv", respondent_csv(8))})
     assert refused.status_code == 422 and "已被另一次调查使用" in refused.content.decode()
     assert Respondent.objects.filter(wave=estimated).count() == n
+
+
+def test_alpha_when_forms_differ_or_the_reason_it_is_missing(users: dict[str, Any], plan: Any) -> None:
+    import random
+
+    from kepu.literacy.estimates import wave_estimate, wave_weight
+    from kepu.literacy.selectors import item_analysis
+    from kepu.literacy.services import wave_create
+    from kepu.literacy.tests.factories import load_items
+    from kepu.literacy.waves import respondents_import
+
+    load_items()
+    wave = wave_create(code="forms-2025", year=2025)
+    rnd = random.Random(3)
+
+    def forms(rows: list[dict[str, Any]]) -> None:
+        """Each respondent gets half the knowledge items and a single method item."""
+        for row in rows:
+            for code in rnd.sample([f"K{i:03d}" for i in range(1, 13)], 6):
+                row[code] = ""
+            keep = rnd.choice([f"M{i:03d}" for i in range(1, 7)])
+            for i in range(1, 7):
+                if f"M{i:03d}" != keep:
+                    row[f"M{i:03d}"] = ""
+
+    respondents_import(wave=wave, content=respondent_csv(n_per_psu=25, edit=forms), name="forms.csv")
+    wave_weight(wave=wave, variables=["district", "sex", "area"])
+    wave_estimate(wave=wave)
+    by = {a.label: a for a in item_analysis(wave).reliability}
+    knowledge, method = by["科学知识"], by["科学方法"]
+    assert knowledge.method == "pairwise" and knowledge.items == 6 and knowledge.alpha is not None
+    assert knowledge.n >= 30
+    assert method.alpha is None and "只有 1 道题" in method.reason
+    html = client_for("office").get("/literacy/waves/forms-2025/").content.decode()
+    assert "只有 1 道题，无法计算内部一致性" in html and "标准化 α" in html
+
+
+def test_towns_are_listed_only_where_the_model_adds_something(estimated: Any) -> None:
+    from kepu.core.models import OrgUnit
+    from kepu.literacy.models import WaveEstimate
+
+    town = OrgUnit.objects.filter(parent__code="320412", level="town").order_by("code").first()
+    WaveEstimate.objects.create(wave=estimated, variable="town", level=town.code, n=40, estimate=0.3, se=0.05,
+                                ci_low=0.2, ci_high=0.4, method="fay_herriot")
+    model = {"adequate": True, "sigma2_u_at_zero": True, "shown": 1, "areas": 12, "reason_codes": []}
+
+    def town_view(user: str) -> tuple[list[str], str]:
+        r = client_for(user).get("/literacy/waves/t-2025/").context["r"]
+        return [e.level for e in r.towns], r.town_note
+
+    estimated.town_model = model
+    estimated.save()
+    towns, note = town_view("office")
+    assert towns == [] and "不逐一列出" in note  # σ²ᵤ = 0: every town equals its district
+
+    estimated.town_model = {**model, "adequate": False, "reason_codes": ["outliers", "non_normal"]}
+    estimated.save()
+    towns, note = town_view("office")
+    assert towns == [] and "偏离过大" in note and "正态" in note and "outliers" not in note
+
+    estimated.town_model = {**model, "sigma2_u_at_zero": False, "sigma2_u": 0.002}
+    estimated.save()
+    assert town_view("office")[0] == [town.code]
+    assert town_view("wujin")[0] == [town.code]
+    assert town_view("xinbei")[0] == []
