@@ -317,3 +317,17 @@ def test_the_privacy_notice_states_what_is_recorded_and_no_address_is_stored(ban
             assert "203.0.113.199" not in repr(row)
     for field in Respondent._meta.get_fields():
         assert "ip" not in field.name.split("_") and "address" not in field.name
+
+
+def test_the_english_result_names_the_tier_in_english(bank: None) -> None:
+    from kepu.literacy.models import ScoringProfile
+    from kepu.literacy.online import DEFAULT_PROFILE
+    from kepu.literacy.scoring import profile_of
+
+    client = Client(REMOTE_ADDR="203.0.113.8", HTTP_ACCEPT_LANGUAGE="en")
+    start(client)
+    finish(client)
+    page = client.get("/test/result/").content.decode()
+    r = session_of(client).respondent
+    tier = next(t for t in profile_of(ScoringProfile.objects.get(code=DEFAULT_PROFILE)).tiers if t.label_zh == r.tier)
+    assert f'data-testid="tier">{tier.label_en}<' in page and r.tier not in page

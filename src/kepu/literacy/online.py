@@ -30,7 +30,7 @@ from kepu.core.models import OrgUnit
 from kepu.literacy.items import item_points, normalise_response
 from kepu.literacy.models import DIMENSIONS, Answer, Dimension, Item, Respondent, ScoringProfile, TestSession
 from kepu.literacy.people import EDUCATION, OCCUPATIONS, age_band, key_group
-from kepu.literacy.scoring import profiles_ensure, respondents_score
+from kepu.literacy.scoring import profile_of, profiles_ensure, respondents_score
 
 # Items per dimension on every online form (the cast_newera weights at a twentieth of 100 items:
 # 20 questions, so the intro page can say exactly how many).
@@ -282,6 +282,15 @@ def _finish(session: TestSession) -> None:
     respondents_score([respondent], ScoringProfile.objects.get(code=DEFAULT_PROFILE))
     session.finished_at = timezone.now()
     session.save(update_fields=["finished_at"])
+
+
+def tier_text(respondent: Respondent, language: str) -> str:
+    """The stored tier is the profile's Chinese label; English pages show the profile's English one."""
+    if not language.startswith("en"):
+        return respondent.tier
+    profile = ScoringProfile.objects.filter(code=DEFAULT_PROFILE).first()
+    tiers = profile_of(profile).tiers if profile else []
+    return next((t.label_en for t in tiers if t.label_zh == respondent.tier), respondent.tier)
 
 
 @dataclass(frozen=True)

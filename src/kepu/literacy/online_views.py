@@ -164,6 +164,7 @@ def test_result(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "literacy/test_result.html",
-        {"r": r, "session": session, "dims": dims, "lines": online.result_lines(session, lang),
+        {"r": r, "tier": online.tier_text(r, lang), "session": session, "dims": dims,
+         "lines": online.result_lines(session, lang),
          "unanswered": unanswered, "lang": lang},
     )
