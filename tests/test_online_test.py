@@ -331,3 +331,26 @@ def test_the_english_result_names_the_tier_in_english(bank: None) -> None:
     r = session_of(client).respondent
     tier = next(t for t in profile_of(ScoringProfile.objects.get(code=DEFAULT_PROFILE)).tiers if t.label_zh == r.tier)
     assert f'data-testid="tier">{tier.label_en}<' in page and r.tier not in page
+
+
+def test_the_counters_live_in_the_shared_cache_so_every_worker_counts_together(tmp_path: Any, settings: Any) -> None:
+    """Two processes sharing a cache backend (Redis in production; a file cache here) share the
+    client's count."""
+    import subprocess
+    import sys
+
+    from kepu.core import ratelimit
+
+    shared = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(tmp_path)}}
+    settings.CACHES = shared  # Django drops its cache connections when the setting changes
+    assert ratelimit.hit("t", "client", limit=2, window=3600)
+    other_worker = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'kepu.settings'; django.setup()\n"
+        "from django.conf import settings; settings.CACHES = " + repr(shared) + "\n"
+        "import types; from kepu.core import ratelimit\n"
+        "ratelimit.time = types.SimpleNamespace(time=lambda: 1_800_000_000.0)  # the test's clock\n"
+        "assert ratelimit.hit('t', 'client', limit=2, window=3600)\n"
+    )
+    subprocess.run([sys.executable, "-c", other_worker], check=True)
+    assert not ratelimit.hit("t", "client", limit=2, window=3600)
