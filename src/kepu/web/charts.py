@@ -62,7 +62,7 @@ def _target_series(value: float, unit: str, d: int) -> dict[str, Any]:
             "lineStyle": {"type": "dashed", "color": TARGET_COLOUR}, "symbol": "none",
             "markLine": {"symbol": "none", "silent": True, "lineStyle": {"type": "dashed", "color": TARGET_COLOUR},
                          "data": [{"yAxis": shown}],
-                         "label": {"formatter": f"{_('目标')} {_num(value, d)}{unit}", "position": "insideEndTop"}}}
+                         "label": {"formatter": f"{_('目标')} {_num(value, d)}{unit}", "position": "insideStartTop"}}}
 
 
 def _num(value: float, d: int) -> str:
@@ -92,7 +92,7 @@ def trend(target: Target, unit: OrgUnit, points: dict[int, Point], lang: str, *,
           if merged[y].ci_low is not None and merged[y].ci_high is not None]
     series: list[dict[str, Any]] = [
         {"name": unit.name(lang), "type": "line", "itemStyle": {"color": HOME_COLOUR},
-         "data": [_r(merged[y].value, d) for y in years], "label": {"show": True, "position": "top"},
+         "data": [_r(merged[y].value, d) for y in years], "label": {"show": True, "position": "right", "distance": 8},
          "lineStyle": {"width": 3}},
     ]
     legend: list[Any] = [unit.name(lang)]
@@ -103,6 +103,7 @@ def trend(target: Target, unit: OrgUnit, points: dict[int, Point], lang: str, *,
     legend.append(_("目标"))
     bounds = [merged[y].value for y in years] + [r[1] for r in ci] + [r[2] for r in ci] + [target.value]
     return {
+        "kepuDigits": d,
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0, "data": legend},
         "grid": {"left": 8, "right": 24, "top": 28, "bottom": 40, "containLabel": True},
@@ -127,10 +128,11 @@ def district_compare(target: Target, statuses: list[TargetStatus | None], units:
                        "label": {"show": True, "position": "right"}, "barMaxWidth": 22})
     target_line = _target_series(target.value, target.unit, d)
     target_line["markLine"]["data"] = [{"xAxis": _r(target.value, d)}]
-    target_line["markLine"]["label"]["position"] = "end"
+    target_line["markLine"]["label"]["position"] = "start"  # the top: the category axis runs downwards
     series.append(target_line)
     values = [s.current for s in statuses if s is not None] + [target.value]
     return {
+        "kepuDigits": d,
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"bottom": 0, "data": [str(labels[k]) for k in present] + [_("目标")]},
         "grid": {"left": 8, "right": 48, "top": 24, "bottom": 36, "containLabel": True},
@@ -152,7 +154,9 @@ def target_chart(target: Target, series: dict[OrgUnit, dict[int, Point]], status
     years: set[int] = set()
     for s in data_by_unit.values():
         years.update(s)
-    forecast = status is not None and status.projected is not None and status.current_year is not None
+    # A forecast is drawn only while there is one: not once the value of the year judged is known.
+    forecast = (status is not None and status.projected is not None and status.current_year is not None
+                and status.current_year < status.evaluation_year)
     if forecast and status is not None:
         years.update({status.evaluation_year, status.current_year or status.evaluation_year})
     ys = sorted(years)
@@ -194,6 +198,7 @@ def target_chart(target: Target, series: dict[OrgUnit, dict[int, Point]], status
     lines.append(_target_series(status.target_value if status else target.value, target.unit, d))
     legend.append(_("目标"))
     return {
+        "kepuDigits": d,
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0, "type": "scroll", "data": legend, "selected": selected},
         "grid": {"left": 8, "right": 24, "top": 28, "bottom": 44, "containLabel": True},

@@ -51,7 +51,11 @@ def grid_rows(rows: list[GridRow], lang: str, own_unit: OrgUnit | None = None) -
         url = reverse("web:target_detail", args=[t.code])
         when = str(t.deadline_year) if t.deadline_year else each_year
         city_cell = _city_cell(t, row.city, labels) if row.show_city else ""
-        cells = format_html_join("", "{}", ((_cell(t, u.code, s, labels),) for u, s in row.cells))
+        if row.cells and t.cascade == Target.Cascade.NONE and all(s is None for _, s in row.cells):
+            cells = format_html('<td colspan="{}" class="muted" data-testid="city-only">{}</td>', len(row.cells),
+                                _("仅全市考核，不分解到各区"))
+        else:
+            cells = format_html_join("", "{}", ((_cell(t, u.code, s, labels),) for u, s in row.cells))
         share = ""
         own = next((s for u, s in row.cells if own_unit is not None and u.pk == own_unit.pk), None)
         if own is not None:

@@ -15,12 +15,31 @@
     };
     return out;
   }
+  // Values shown at the indicator's precision (kepuDigits: 0 for counts, 1 otherwise), so 19.0 is
+  // not printed as 19 next to 19.9.
+  function fixed(digits) {
+    return function (v) {
+      var x = Array.isArray(v) ? v[v.length - 1] : (v && typeof v === "object" ? v.value : v);
+      return typeof x === "number"
+        ? x.toLocaleString("zh-CN", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "—";
+    };
+  }
+  function applyDigits(option) {
+    if (typeof option.kepuDigits !== "number") return;
+    var f = fixed(option.kepuDigits);
+    option.tooltip = Object.assign({ valueFormatter: f }, option.tooltip || {});
+    option.series.forEach(function (s) {
+      if (s.label && s.label.show) s.label.formatter = function (p) { return f(p.value); };
+    });
+    delete option.kepuDigits;
+  }
   document.querySelectorAll("[data-option]").forEach(function (el) {
     var option = JSON.parse(el.getAttribute("data-option"));
     // HTML tooltips are built with inline style attributes, which the Content-Security-Policy
     // forbids; rich-text tooltips are drawn by the renderer itself.
     if (option.tooltip) { option.tooltip.renderMode = "richText"; }
     option.series = (option.series || []).map(function (s) { return s.kepu === "errorbars" ? errorBars(s) : s; });
+    applyDigits(option);
     var chart = echarts.init(el, null, { renderer: "svg" });
     chart.setOption(option);
     el.setAttribute("data-rendered", "1");
