@@ -242,6 +242,13 @@ def test_404_is_chinese_with_navigation_and_english_when_chosen(users: dict[str,
     assert {"/", "/plan/"} <= _nav_links(html)
 
 
+def test_404_for_a_citizen_points_to_the_self_test_and_the_login(client: Client) -> None:
+    response = client.get("/no-such-page/")
+    html = response.content.decode()
+    assert response.status_code == 404 and "页面不存在" in html
+    assert 'href="/test/"' in html and 'href="/login/"' in html
+
+
 def test_403_is_chinese_with_the_reason_and_navigation(users: dict[str, Any]) -> None:
     client = Client()
     client.force_login(users["viewer_wujin"])
