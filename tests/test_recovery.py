@@ -168,6 +168,29 @@ def test_a_task_whose_worker_is_killed_is_run_again_by_the_next_worker(
         assert TargetStatus.objects.filter(target__plan=plan).count() == task.return_value > 0
 
 
+def test_a_running_worker_takes_over_the_task_of_a_worker_killed_beside_it(
+    shared: SharedDb, users: dict[str, Any], plan: Any, settings: Any, tmp_path: Path,
+) -> None:
+    settings.TASKS = DATABASE_TASKS
+    task_id = str(_enqueue_status_refresh(users, plan))
+    shared.push()
+    log = tmp_path / "second-worker.log"
+    with shared.stopped_in("kepu.plans.status.compute_statuses", *WORKER) as first, log.open("w") as out:
+        second = subprocess.Popen([sys.executable, "-m", "kepu.cli", *WORKER, "--recover-every", "0.2"],
+                                  cwd=REPO, env=shared.env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: "Starting worker" in log.read_text(), "the second worker to start")
+            shared.pull()
+            assert _task(task_id).status == "RUNNING"  # its worker is alive: left alone
+            kill(first)
+            # No restart, no cron: the second worker's periodic recovery re-queues the task and runs it.
+            wait_for(lambda: (shared.pull(), _task(task_id).status)[1] == "SUCCESSFUL", "the task to be re-run")
+        finally:
+            second.kill()
+            second.wait()
+    assert len(_task(task_id).worker_ids) == 2 and "Recovered at start" not in log.read_text()
+
+
 def test_a_report_whose_build_keeps_dying_shows_a_failure_and_a_retry_button(
     shared: SharedDb, users: dict[str, Any], plan: Any, settings: Any, client: Any,
 ) -> None:
@@ -251,8 +274,10 @@ def test_recovery_leaves_live_and_recent_tasks_alone(db: None, settings: Any) ->
             worker_ids=[f"x{i}" for i in range(attempts - 1)] + [worker])
 
     settings.TASK_STALE_AFTER, settings.TASK_MAX_ATTEMPTS = 600, 3
-    this_process = running(worker_id_new(), 1)  # our own pid but another token: an earlier life
-    mine_alive = running(f"{worker_id_new().split(':')[0]}:{os.getppid()}:abc", 1)
+    host = worker_id_new().split(":")[0]
+    earlier_life = running(f"{host}:{os.getpid()}:earlier", 1)  # our pid, another token: a restarted container
+    this_process = running(worker_id_new(), 11)  # a worker's own recovery thread never takes its task away
+    alive_here = running(f"{host}:{os.getppid()}:abc", 1)
     elsewhere_recent = running("other-host:123:abc", 1)
     elsewhere_stale = running("other-host:123:abc", 11)
     exhausted = running("other-host:123:abc", 11, attempts=3)
@@ -260,10 +285,10 @@ def test_recovery_leaves_live_and_recent_tasks_alone(db: None, settings: Any) ->
     result = tasks_recover()
 
     status = {t.pk: t.status for t in DBTaskResult.objects.all()}
-    assert status[mine_alive.pk] == status[elsewhere_recent.pk] == "RUNNING"
-    assert status[this_process.pk] == status[elsewhere_stale.pk] == "READY"
+    assert status[this_process.pk] == status[alive_here.pk] == status[elsewhere_recent.pk] == "RUNNING"
+    assert status[earlier_life.pk] == status[elsewhere_stale.pk] == "READY"
     assert status[exhausted.pk] == "FAILED"
-    assert sorted(result.requeued) == sorted([str(this_process.pk), str(elsewhere_stale.pk)])
+    assert sorted(result.requeued) == sorted([str(earlier_life.pk), str(elsewhere_stale.pk)])
     assert result.failed == [str(exhausted.pk)]
 
 

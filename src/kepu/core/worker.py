@@ -5,8 +5,9 @@
 ever. `tasks_recover` finds such tasks and queues them again (our tasks are idempotent) or, after
 `TASK_MAX_ATTEMPTS` attempts, marks them failed. A task counts as abandoned when its worker ran on
 this machine and that process is gone, or, for any machine, when it has been running longer than
-`TASK_STALE_AFTER` seconds. The worker runs the recovery when it starts, report pages run it while
-they wait, and `kepu tasks recover` runs it from cron."""
+`TASK_STALE_AFTER` seconds (never while it runs in the recovering process itself). `kepu db_worker`
+runs the recovery when it starts and then periodically, report pages run it while they wait, and
+`kepu tasks recover` runs it by hand or from cron."""
 
 from __future__ import annotations
 
@@ -29,28 +30,32 @@ READY, RUNNING, FAILED, SUCCESSFUL = "READY", "RUNNING", "FAILED", "SUCCESSFUL"
 LOST_WORKER = "kepu.core.worker.WorkerLost"  # recorded as the exception class of abandoned tasks
 
 
+_TOKEN = get_random_string(8)  # tells this process from an earlier one that had the same pid
+
+
 def worker_id_new() -> str:
     """`host:pid:token`, so that a recovery on the same host can tell a dead worker from a busy one."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{get_random_string(8)}"
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{_TOKEN}"
 
 
-def _worker_gone(worker_id: str) -> bool:
-    """True only when we can be sure: the worker ran on this host and its process no longer exists
-    (or its pid is now ours, i.e. it was an earlier life of this process, say in a container)."""
+def _worker_state(worker_id: str) -> str:
+    """"gone" only when we can be sure: the worker ran on this host and its process no longer exists
+    (or its pid is now ours, i.e. it was an earlier life of this process, say in a container);
+    "alive" for this very process (a worker's own recovery thread); otherwise "unknown"."""
     host, _, rest = worker_id.partition(":")
-    pid_text, _, _token = rest.partition(":")
+    pid_text, _, token = rest.partition(":")
     if host != socket.gethostname()[:40] or not pid_text.isdigit():
-        return False
+        return "unknown"
     pid = int(pid_text)
     if pid == os.getpid():
-        return True
+        return "alive" if token == _TOKEN else "gone"
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, owned by another user
-        return False
-    return False
+        return "gone"
+    except PermissionError:  # a live process of another user
+        return "unknown"
+    return "unknown"  # a live process, most likely the worker (a reused pid cannot be ruled out)
 
 
 @dataclass
@@ -74,8 +79,9 @@ def tasks_recover(*, stale_after: float | None = None, max_attempts: int | None 
     done = Recovery()
     for task in DBTaskResult.objects.running().only("id", "started_at", "worker_ids", "task_path"):
         last_worker = task.worker_ids[-1] if task.worker_ids else ""
+        state = _worker_state(last_worker)
         overdue = task.started_at is None or task.started_at <= cutoff
-        if not (overdue or _worker_gone(last_worker)):
+        if state == "alive" or not (overdue or state == "gone"):
             continue
         same = DBTaskResult.objects.filter(pk=task.pk, status=RUNNING, started_at=task.started_at)
         attempts = len(task.worker_ids)
