@@ -93,6 +93,8 @@ def test_pages_read_in_chinese_for_each_role(demo: str, login: Any, live_server:
         page.goto(f"{live_server.url}{url}")
         found[url] = _developer_text(page)
         assert "[—, —]" not in page.content()
+        if url == "/":
+            shot(page, f"dashboard-{username}")
     assert {k: v for k, v in found.items() if v} == {}
     page.goto(f"{live_server.url}/targets/T06/")
     assert "年度目标：每年单独判断" in page.get_by_test_id("status-rule").inner_text()

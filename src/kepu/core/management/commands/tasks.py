@@ -1,6 +1,7 @@
 """`kepu tasks recover [--stale-after SECONDS] [--max-attempts N]`: queue again (or fail) background
 tasks left RUNNING by a worker that was killed or has run past the time limit. `kepu db_worker`
-does this when it starts; run it from cron as well when workers run on several machines."""
+does this when it starts and then periodically, and report pages while they wait; this runs it by
+hand (or from cron when no worker runs)."""
 
 from __future__ import annotations
 
