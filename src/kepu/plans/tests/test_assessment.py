@@ -461,3 +461,15 @@ def test_assessment_page_is_for_the_office_only(plan: Plan, client: Any, setting
     assert client.get("/assessment/").status_code == 403
     assert client.post("/assessment/", {"year": "2024", "fmt": "pdf"}).status_code == 403
     assert not ReportFile.objects.exists()
+
+
+def test_assessment_page_explains_a_refused_year_in_chinese(plan: Plan, client: Any, settings: Any) -> None:
+    from kepu.core.services import user_create
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    client.force_login(user_create(username="office", password="pw-office-1", roles=[("office_admin", CITY, None)]))
+    response = client.post(f"/assessment/?plan={plan.code}", {"year": "1999", "fmt": "pdf", "lang": "zh-hans"},
+                           follow=True)
+    assert response.redirect_chain == [("/assessment/", 302)]
+    assert "年度须在 2021（规划首年）至" in response.content.decode()
+    assert not ReportFile.objects.exists()
