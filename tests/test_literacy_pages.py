@@ -67,6 +67,14 @@ def test_office_sees_every_breakdown(estimated: Any) -> None:
         assert f'data-testid="{table}"' in html
 
 
+def test_breakdown_charts_keep_every_ci_whisker_inside_the_plot(estimated: Any) -> None:
+    response = client_for("office").get("/literacy/waves/t-2025/")
+    for _b, chart in response.context["breakdowns"]:
+        option = json.loads(chart)
+        whiskers = next(s for s in option["series"] if s.get("kepu") == "errorbars")["data"]
+        assert option["yAxis"]["min"] == 0 and max(hi for _i, _lo, hi in whiskers) <= option["yAxis"]["max"]
+
+
 def test_district_reporter_sees_only_own_district(estimated: Any) -> None:
     from kepu.literacy.models import WaveEstimate
 

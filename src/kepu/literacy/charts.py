@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from kepu.literacy.models import WaveEstimate
 from kepu.literacy.selectors import Breakdown
+
+
+def _axis_top(rows: list[WaveEstimate]) -> int:
+    highest = max((100 * max(r.estimate, r.ci_logit_high or r.ci_high) for r in rows), default=10.0)
+    step = 10 if highest > 20 else 5  # a round top that matches the axis' own tick steps
+    return step * math.ceil(highest / step + 1e-9)
 
 
 def breakdown_chart(b: Breakdown, labels: dict[str, dict[str, str]], lang: str) -> dict[str, Any]:
@@ -20,7 +28,8 @@ def breakdown_chart(b: Breakdown, labels: dict[str, dict[str, str]], lang: str) 
             "data": names,
             "axisLabel": {"interval": 0, "rotate": 30 if len(names) > 5 else 0},
         },
-        "yAxis": {"type": "value", "name": "%", "min": 0},
+        # The axis reaches past the highest CI whisker, so no whisker is cut off at the top.
+        "yAxis": {"type": "value", "name": "%", "min": 0, "max": _axis_top(rows)},
         "series": [
             {
                 "name": _("具备科学素质比例"),

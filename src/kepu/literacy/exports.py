@@ -81,6 +81,12 @@ def _alpha_method(method: str) -> str:
     return "各人问卷不同：按题目两两相关的平均值换算为一份问卷题数下的标准化 α"
 
 
+def _pdf_cells(row: list[object]) -> list[str]:
+    """One table row as text with fixed decimals: rates and limits 1, SE and deff 2."""
+    digits = {3: 1, 4: 2, 5: 1, 6: 1, 7: 2}
+    return [f"{v:.{digits[i]}f}" if isinstance(v, float) and i in digits else str(v) for i, v in enumerate(row)]
+
+
 def _weighting_value(key: str, value: Any) -> object:
     if key == "margins":
         return selectors.margins_label(list(value or []))
@@ -173,7 +179,7 @@ def wave_pdf(wave: Wave, results: WaveResults, analysis: ItemAnalysis | None = N
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     font = register_cjk_font()
     title = ParagraphStyle("t", fontName=font, fontSize=16, leading=22)
@@ -220,30 +226,29 @@ def wave_pdf(wave: Wave, results: WaveResults, analysis: ItemAnalysis | None = N
     for b in results.breakdowns[:2]:
         shown = [r for r in b.rows if not r.suppressed]
         if shown:
-            story.append(Paragraph(f"按{b.label}：具备科学素质的比例及 95% 置信区间", h2))
-            story.append(_ci_chart([(labels.get(b.variable, {}).get(r.level, r.level), 100 * r.estimate,
-                                     100 * _ci(r)[0], 100 * _ci(r)[1]) for r in shown], font))
+            chart = _ci_chart([(labels.get(b.variable, {}).get(r.level, r.level), 100 * r.estimate,
+                                100 * _ci(r)[0], 100 * _ci(r)[1]) for r in shown], font)
+            story.append(KeepTogether([Paragraph(f"按{b.label}：具备科学素质的比例及 95% 置信区间", h2), chart]))
             story.append(Spacer(1, 4 * mm))
     grid = [("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
             ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d1d9e0"))]
     story.append(Paragraph("估计结果", h2))
-    table = Table([HEAD, *[[str(c) for c in r] for r in _rows(results)]], repeatRows=1)
+    table = Table([HEAD, *[_pdf_cells(r) for r in _rows(results)]], repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([*grid, ("ALIGN", (2, 1), (-2, -1), "RIGHT")]))
     story.append(table)
     if results.town_note:
         story += [Spacer(1, 2 * mm), Paragraph(results.town_note, body)]
     if results.tiers:
-        story += [Spacer(1, 5 * mm), Paragraph("等级分布(加权)", h2)]
-        tt = Table([["等级", "比例(%)", "样本量"], *[[t, f"{100 * s:.1f}", str(n)] for t, s, n in results.tiers]])
-        tt.setStyle(TableStyle(grid))
-        story.append(tt)
+        tt = Table([["等级", "比例(%)", "样本量"], *[[t, f"{100 * s:.1f}", str(n)] for t, s, n in results.tiers]],
+                   hAlign="LEFT")
+        tt.setStyle(TableStyle([*grid, ("ALIGN", (1, 1), (-1, -1), "RIGHT")]))
+        story += [Spacer(1, 5 * mm), KeepTogether([Paragraph("等级分布(加权)", h2), tt])]
     if analysis is not None and analysis.reliability:
-        story += [Spacer(1, 5 * mm), Paragraph("信度(Cronbach α)", h2)]
         rt = Table([["维度", "α", "每份问卷题数", "依据人数", "说明"],
                     *[[a.label, f"{a.alpha:.2f}" if a.alpha is not None else "—", str(a.items), str(a.n),
-                       a.reason or _alpha_method(a.method)] for a in analysis.reliability]])
-        rt.setStyle(TableStyle(grid))
-        story.append(rt)
+                       a.reason or _alpha_method(a.method)] for a in analysis.reliability]], hAlign="LEFT")
+        rt.setStyle(TableStyle([*grid, ("ALIGN", (1, 1), (3, -1), "RIGHT")]))
+        story += [Spacer(1, 5 * mm), KeepTogether([Paragraph("信度(Cronbach α)", h2), rt])]
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()

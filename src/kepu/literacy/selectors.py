@@ -286,7 +286,7 @@ class Reliability:
     label: str
     alpha: float | None
     items: int  # items per respondent the α refers to
-    n: int  # respondents it rests on
+    n: int  # respondents it rests on (for "pairwise": those given at least one of the items)
     method: str  # "complete": classic α on respondents given every item; "pairwise": standardised α
     reason: str = ""
 
@@ -301,9 +301,9 @@ class ItemAnalysis:
 MIN_ALPHA_N = 30
 
 
-def _pairwise_r(x: np.ndarray) -> tuple[float | None, int]:
+def _pairwise_r(x: np.ndarray) -> float | None:
     """Mean inter-item correlation over item pairs answered together by ≥ MIN_ALPHA_N respondents
-    (each pair on the respondents who had both), and the smallest such pair count."""
+    (each pair on the respondents who had both)."""
     m = ~np.isnan(x)
     x0 = np.where(m, x, 0.0)
     mf = m.astype(float)
@@ -319,8 +319,8 @@ def _pairwise_r(x: np.ndarray) -> tuple[float | None, int]:
     upper = np.triu(np.ones_like(n, dtype=bool), k=1)
     ok = upper & (n >= MIN_ALPHA_N) & np.isfinite(r) & (var > 0) & (var.T > 0)
     if not ok.any():
-        return None, 0
-    return float(r[ok].mean()), int(n[ok].min())
+        return None
+    return float(r[ok].mean())
 
 
 def _reliability(label: str, x: np.ndarray) -> Reliability:
@@ -340,12 +340,12 @@ def _reliability(label: str, x: np.ndarray) -> Reliability:
     if k_form < 2:
         return Reliability(label, None, k_form, len(given), "",
                            gettext("每份问卷在该维度只有 1 道题，无法计算内部一致性。"))
-    r_bar, pair_n = _pairwise_r(x)
+    r_bar = _pairwise_r(x)
     if r_bar is None:
         return Reliability(label, None, k_form, len(given), "",
                            gettext("同时答到任意两道题的受访者都不足 30 人，无法估计。"))
     alpha = k_form * r_bar / (1 + (k_form - 1) * r_bar)
-    return Reliability(label, float(alpha), k_form, pair_n, "pairwise")
+    return Reliability(label, float(alpha), k_form, len(given), "pairwise")
 
 
 def item_analysis(wave: Wave) -> ItemAnalysis:
