@@ -240,6 +240,6 @@ def test_xlsx_respondent_file_imports_like_csv(wave: Any) -> None:
     buf = io.BytesIO()
     wb.save(buf)
     assert respondents_import(wave=wave, content=buf.getvalue(), name="r.xlsx") == len(rows) - 1
-    with pytest.raises(InputError, match=r"not an \.xlsx workbook"):
+    with pytest.raises(InputError, match=r"broken\.xlsx 不是 Excel \.xlsx 文件"):
         respondents_import(wave=wave, content=b"not a zip", name="broken.xlsx")
     assert wave.respondents.count() == len(rows) - 1

@@ -366,3 +366,15 @@ def test_respondent_reader_counts_blank_separated_rows() -> None:
     w.writerows([["respondent_id", "stratum"], ["r1", "s"], [], ["", ""], ["r2", "s"]])
     _header, rows = read_table(buf.getvalue().encode(), "r.csv")
     assert [r[0] for r in rows] == ["r1", "r2"]
+
+
+def test_item_codes_are_slugs(plan: Plan) -> None:
+    from kepu.literacy.items import items_import
+    from kepu.literacy.models import Item
+    from kepu.literacy.tests.factories import item_rows
+
+    rows = item_rows()[:1]
+    rows[0]["code"] = "K/001"
+    with pytest.raises(InputError, match=r"\(K/001\)\.code: a code may contain only letters, digits"):
+        items_import(rows=rows, source="bank.yaml")
+    assert not Item.objects.exists()

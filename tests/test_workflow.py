@@ -314,7 +314,7 @@ def test_review_queue_shows_reporter_last_year_and_change(users: dict[str, Any],
     # Then the row shows who reported it, last year's value and the change
     assert "武进区 填报员" in row
     assert re.search(r'data-testid="previous">800<', row)
-    assert "+200（+25.0%）" in row
+    assert re.search(r'data-testid="change">\+200<div>\+25\.0%</div>', row)
     assert f'name="obs" value="{obs.pk}"' in row and 'value="approve"' in row
     # And its own submission can be returned but offers no approve button and no batch checkbox
     mine = html[html.index(f'data-obs="{own.pk}"'):]

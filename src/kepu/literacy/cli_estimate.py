@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from kepu.core.errors import InputError
+from kepu.core.uploads import read_path
 from kepu.literacy.tables import read_table
 from kepu.stats import raking, survey
 
@@ -30,9 +31,7 @@ class Table:
 
 def read_csv(path: Path) -> Table:
     try:
-        header, rows = read_table(path.read_bytes(), path.name)
-    except OSError as exc:
-        raise EstimateError(f"{path}: cannot read ({exc})") from exc
+        header, rows = read_table(read_path(path, kind="respondents"), path.name)
     except InputError as exc:
         raise EstimateError(str(exc)) from exc
     if not rows:

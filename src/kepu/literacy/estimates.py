@@ -3,7 +3,6 @@ standard errors (kepu.stats.survey), by domain, plus model-based town estimates 
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from django.utils import translation
 from kepu.core.errors import InputError
 from kepu.core.models import OrgUnit, PopulationCell
 from kepu.core.services import audit_record
+from kepu.core.uploads import number_problem, read_csv, read_path
 from kepu.literacy.models import Respondent, Wave, WaveEstimate
 from kepu.literacy.selectors import margins_label
 from kepu.stats import raking, sae, survey
@@ -54,11 +54,8 @@ def margins_read(paths: list[Path]) -> list[tuple[str, dict[str, float]]]:
     age_band, education, key_group) and a final `population` column."""
     out = []
     for path in paths:
-        try:
-            with path.open(encoding="utf-8-sig", newline="") as fh:
-                rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read ({exc})") from exc
+        content = read_path(path, kind="margins")
+        rows = [r for r in read_csv(content, name=path.name, kind="margins") if any(c.strip() for c in r)]
         if len(rows) < 2 or rows[0][-1].strip() != "population" or len(rows[0]) < 2:
             raise InputError(f"{path}: expected category column(s) followed by a final 'population' column")
         cats = [c.strip() for c in rows[0][:-1]]
@@ -68,9 +65,12 @@ def margins_read(paths: list[Path]) -> list[tuple[str, dict[str, float]]]:
         totals: dict[str, float] = {}
         for i, row in enumerate(rows[1:], start=2):
             try:
-                totals["|".join(c.strip() for c in row[:-1])] = float(row[-1])
+                total = float(row[-1])
+                if total < 0 or number_problem(total):
+                    raise ValueError
+                totals["|".join(c.strip() for c in row[:-1])] = total
             except (ValueError, IndexError):
-                raise InputError(f"{path}: row {i}, column population: expected a number") from None
+                raise InputError(f"{path}: row {i}, column population: expected a number ≥ 0") from None
         out.append(("|".join(cats), totals))
     return out
 

@@ -89,6 +89,13 @@ def _row_errors(row: dict[str, Any], where: str) -> list[str]:
             errors.append(f"{where}.{f}: required")
     if errors:
         return errors
+    problem = uploads.code_problem(row["code"], max_length=Item._meta.get_field("code").max_length or 0)
+    if problem:  # item codes appear in page addresses (/literacy/items/CODE/)
+        errors.append(f"{where}.code: {problem}")
+    for f in ("stem_zh", "stem_en", "explanation_zh", "explanation_en"):
+        problem = uploads.text_problem(row.get(f), max_length=2000)
+        if problem:
+            errors.append(f"{where}.{f}: {problem}")
     if row["dimension"] not in DIMENSIONS:
         errors.append(f"{where}.dimension: expected one of {', '.join(DIMENSIONS)}, got {row['dimension']!r}")
     if row["type"] not in TYPES:

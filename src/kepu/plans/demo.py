@@ -64,7 +64,8 @@ def _values(target: Target, unit: OrgUnit | None, alloc: float, year: int, rnd: 
 
 
 def _observation(
-    target: Target, unit: OrgUnit, year: int, value: float, status: str, se: float | None = None
+    target: Target, unit: OrgUnit, year: int, value: float, status: str, se: float | None = None,
+    reporter: User | None = None,
 ) -> Observation:
     now = timezone.now()
     ci = (round(value - 1.96 * se, 2), round(value + 1.96 * se, 2)) if se else (None, None)
@@ -79,6 +80,8 @@ def _observation(
         ci_high=ci[1],
         status=status,
         source="demo",
+        created_by=reporter,
+        submitted_by=reporter if status != "draft" else None,
         submitted_at=now if status != "draft" else None,
         reviewed_at=now if status == "approved" else None,
     )
@@ -93,6 +96,14 @@ def demo_generate(*, plan: Plan, seed: int = 2021, actor: User | None = None) ->
     for username, full_name, roles in DEMO_USERS:
         if all(OrgUnit.objects.filter(code=r[1]).exists() for r in roles if r[1]):
             user_create(username=username, password=DEMO_PASSWORD, roles=roles, full_name=full_name, actor=actor)
+    # Values a demo user could have reported carry their name (the review queue shows it); the
+    # city's are the office's own, so the office needs office2 or the reviewer to approve them.
+    reporters = {
+        unit: User.objects.filter(username=username).first()
+        for username, _name, roles in DEMO_USERS
+        for role, unit, _dept in roles
+        if role in ("district_reporter", "office_admin") and username != "office2"
+    }
     rows: list[Observation] = []
     seen: set[tuple[int, int, int]] = set()
     for target in plan.targets.filter(active=True).select_related("indicator"):
@@ -120,9 +131,11 @@ def demo_generate(*, plan: Plan, seed: int = 2021, actor: User | None = None) ->
                         if city
                         else _values(target, unit, alloc, year, rnd)
                     )
-                    rows.append(_observation(target, unit, year, value, status, se=0.55 if city else 1.3))
+                    rows.append(_observation(target, unit, year, value, status, se=0.55 if city else 1.3,
+                                             reporter=reporters.get(unit.code)))
                 else:
-                    rows.append(_observation(target, unit, year, _values(target, unit, alloc, year, rnd), status))
+                    rows.append(_observation(target, unit, year, _values(target, unit, alloc, year, rnd), status,
+                                             reporter=reporters.get(unit.code)))
     Observation.objects.bulk_create(rows, batch_size=1000)
     audit_record(actor=actor, action="demo.generate", obj=plan, comment=f"演示数据 {len(rows)} 条(随机种子 {seed})")
     statuses = status_refresh(plan)

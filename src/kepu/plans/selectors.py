@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from kepu.core.models import AuditEntry, Department, OrgUnit
 from kepu.core.scope import REVIEW_ROLES, scope_for
@@ -238,7 +239,9 @@ class InboxRow:
     @property
     def reporter(self) -> str:
         user = self.obs.submitted_by or self.obs.created_by
-        return (user.get_full_name() or user.get_username()) if user is not None else ""
+        if user is None:
+            return _("演示数据") if self.obs.source == "demo" else _("未记录")
+        return user.get_full_name() or user.get_username()
 
     @property
     def change(self) -> float | None:
@@ -251,13 +254,22 @@ class InboxRow:
         return 100 * (self.obs.value - self.previous.value) / abs(self.previous.value)
 
     @property
-    def change_label(self) -> str:
-        """E.g. "+12（+8.3%）": the change from last year at the indicator's precision."""
-        change, pct = self.change, self.change_pct
+    def change_text(self) -> str:
+        """E.g. "+12": the change from last year at the indicator's precision ("" without last year)."""
+        change = self.change
         if change is None:
             return ""
-        text = ("+" if change > 0 else "") + format_number(change, 0 if self.obs.indicator.integer else 1)
-        return text + (f"（{pct:+.1f}%）" if pct is not None else "")
+        return ("+" if change > 0 else "") + format_number(change, 0 if self.obs.indicator.integer else 1)
+
+    @property
+    def change_pct_text(self) -> str:
+        return "" if self.change_pct is None else f"{self.change_pct:+.1f}%"
+
+    @property
+    def change_label(self) -> str:
+        """E.g. "+12 (+8.3%)"."""
+        pct = self.change_pct_text
+        return f"{self.change_text} ({pct})" if pct else self.change_text
 
     @property
     def big_jump(self) -> bool:
