@@ -28,6 +28,7 @@ pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 KEPU = [sys.executable, "-m", "kepu.cli"]
 PRODUCTION_KEY = "5Jx0m0o3cU4l8cFv-Gm3tqkB3pC8s8l0wN6dWm2YqQeR7zT1uI9oP4aS2dF6gH3jK"
+PRODUCTION_KEYS = {"KEPU_SECRET_KEY": PRODUCTION_KEY, "KEPU_PSEUDONYM_KEY": PRODUCTION_KEY[::-1]}
 
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
@@ -43,12 +44,15 @@ def test_production_server_refuses_the_embedded_key() -> None:
     # gunicorn imports kepu.wsgi: with KEPU_DEBUG=0 and no KEPU_SECRET_KEY it must not come up
     refused = _run([sys.executable, "-c", "import kepu.wsgi"])
     assert refused.returncode != 0
-    assert "ImproperlyConfigured" in refused.stderr and "Set KEPU_SECRET_KEY" in refused.stderr
+    assert "ImproperlyConfigured" in refused.stderr and "Set KEPU_SECRET_KEY and KEPU_PSEUDONYM_KEY" in refused.stderr
     # `kepu serve` says so before starting gunicorn
     serve = _run([*KEPU, "serve", "--port", "1"])
     assert serve.returncode != 0 and "Set KEPU_SECRET_KEY" in serve.stderr
-    # with a real key, or in the embedded mode `kepu demo --serve` sets, the application loads
-    assert _run([sys.executable, "-c", "import kepu.wsgi"], KEPU_SECRET_KEY=PRODUCTION_KEY).returncode == 0
+    # the respondents' pseudonym key is public too when embedded
+    half = _run([sys.executable, "-c", "import kepu.wsgi"], KEPU_SECRET_KEY=PRODUCTION_KEY)
+    assert half.returncode != 0 and "Set KEPU_PSEUDONYM_KEY," in half.stderr
+    # with real keys, or in the embedded mode `kepu demo --serve` sets, the application loads
+    assert _run([sys.executable, "-c", "import kepu.wsgi"], **PRODUCTION_KEYS).returncode == 0
     assert _run([sys.executable, "-c", "import kepu.wsgi"], KEPU_EMBEDDED="1").returncode == 0
 
 
@@ -64,6 +68,9 @@ def test_require_production_key_follows_debug_and_embedded_mode(settings: Any) -
     settings.KEPU_EMBEDDED, settings.DEBUG = False, True
     require_production_key()
     settings.DEBUG, settings.SECRET_KEY = False, PRODUCTION_KEY
+    with pytest.raises(ImproperlyConfigured, match="Set KEPU_PSEUDONYM_KEY,"):
+        require_production_key()
+    settings.KEPU_PSEUDONYM_KEY = PRODUCTION_KEY[::-1]
     require_production_key()
 
 
@@ -89,19 +96,22 @@ def test_demo_serves_in_embedded_mode(monkeypatch: Any, settings: Any) -> None:
 
 
 def test_check_deploy_is_clean_in_production_mode_and_fails_on_the_embedded_key() -> None:
-    prod = {"KEPU_SECRET_KEY": PRODUCTION_KEY, "KEPU_SECURE_COOKIES": "1", "KEPU_ALLOWED_HOSTS": "kepu.example.org"}
+    prod = {**PRODUCTION_KEYS, "KEPU_SECURE_COOKIES": "1", "KEPU_ALLOWED_HOSTS": "kepu.example.org"}
     clean = _run([*KEPU, "check", "--deploy", "--fail-level", "WARNING"], **prod)
     assert clean.returncode == 0, clean.stderr + clean.stdout
     assert "no issues (1 silenced)" in clean.stdout
     embedded = _run([*KEPU, "check", "--deploy", "--fail-level", "WARNING"],
                     **{k: v for k, v in prod.items() if k != "KEPU_SECRET_KEY"})
-    assert embedded.returncode != 0 and "kepu.E001" in embedded.stderr
+    assert embedded.returncode != 0 and "kepu.E001" in embedded.stderr and "kepu.E002" not in embedded.stderr
+    embedded = _run([*KEPU, "check", "--deploy", "--fail-level", "WARNING"],
+                    **{k: v for k, v in prod.items() if k != "KEPU_PSEUDONYM_KEY"})
+    assert embedded.returncode != 0 and "kepu.E002" in embedded.stderr and "kepu.E001" not in embedded.stderr
 
 
 def test_https_settings_follow_secure_cookies() -> None:
     show = ("import django; django.setup(); from django.conf import settings as s; "
             "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT)")
-    env = {"DJANGO_SETTINGS_MODULE": "kepu.settings", "KEPU_SECRET_KEY": PRODUCTION_KEY}
+    env = {"DJANGO_SETTINGS_MODULE": "kepu.settings", **PRODUCTION_KEYS}
     on = _run([sys.executable, "-c", show], KEPU_SECURE_COOKIES="1", **env)
     off = _run([sys.executable, "-c", show], **env)
     assert on.stdout.split() == ["True", "True", "31536000", "True"], on.stderr

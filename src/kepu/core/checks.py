@@ -1,7 +1,8 @@
-"""Refuse to serve production traffic on the embedded secret key.
+"""Refuse to serve production traffic on an embedded key.
 
-The embedded key is public (it is in the source), so anyone could forge sessions and CSRF tokens
-with it. It is accepted only in debug mode or in the explicit embedded mode `kepu demo` sets."""
+The embedded keys are public (they are in the source): with the secret key anyone could forge
+sessions and CSRF tokens, with the pseudonym key anyone could link respondents to their pseudonyms.
+They are accepted only in debug mode or in the explicit embedded mode `kepu demo --serve` sets."""
 
 from __future__ import annotations
 
@@ -11,26 +12,40 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 
-MESSAGE = (
-    "Kepu is running with KEPU_DEBUG=0 on the embedded secret key, which is public. Set KEPU_SECRET_KEY to "
-    "a random string of 50 or more characters (python -c \"import secrets; print(secrets.token_urlsafe(50))\" "
-    "prints one), or run the single-user demo with `kepu demo --serve`."
-)
+# setting → (its embedded value's setting, check id)
+KEYS = {
+    "SECRET_KEY": ("KEPU_EMBEDDED_SECRET_KEY", "kepu.E001"),
+    "KEPU_PSEUDONYM_KEY": ("KEPU_EMBEDDED_PSEUDONYM_KEY", "kepu.E002"),
+}
 
 
-def uses_embedded_key() -> bool:
-    return bool(settings.SECRET_KEY == settings.KEPU_EMBEDDED_SECRET_KEY)
+def embedded_keys() -> list[str]:
+    """The environment variables (KEPU_SECRET_KEY, …) whose setting still holds the public embedded value."""
+    names = []
+    for name, (embedded, _id) in KEYS.items():
+        value = getattr(settings, name, None)
+        if value is not None and value == getattr(settings, embedded, object()):
+            names.append(name if name.startswith("KEPU_") else f"KEPU_{name}")
+    return names
 
 
 def require_production_key() -> None:
     """Called where a web server starts (`kepu serve`, kepu.wsgi): fail before serving a request."""
-    if uses_embedded_key() and not settings.DEBUG and not settings.KEPU_EMBEDDED:
-        raise ImproperlyConfigured(MESSAGE)
+    missing = embedded_keys()
+    if missing and not settings.DEBUG and not settings.KEPU_EMBEDDED:
+        raise ImproperlyConfigured(
+            f"Kepu is running with KEPU_DEBUG=0 on a public embedded key. Set {' and '.join(missing)}, each to "
+            "its own random string of 50 or more characters (python -c \"import secrets; "
+            "print(secrets.token_urlsafe(50))\" prints one), or run the single-user demo with `kepu demo --serve`."
+        )
 
 
 @register(Tags.security, deploy=True)
 def embedded_key_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    if uses_embedded_key():
-        return [Error("The embedded secret key is in use.", hint="Set KEPU_SECRET_KEY (50+ random characters).",
-                      id="kepu.E001")]
-    return []
+    errors = []
+    for name, (embedded, check_id) in KEYS.items():
+        if getattr(settings, name, None) == getattr(settings, embedded, object()):
+            variable = name if name.startswith("KEPU_") else f"KEPU_{name}"
+            errors.append(Error(f"The embedded {variable} is in use.",
+                                hint=f"Set {variable} (50+ random characters).", id=check_id))
+    return errors
