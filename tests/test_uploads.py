@@ -378,3 +378,20 @@ def test_item_codes_are_slugs(plan: Plan) -> None:
     with pytest.raises(InputError, match=r"\(K/001\)\.code: a code may contain only letters, digits"):
         items_import(rows=rows, source="bank.yaml")
     assert not Item.objects.exists()
+
+
+@pytest.mark.parametrize(("section", "value", "message"), [
+    ("totals", float("inf"), "population.totals[0].value: expected a whole number ≥ 0, got inf."),
+    ("totals", 1e308, "population.totals[0].value: expected a whole number ≥ 0, got 1e+308."),
+    ("urban_share", float("nan"), "population.urban_share[0].value: expected a share between 0 and 1, got nan."),
+])
+def test_non_finite_region_populations_are_refused(db: Any, tmp_path: Path, section: str, value: float,
+                                                   message: str) -> None:
+    doc = yaml.safe_load(REGION_FILE.read_text(encoding="utf-8"))
+    doc["population"][section][0]["value"] = value
+    path = tmp_path / "region.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        region_import(path=path)
+    assert str(info.value) == f"region.yaml: {message}"
+    assert not OrgUnit.objects.exists()

@@ -98,8 +98,10 @@ def _count(row: dict[str, Any], where: str, *, share: bool = False) -> float:
         or number_problem(value)
         or not 0 <= value <= (1 if share else math.inf)
     ):
-        expected = "a share between 0 and 1" if share else "a whole number ≥ 0"
-        raise InputError(f"{where}.value: expected {expected}, got {value!r}")
+        message = _("%(where)s.value：需要 0 到 1 之间的比例，得到 %(v)s。") if share else _(
+            "%(where)s.value：需要不小于 0 的整数，得到 %(v)s。"
+        )
+        raise InputError(message % {"where": where, "v": repr(value)})
     return float(value)
 
 
