@@ -173,11 +173,12 @@ def source_label(source: str) -> str:
 def action_label(entry: AuditEntry) -> str:
     if entry.action in ACTIONS:
         return str(ACTIONS[entry.action])
+    # The object's kind is shown beside the action, so a generic verb is enough here.
     verb = entry.action.rsplit(".", 1)[-1]
-    thing = OBJECTS.get(entry.object_type)
     if verb in VERBS:
-        return f"{VERBS[verb]}{thing}" if thing is not None and verb != "responsible_units" else str(VERBS[verb])
-    return str(thing) if thing is not None else entry.action
+        return str(VERBS[verb])
+    thing = OBJECTS.get(entry.object_type)
+    return str(_("其他操作")) if thing is None else str(thing)
 
 
 def _value(key: str, value: Any) -> str:
@@ -224,13 +225,6 @@ class AuditRow:
     object_kind: str
     object_label: str
     changes: list[Change]
-
-    @property
-    def summary(self) -> str:
-        """One readable line: "修改目标「公民具备科学素质比例」：数值、期限年"."""
-        fields = "、".join(c.field for c in self.changes)
-        head = f"{self.action}「{self.object_label}」" if self.object_label else self.action
-        return f"{head}：{fields}" if fields else head
 
 
 def indicator_names(lang: str) -> dict[str, str]:
