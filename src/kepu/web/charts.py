@@ -55,6 +55,11 @@ def value_range(values: Iterable[float | None], *, from_zero: bool = False) -> d
     return {"min": round(low, 6), "max": round(high, 6)}
 
 
+def _ticks(d: int) -> dict[str, Any]:
+    """Counts get whole-number axis ticks (no "0.5 次")."""
+    return {"minInterval": 1} if d == 0 else {}
+
+
 def _target_series(value: float, unit: str, d: int) -> dict[str, Any]:
     """The target as a dashed horizontal line, with a legend entry drawn the same way."""
     shown = _r(value, d)
@@ -108,7 +113,7 @@ def trend(target: Target, unit: OrgUnit, points: dict[int, Point], lang: str, *,
         "legend": {"bottom": 0, "data": legend},
         "grid": {"left": 8, "right": 24, "top": 28, "bottom": 40, "containLabel": True},
         "xAxis": {"type": "category", "data": [str(y) for y in years]},
-        "yAxis": {"type": "value", "name": target.unit, **value_range(bounds)},
+        "yAxis": {"type": "value", "name": target.unit, **_ticks(d), **value_range(bounds)},
         "series": series,
     }
 
@@ -136,7 +141,7 @@ def district_compare(target: Target, statuses: list[TargetStatus | None], units:
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"bottom": 0, "data": [str(labels[k]) for k in present] + [_("目标")]},
         "grid": {"left": 8, "right": 48, "top": 24, "bottom": 36, "containLabel": True},
-        "xAxis": {"type": "value", "name": target.unit, **value_range(values, from_zero=True)},
+        "xAxis": {"type": "value", "name": target.unit, **_ticks(d), **value_range(values, from_zero=True)},
         "yAxis": {"type": "category", "data": [u.name(lang) for u in units], "inverse": True,
                   "axisLabel": {"interval": 0}},
         "series": series,
@@ -203,7 +208,7 @@ def target_chart(target: Target, series: dict[OrgUnit, dict[int, Point]], status
         "legend": {"bottom": 0, "type": "scroll", "data": legend, "selected": selected},
         "grid": {"left": 8, "right": 24, "top": 28, "bottom": 44, "containLabel": True},
         "xAxis": {"type": "category", "data": [str(y) for y in ys]},
-        "yAxis": {"type": "value", "name": target.unit, **value_range(bounds, from_zero=cumulative)},
+        "yAxis": {"type": "value", "name": target.unit, **_ticks(d), **value_range(bounds, from_zero=cumulative)},
         "series": lines,
     }
 
