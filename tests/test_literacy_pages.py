@@ -146,7 +146,7 @@ def test_office_uploads_a_wave_and_others_cannot(users: dict[str, Any], plan: An
     assert denied.status_code == 403 and not Wave.objects.exists()
     bad = good.decode().replace(",M,", ",X,", 1).encode()
     refused = client_for("office").post("/literacy/", {**form, "file": SimpleUploadedFile("r.csv", bad)})
-    assert refused.status_code == 422 and "column sex" in refused.content.decode()
+    assert refused.status_code == 422 and "sex 列：应为M/F 或 男/女" in refused.content.decode()
     assert not Respondent.objects.exists()
     done = client_for("office").post("/literacy/", {**form, "file": SimpleUploadedFile("r.csv", good)})
     assert done.status_code == 302

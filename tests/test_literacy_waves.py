@@ -87,7 +87,7 @@ def test_import_scores_and_stores_pseudonymously(wave: Any) -> None:
         (lambda rows: rows[7].update(respondent_id=rows[6]["respondent_id"]), "row 9, column respondent_id: duplicate"),
     ],
 )
-def test_bad_rows_name_row_and_column_and_nothing_is_written(wave: Any, edit: Any, message: str) -> None:
+def test_bad_rows_name_row_and_column_and_nothing_is_written(wave: Any, edit: Any, message: str, english: None) -> None:
     from kepu.literacy.models import Respondent
     from kepu.literacy.waves import respondents_import
 
@@ -97,12 +97,22 @@ def test_bad_rows_name_row_and_column_and_nothing_is_written(wave: Any, edit: An
     assert Respondent.objects.count() == 0
 
 
-def test_missing_contract_column(wave: Any) -> None:
+def test_missing_contract_column(wave: Any, english: None) -> None:
     from kepu.literacy.waves import respondents_import
 
     content = respondent_csv().decode().replace("stratum,", "zone,", 1).encode()
     with pytest.raises(InputError, match="missing column"):
         respondents_import(wave=wave, content=content, name="r.csv")
+
+
+def test_respondent_file_errors_are_in_chinese_by_default(wave: Any) -> None:
+    from kepu.literacy.waves import respondents_import
+
+    with pytest.raises(InputError) as exc:
+        respondents_import(wave=wave, content=respondent_csv(edit=lambda rows: rows[1].update(sex="X", K002="E")),
+                           name="r.csv")
+    assert "r.csv：第 3 行，sex 列：应为M/F 或 男/女，实际为“X”" in exc.value.errors
+    assert "r.csv：第 3 行，K002 列：应为选项字母 A, B, C, D，实际为“E”" in exc.value.errors
 
 
 def test_unknown_column_is_refused(wave: Any) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from kepu.core.errors import InputError
 from kepu.core.models import OrgUnit, PopulationCell
@@ -23,6 +24,11 @@ from kepu.stats import raking, sae, survey
 
 DOMAINS = ["district", "age_band", "sex", "area", "education", "key_group"]
 MIN_CELL = 50  # cells with fewer respondents are suppressed on pages and in exports
+
+
+def _no_respondents(wave: Wave) -> str:
+    return _("调查 %(code)s 中没有 %(a)s–%(b)s 岁且已评分的受访者。") % {
+        "code": wave.code, "a": wave.age_min, "b": wave.age_max}
 
 
 def in_scope(wave: Wave, sample: str = Respondent.Sample.PROBABILITY) -> list[Respondent]:
@@ -114,7 +120,7 @@ def wave_weight(
     """Rake base weights to population margins; store final weights and the convergence report."""
     rs = in_scope(wave)
     if not rs:
-        raise InputError(f"Wave {wave.code} has no scored respondents aged {wave.age_min}–{wave.age_max}.")
+        raise InputError(_no_respondents(wave))
     margins_spec = (
         supplied if supplied is not None else population_margins(wave, variables or ["district", "sex", "area"])
     )
@@ -125,7 +131,7 @@ def wave_weight(
     try:
         result = raking.rake(design, margins, trim=trim)
     except ValueError as exc:
-        raise InputError(f"Weighting failed: {exc}") from exc
+        raise InputError(_("加权失败：%(error)s") % {"error": exc}) from exc
     for r, w in zip(rs, result.weights, strict=True):
         r.weight = float(w)
     Respondent.objects.bulk_update(rs, ["weight"], batch_size=2000)
@@ -162,7 +168,7 @@ def wave_design(wave: Wave) -> tuple[list[Respondent], survey.Design]:
     standard errors account for it."""
     rs = in_scope(wave)
     if not rs:
-        raise InputError(f"Wave {wave.code} has no scored respondents aged {wave.age_min}–{wave.age_max}.")
+        raise InputError(_no_respondents(wave))
     design = _design(rs, wave)
     spec = wave.weighting.get("margins_totals") if wave.weighting else None
     if spec:

@@ -57,7 +57,7 @@ def normalise_response(item: Item | dict[str, Any], raw: Any) -> Any:
             return True
         if text in {"false", "f", "0", "错", "否", "错误", "no", "n"}:
             return False
-        raise ValueError(f"expected true or false, got {raw!r}")
+        raise ValueError(_("应为 对/错(true/false)，实际为“%(got)s”") % {"got": raw})
     key = item.key if isinstance(item, Item) else item["key"]
     if isinstance(raw, (list, tuple)):
         letters = [str(x).strip().upper() for x in raw]
@@ -66,11 +66,12 @@ def normalise_response(item: Item | dict[str, Any], raw: Any) -> Any:
     options = {str(o["key"]) for o in (item.options if isinstance(item, Item) else item.get("options", []))}
     unknown = [x for x in letters if x not in options]
     if unknown:
-        raise ValueError(f"expected option letter(s) {', '.join(sorted(options))}, got {raw!r}")
+        letters_ok = ", ".join(sorted(options))
+        raise ValueError(_("应为选项字母 %(options)s，实际为“%(got)s”") % {"options": letters_ok, "got": raw})
     if isinstance(key, list):
         return sorted(set(letters))
     if len(letters) != 1:
-        raise ValueError(f"expected one option letter, got {raw!r}")
+        raise ValueError(_("应为一个选项字母，实际为“%(got)s”") % {"got": raw})
     return letters[0]
 
 

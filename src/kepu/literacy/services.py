@@ -89,13 +89,13 @@ def wave_upload(
     """From the page: create the wave, import its respondents, weight to the region's margins and
     estimate (publishing to the plan stays a separate, deliberate step)."""
     if not code:
-        raise InputError("Give the wave a code, e.g. cz-2026.")
+        raise InputError(_("请填写调查编号，例如 cz-2026。"))
     if mode not in Wave.Mode.values:
-        raise InputError(f"Unknown mode {mode!r}.")
+        raise InputError(_("未知的调查方式：%(mode)s。") % {"mode": mode})
     try:
         start, end = (dt.date.fromisoformat(d) if d else None for d in fieldwork)
     except ValueError as exc:
-        raise InputError("Fieldwork dates must look like 2026-05-01.") from exc
+        raise InputError(_("调查日期的格式应为 2026-05-01。")) from exc
     if Wave.objects.filter(code=code).exists():
         raise InputError(_("编号 %(code)s 已被另一次调查使用，请换一个编号。") % {"code": code})
     # One transaction for the whole upload: a file that imports but cannot be weighted or estimated

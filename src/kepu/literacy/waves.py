@@ -23,6 +23,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kepu.core.errors import InputError
 from kepu.core.models import OrgUnit
@@ -39,7 +40,7 @@ REQUIRED = ["respondent_id", "stratum", "psu", "base_weight", "district", "sex",
 OPTIONAL = ["town", "education", "occupation"]
 SEX = {"m": "M", "male": "M", "男": "M", "f": "F", "female": "F", "女": "F"}
 AREA = {"urban": "urban", "城镇": "urban", "城市": "urban", "rural": "rural", "乡村": "rural", "农村": "rural"}
-EDU = {**{c: c for c, _ in EDUCATION}, **{str(label): c for c, label in EDUCATION}}
+EDU = {**{c: c for c, _label in EDUCATION}, **{str(label): c for c, label in EDUCATION}}
 OCC = {c: c for c, _ in OCCUPATIONS}
 
 
@@ -60,16 +61,20 @@ def respondents_import(*, wave: Wave, content: bytes, name: str, actor: User | N
     header, rows = read_table(content, name)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise InputError(f"{name}: missing column(s) {', '.join(missing)}; see the respondent file contract")
+        raise InputError(
+            _("%(name)s：缺少列 %(cols)s；请对照受访者文件的列要求。") % {"name": name, "cols": ", ".join(missing)}
+        )
     dup = sorted({h for h in header if header.count(h) > 1})
     if dup:
-        raise InputError(f"{name}: duplicate column(s) {', '.join(dup)}")
+        raise InputError(_("%(name)s：列名重复：%(cols)s") % {"name": name, "cols": ", ".join(dup)})
     items = {i.code: i for i in Item.objects.filter(code__in=header)}
     unknown = [h for h in header if h not in REQUIRED + OPTIONAL and h not in items]
     if unknown:
-        raise InputError(f"{name}: column(s) {', '.join(unknown)} are neither contract columns nor item codes")
+        raise InputError(
+            _("%(name)s：列 %(cols)s 既不是规定的列，也不是题目编号") % {"name": name, "cols": ", ".join(unknown)}
+        )
     if not items:
-        raise InputError(f"{name}: no item columns; add one column per item code with the answers")
+        raise InputError(_("%(name)s：没有题目列；每道题一列，列名为题目编号，内容为作答") % {"name": name})
     districts, towns = _units(wave.region)
     col = {h: i for i, h in enumerate(header)}
     errors: list[str] = []
@@ -77,18 +82,21 @@ def respondents_import(*, wave: Wave, content: bytes, name: str, actor: User | N
     objs: list[Respondent] = []
     for r, row in enumerate(rows, start=2):
         row = row + [""] * (len(header) - len(row))
-        obj = _respondent(wave, row, col, items, districts, towns, f"{name}: row {r}", errors)
+        where = _("%(name)s：第 %(row)s 行") % {"name": name, "row": r}
+        obj = _respondent(wave, row, col, items, districts, towns, where, errors)
         if obj is not None:
             if obj.key in seen:
-                errors.append(f"{name}: row {r}, column respondent_id: duplicate id")
+                errors.append(_("%(where)s，respondent_id 列：受访者编号重复") % {"where": where})
             seen.add(obj.key)
             objs.append(obj)
         if len(errors) > 200:
             break
     if not objs and not errors:
-        errors.append(f"{name}: no respondent rows")
+        errors.append(_("%(name)s：没有受访者数据行") % {"name": name})
     if errors:
-        raise InputError(f"{name}: {len(errors)} problem(s); nothing was imported", errors=errors)
+        raise InputError(
+            _("%(name)s：发现 %(n)s 处问题，未导入任何数据") % {"name": name, "n": len(errors)}, errors=errors
+        )
     Respondent.objects.filter(wave=wave, sample=Respondent.Sample.PROBABILITY).delete()
     Respondent.objects.bulk_create(objs, batch_size=2000)
     respondents_score(list(Respondent.objects.filter(wave=wave, sample=Respondent.Sample.PROBABILITY)), wave.profile)
@@ -113,28 +121,31 @@ def _respondent(
     n_before = len(errors)
 
     def bad(name: str, expected: str) -> None:
-        errors.append(f"{where}, column {name}: expected {expected}, got {cell(name)!r}")
+        errors.append(
+            _("%(where)s，%(column)s 列：应为%(expected)s，实际为“%(got)s”")
+            % {"where": where, "column": name, "expected": expected, "got": cell(name)}
+        )
 
     rid = cell("respondent_id")
     if not rid:
-        bad("respondent_id", "an id")
+        bad("respondent_id", _("受访者编号"))
     if not cell("stratum"):
-        bad("stratum", "a stratum label")
+        bad("stratum", _("层的标签"))
     if not cell("psu"):
-        bad("psu", "a PSU label")
+        bad("psu", _("初级抽样单元(PSU)的标签"))
     try:
         weight = float(cell("base_weight"))
         if not weight > 0 or number_problem(weight):  # inf, nan and 1e308 are no weights
             raise ValueError
     except ValueError:
-        bad("base_weight", "a positive number")
+        bad("base_weight", _("正数"))
         weight = 0.0
     district = districts.get(cell("district"))
     if district is None:
-        bad("district", "a district code or name in " + wave.region.name_zh)
+        bad("district", _("%(region)s的辖市(区)代码或名称") % {"region": wave.region.name_zh})
     sex = SEX.get(cell("sex").lower())
     if sex is None:
-        bad("sex", "M/F or 男/女")
+        bad("sex", _("M/F 或 男/女"))
     age: int | None = None
     try:
         value = float(cell("age"))
@@ -142,21 +153,21 @@ def _respondent(
             raise ValueError
         age = int(value)
     except ValueError:
-        bad("age", "whole years 0–120")
+        bad("age", _("0–120 的整数周岁"))
     area = AREA.get(cell("area").lower())
     if area is None:
-        bad("area", "urban/rural or 城镇/乡村")
+        bad("area", _("urban/rural 或 城镇/乡村"))
     town = None
     if cell("town"):
         town = towns.get(cell("town"))
         if town is None or (district is not None and town.parent_id != district.pk):
-            bad("town", "a town/street of the row's district")
+            bad("town", _("该行所在辖市(区)的镇(街道)"))
     education = EDU.get(cell("education"), "") if cell("education") else ""
     if cell("education") and not education:
-        bad("education", "one of " + ", ".join(c for c, _ in EDUCATION))
+        bad("education", _("以下之一：%(list)s") % {"list": ", ".join(c for c, _label in EDUCATION)})
     occupation = cell("occupation")
     if occupation and occupation not in OCC:
-        bad("occupation", "one of " + ", ".join(OCC))
+        bad("occupation", _("以下之一：%(list)s") % {"list": ", ".join(OCC)})
     responses: dict[str, Any] = {}
     for code, item in items.items():
         raw = cell(code)
@@ -165,7 +176,7 @@ def _respondent(
         try:
             responses[code] = normalise_response(item, raw)
         except ValueError as exc:
-            errors.append(f"{where}, column {code}: {exc}")
+            errors.append(_("%(where)s，%(column)s 列：%(problem)s") % {"where": where, "column": code, "problem": exc})
     if len(errors) > n_before:
         return None
     earned, possible = points_by_dimension(responses, items)
