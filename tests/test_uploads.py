@@ -143,7 +143,7 @@ def test_xml_entities_in_an_xlsx_are_refused() -> None:
     content = _workbook([["respondent_id", "stratum"], ["r1", "s"]])
     content = _rewrite_member(content, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(
         "<worksheet", '<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><worksheet', 1))
-    with pytest.raises(InputError, match=r"r.xlsx is not a valid Excel .xlsx file \(\w+\)"):
+    with pytest.raises(InputError, match=r"r\.xlsx is not a valid Excel \.xlsx file and cannot be read"):
         read_table(content, "r.xlsx")
 
 

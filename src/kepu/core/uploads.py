@@ -144,8 +144,7 @@ def read_csv(content: bytes, *, name: str, kind: str) -> list[list[str]]:
     except csv.Error as exc:
         # The csv module's own field limit or a NUL byte; it knows only the line it stopped on.
         raise InputError(
-            _("%(name)s 第 %(row)s 行无法读取：字段过长或含有非法字符（%(err)s）。")
-            % {"name": name, "row": reader.line_num + 1, "err": exc}
+            _("%(name)s 第 %(row)s 行无法读取：字段过长或含有非法字符。") % {"name": name, "row": reader.line_num + 1}
         ) from exc
     return rows
 
@@ -179,23 +178,23 @@ def open_xlsx(content: bytes, *, name: str, kind: str) -> Workbook:
         return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many unrelated types (KeyError, TypeError…) for a bad file
         raise InputError(
-            _("%(name)s 不是有效的 Excel .xlsx 文件（%(err)s）。") % {"name": name, "err": type(exc).__name__}
+            _("%(name)s 不是有效的 Excel .xlsx 文件，无法读取；请在 Excel 中另存为 .xlsx 后再上传。") % {"name": name}
         ) from exc
 
 
 def sheet_rows(ws: Any, *, name: str, kind: str) -> list[list[Any]]:
     """Every row of a read-only sheet as values, counting the rows really there."""
     lim = limits_for(kind)
-    ws.reset_dimensions()  # never trust <dimension>: too small drops rows, too large pads them
     rows: list[list[Any]] = []
     try:
+        ws.reset_dimensions()  # never trust <dimension>: too small drops rows, too large pads them
         for values in _bounded_rows(ws, lim, name):
             rows.append(values)
     except InputError:
         raise
     except Exception as exc:  # a malformed sheet part (bad XML, bad cell reference)
         raise InputError(
-            _("%(name)s 不是有效的 Excel .xlsx 文件（%(err)s）。") % {"name": name, "err": type(exc).__name__}
+            _("%(name)s 不是有效的 Excel .xlsx 文件，无法读取；请在 Excel 中另存为 .xlsx 后再上传。") % {"name": name}
         ) from exc
     return rows
 
