@@ -261,7 +261,7 @@ class _Loader(yaml.SafeLoader):
                 continue  # an unhashable key: SafeLoader reports it
             if duplicate:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                    None, None, _("重复的键 %(key)s") % {"key": repr(key)}, key_node.start_mark
                 )
         return super().construct_mapping(node, deep=deep)
 
