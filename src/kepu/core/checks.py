@@ -19,19 +19,19 @@ KEYS = {
 }
 
 
-def embedded_keys() -> list[str]:
-    """The environment variables (KEPU_SECRET_KEY, …) whose setting still holds the public embedded value."""
-    names = []
-    for name, (embedded, _id) in KEYS.items():
+def embedded_keys() -> list[tuple[str, str]]:
+    """(environment variable, check id) of each key whose setting still holds the public embedded value."""
+    found = []
+    for name, (embedded, check_id) in KEYS.items():
         value = getattr(settings, name, None)
         if value is not None and value == getattr(settings, embedded, object()):
-            names.append(name if name.startswith("KEPU_") else f"KEPU_{name}")
-    return names
+            found.append((name if name.startswith("KEPU_") else f"KEPU_{name}", check_id))
+    return found
 
 
 def require_production_key() -> None:
     """Called where a web server starts (`kepu serve`, kepu.wsgi): fail before serving a request."""
-    missing = embedded_keys()
+    missing = [variable for variable, _id in embedded_keys()]
     if missing and not settings.DEBUG and not settings.KEPU_EMBEDDED:
         raise ImproperlyConfigured(
             f"Kepu is running with KEPU_DEBUG=0 on a public embedded key. Set {' and '.join(missing)}, each to "
@@ -42,10 +42,5 @@ def require_production_key() -> None:
 
 @register(Tags.security, deploy=True)
 def embedded_key_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    errors = []
-    for name, (embedded, check_id) in KEYS.items():
-        if getattr(settings, name, None) == getattr(settings, embedded, object()):
-            variable = name if name.startswith("KEPU_") else f"KEPU_{name}"
-            errors.append(Error(f"The embedded {variable} is in use.",
-                                hint=f"Set {variable} (50+ random characters).", id=check_id))
-    return errors
+    return [Error(f"The embedded {variable} is in use.", hint=f"Set {variable} (50+ random characters).", id=check_id)
+            for variable, check_id in embedded_keys()]
