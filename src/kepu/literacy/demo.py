@@ -162,6 +162,7 @@ def literacy_demo(*, year: int, shift: float = -0.8, seed: int = 7, out: Path | 
         code=f"cz-{year}",
         year=year,
         name=f"{year}年常州市公民科学素质抽样调查(演示数据)",
+        name_en=f"{year} Changzhou citizen science literacy sample survey (demo data)",
         design={"strata": "辖市(区)", "psu": "镇(街道)", "note": "simulated demo data"},
     )
     content = simulate_file(region=wave.region, year=year, shift=shift, seed=seed)

@@ -11,8 +11,9 @@ from typing import Any
 import yaml
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
 from kepu.core import uploads
@@ -218,26 +219,28 @@ def items_import(*, rows: list[dict[str, Any]], source: str, actor: User | None 
 
 
 FIELD_LABELS = {
-    "dimension": "维度",
-    "jizhun": "基准",
-    "type": "题型",
-    "stem_zh": "题干(中文)",
-    "stem_en": "题干(英文)",
-    "options": "选项",
-    "key": "答案",
-    "points": "分值",
-    "difficulty": "难度",
-    "anchor": "锚题",
-    "topics": "主题标签",
-    "groups": "重点人群",
-    "explanation_zh": "解析(中文)",
-    "explanation_en": "解析(英文)",
-    "status": "状态",
+    "dimension": gettext_lazy("维度"),
+    "jizhun": gettext_lazy("基准"),
+    "type": gettext_lazy("题型"),
+    "stem_zh": gettext_lazy("题干(中文)"),
+    "stem_en": gettext_lazy("题干(英文)"),
+    "options": gettext_lazy("选项"),
+    "key": gettext_lazy("答案"),
+    "points": gettext_lazy("分值"),
+    "difficulty": gettext_lazy("难度"),
+    "anchor": gettext_lazy("锚题"),
+    "topics": gettext_lazy("主题标签"),
+    "groups": gettext_lazy("重点人群"),
+    "explanation_zh": gettext_lazy("解析(中文)"),
+    "explanation_en": gettext_lazy("解析(英文)"),
+    "status": gettext_lazy("状态"),
 }
 
 
 def _field_names(changes: dict[str, Any]) -> str:
-    return "、".join(FIELD_LABELS.get(f, f) for f in changes)
+    """Changed fields named for the audit log, which is kept in Chinese."""
+    with translation.override("zh-hans"):
+        return "、".join(str(FIELD_LABELS.get(f, f)) for f in changes)
 
 
 def _revision_propose(*, item: Item, content: dict[str, Any], source: str, actor: User | None) -> bool:
@@ -289,7 +292,7 @@ def item_revision_diff(revision: ItemRevision) -> list[tuple[str, str, str]]:
     replaced once applied, otherwise against the item as it is now."""
     before = revision.previous if revision.status == ItemRevision.Status.APPLIED else item_content(revision.item)
     return [
-        (FIELD_LABELS.get(f, f), _shown(f, before.get(f)), _shown(f, revision.data.get(f)))
+        (str(FIELD_LABELS.get(f, f)), _shown(f, before.get(f)), _shown(f, revision.data.get(f)))
         for f in CONTENT_FIELDS
         if before.get(f) != revision.data.get(f)
     ]

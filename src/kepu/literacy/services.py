@@ -29,6 +29,7 @@ def wave_create(
     mode: str = "face_to_face",
     design: dict[str, object] | None = None,
     actor: User | None = None,
+    name_en: str = "",
 ) -> Wave:
     problems = [
         f"{field}: {problem}"
@@ -55,7 +56,7 @@ def wave_create(
         defaults={
             "year": year,
             "name_zh": name or f"{year}年公民科学素质调查",
-            "name_en": name or f"{year} citizen science literacy survey",
+            "name_en": name_en or name or f"{year} citizen science literacy survey",
             "profile": prof,
             "region": plan.region,
             "mode": mode,
