@@ -169,6 +169,31 @@ def test_a_successful_login_resets_the_failure_count(lockout: Any, make_user: An
     assert client.post("/login/", {"username": "wujin", "password": PASSWORD}).status_code == 302
 
 
+def test_client_address_behind_proxies_cannot_be_forged(settings: Any) -> None:
+    from django.test import RequestFactory
+
+    from kepu.core.client_ip import client_ip
+
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    settings.KEPU_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.2"  # no proxy: the header is the client's own claim
+    settings.KEPU_PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.7"  # what our proxy saw, not the forged entry before it
+    settings.KEPU_PROXY_COUNT = 3
+    assert client_ip(request) == "10.0.0.2"  # fewer entries than proxies: trust nothing in the header
+
+
+def test_behind_a_proxy_the_lockout_is_per_client_not_per_proxy(lockout: Any, make_user: Any) -> None:
+    lockout.KEPU_PROXY_COUNT = 1
+    make_user("wujin", ("district_reporter", "320412", None))
+    attacker = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.9")
+    for _ in range(3):
+        attacker.post("/login/", {"username": "wujin", "password": "wrong"})
+    assert attacker.post("/login/", {"username": "wujin", "password": PASSWORD}).status_code == 429
+    colleague = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert colleague.post("/login/", {"username": "wujin", "password": PASSWORD}).status_code == 302
+
+
 # -- API tokens -------------------------------------------------------------------------------------
 
 def _api(key: str) -> int:

@@ -148,10 +148,9 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("KEPU_LOGIN_COOLOFF_
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kepu.web.account_views.lockout"
-# Behind a reverse proxy, the client address comes from X-Forwarded-For (set KEPU_PROXY_COUNT=1).
-if os.environ.get("KEPU_PROXY_COUNT"):
-    AXES_IPWARE_PROXY_COUNT = int(os.environ["KEPU_PROXY_COUNT"])
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# Behind N reverse proxies (KEPU_PROXY_COUNT=N), the client address comes from X-Forwarded-For.
+KEPU_PROXY_COUNT = int(os.environ.get("KEPU_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "kepu.core.client_ip.client_ip"
 # API tokens expire; a new token lives this many days unless asked otherwise.
 KEPU_TOKEN_DAYS = int(os.environ.get("KEPU_TOKEN_DAYS", "90"))
 LOGIN_URL = "web:login"
