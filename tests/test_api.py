@@ -12,6 +12,7 @@ from django.test import Client
 
 from kepu.core.models import ApiToken, AuditEntry
 from kepu.core.services import api_token_create
+from kepu.plans import selectors
 from kepu.plans.models import Observation, Plan, TargetStatus
 
 pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
@@ -249,6 +250,167 @@ def test_review_of_an_unknown_observation_is_404(users: dict[str, Any], api_clie
     assert r.json()["detail"] == "No observation 999999 in your scope."
 
 
+# -- the API offers what the data-entry page offers, refused in the page's words ------------------
+
+def test_a_town_unit_is_refused_as_the_page_refuses_it(users: dict[str, Any], api_client: Any,
+                                                       counts: Any) -> None:
+    client = api_client(users["wujin"])
+    before = counts()
+    # When 武进区's reporter posts a value for one of its towns (南夏墅街道), which the page never offers
+    r = _new_value(client, org_unit="320412-L01")
+    # Then the API refuses it as a 403 problem, and nothing was written
+    assert r.status_code == 403
+    assert r["Content-Type"] == PROBLEM
+    assert counts() == before
+    # And in the very words of the data-entry page asked for that unit
+    page = Client(headers={"Accept-Language": "en"})
+    page.force_login(users["wujin"])
+    refused = page.get("/report/?unit=320412-L01")
+    assert refused.status_code == 403
+    assert r.json()["detail"] == "You may not report for this unit."
+    assert r.json()["detail"] in refused.content.decode()
+
+
+def test_a_city_only_target_is_refused_for_a_district(users: dict[str, Any], api_client: Any,
+                                                      counts: Any) -> None:
+    client = api_client(users["wujin"])
+    before = counts()
+    # Given T02 (SCHOOLS_SCI_PROV) is a city-wide target with no district allocation
+    # When 武进区's reporter posts a value for it for 武进区
+    r = _new_value(client, indicator="SCHOOLS_SCI_PROV")
+    # Then it is refused and nothing was written
+    assert r.status_code == 403
+    assert r["Content-Type"] == PROBLEM
+    assert r.json()["detail"] == "You may not report SCHOOLS_SCI_PROV for 武进区."
+    assert counts() == before
+    # And the data-entry page does not offer it to them either, while the office gets it for the city
+    page = Client()
+    page.force_login(users["wujin"])
+    assert 'name="v_SCHOOLS_SCI_PROV"' not in page.get("/report/?unit=320412").content.decode()
+    assert 'name="v_SCI_COUNSELLORS_TRAINED"' in page.get("/report/?unit=320412").content.decode()
+    office = _new_value(api_client(users["office"]), indicator="SCHOOLS_SCI_PROV", org_unit="320400", value=3)
+    assert office.status_code == 201, office.json()
+
+
+def test_a_department_reports_only_its_own_indicators(users: dict[str, Any], api_client: Any,
+                                                      plan: Plan) -> None:
+    # Given an indicator the data-entry page does not offer the education bureau's reporter
+    offered = {i.code for i in selectors.reportable_indicators(plan, users["edu"], plan.region)}
+    other = next(i.code for i in plan.indicators.order_by("code") if i.code not in offered)
+    # When they post a value for it through the API
+    r = _new_value(api_client(users["edu"]), indicator=other, org_unit="320400", value=5)
+    # Then it is refused like any indicator the page would not offer
+    assert r.status_code == 403
+    assert r.json()["detail"] == f"You may not report {other} for 常州市."
+
+
+# -- absurd input is a 4xx problem, never a 500 ----------------------------------------------------
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("offset=100000000000000000000", "query.offset"),
+    ("offset=-1", "query.offset"),
+    ("limit=0", "query.limit"),
+    ("limit=1000000", "query.limit"),
+    ("year=100000000000000000000", "query.year"),
+    ("status=lost", "query.status"),
+    ("indicator=A%00B", "query.indicator"),
+    ("org_unit=" + "9" * 65, "query.org_unit"),
+])
+def test_absurd_list_parameters_are_422(users: dict[str, Any], api_client: Any, query: str, field: str) -> None:
+    r = api_client(users["office"]).get(f"/api/observations?plan={PLAN}&{query}")
+    assert r.status_code == 422
+    assert r["Content-Type"] == PROBLEM
+    assert any(e.startswith(f"{field}:") for e in r.json()["errors"]), r.json()
+
+
+def test_a_year_outside_the_plan_is_422(users: dict[str, Any], api_client: Any) -> None:
+    client = api_client(users["office"])
+    # When values are listed for a year the plan (2021–2035) does not cover
+    r = client.get(f"/api/observations?plan={PLAN}&year=2019")
+    # Then the answer says so, in the words the page uses for such a period
+    assert r.status_code == 422
+    assert r.json()["detail"] == "Period 2019 is outside the plan years 2021–2035."
+    # And the plan's own first and last years are fine
+    for year in (2021, 2035):
+        assert client.get(f"/api/observations?plan={PLAN}&year={year}").status_code == 200
+
+
+@pytest.mark.parametrize("fields", [
+    {"year": 100000000000000000000},
+    {"year": 2019},
+    {"quarter": 100000000000000000000},
+    {"comment": "含\x00空字符"},
+    {"value": "4\x000"},
+    {"value": "1e400"},
+    {"plan": "changzhou\x00"},
+    {"org_unit": "../320412"},
+    {"indicator": "X" * 65},
+], ids=["huge-year", "year-before-plan", "huge-quarter", "nul-comment", "nul-value", "overflowing-value",
+        "nul-plan", "slash-unit", "long-indicator"])
+def test_absurd_values_are_422_and_write_nothing(users: dict[str, Any], api_client: Any, counts: Any,
+                                                 fields: dict[str, Any]) -> None:
+    client = api_client(users["wujin"])
+    before = counts()
+    r = _new_value(client, **fields)
+    assert r.status_code == 422, r.content
+    assert r["Content-Type"] == PROBLEM
+    assert counts() == before
+
+
+def test_an_absurd_observation_id_is_a_problem(users: dict[str, Any], api_client: Any) -> None:
+    client = api_client(users["reviewer"])
+    for obs_id in ("0", "100000000000000000000", "abc"):
+        r = _post(client, f"/api/observations/{obs_id}/approve", {})
+        assert (r.status_code, r["Content-Type"]) == (422, PROBLEM), obs_id
+
+
+def test_a_review_body_that_is_not_an_object_approves_nothing(users: dict[str, Any], api_client: Any,
+                                                              report: Any) -> None:
+    # Given 武进区's submitted value
+    obs = report(users["wujin"], "SCI_COUNSELLORS_TRAINED", "320412", 2024, 40)
+    # When the reviewer sends a JSON string instead of {"comment": …}
+    r = api_client(users["reviewer"]).post(f"/api/observations/{obs.pk}/approve", data='"ok"',
+                                           content_type="application/json")
+    # Then it is a 400 problem and the value still waits
+    assert (r.status_code, r["Content-Type"]) == (400, PROBLEM)
+    assert Observation.objects.get(pk=obs.pk).status == "submitted"
+
+
+def test_malformed_oversized_and_misdirected_requests_are_problems(users: dict[str, Any], api_client: Any,
+                                                                   settings: Any) -> None:
+    client = api_client(users["wujin"])
+    # A body that is not JSON, or not a JSON object, is a 400 problem
+    for body in ("{not json", '"a string"', "[]"):
+        r = client.post("/api/observations", data=body, content_type="application/json")
+        assert (r.status_code, r["Content-Type"]) == (400, PROBLEM), body
+    # A body over Django's upload limit is a 413 problem
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    r = _new_value(client, comment="长" * 2000)
+    assert (r.status_code, r["Content-Type"]) == (413, PROBLEM)
+    # An unknown path under /api/ is a 404 problem, not the site's HTML page
+    r = client.get("/api/no-such-thing")
+    assert (r.status_code, r["Content-Type"]) == (404, PROBLEM)
+    # A method an endpoint does not have is a 405 naming the allowed ones
+    r = client.delete("/api/plans")
+    assert r.status_code == 405
+    assert r["Allow"] == "GET"
+
+
+def test_session_requests_need_csrf_and_anonymous_ones_are_401(users: dict[str, Any], counts: Any) -> None:
+    before = counts()
+    # Given a browser logged in to the site, whose POST carries no CSRF token
+    browser = Client(enforce_csrf_checks=True, headers={"Accept-Language": "en"})
+    browser.force_login(users["wujin"])
+    r = _new_value(browser)
+    # Then it is a 403 problem
+    assert (r.status_code, r["Content-Type"]) == (403, PROBLEM)
+    assert r.json()["detail"] == "CSRF check Failed"
+    # And a POST with neither session nor token is simply unauthenticated
+    r = _new_value(Client(enforce_csrf_checks=True, headers={"Accept-Language": "en"}))
+    assert (r.status_code, r.json()) == (401, UNAUTHORIZED)
+    assert counts() == before
+
+
 # -- OpenAPI -------------------------------------------------------------------------------------
 
 def test_openapi_matches_the_snapshot(db: Any) -> None:
@@ -263,3 +425,14 @@ def test_openapi_matches_the_snapshot(db: Any) -> None:
                             encoding="utf-8")
     assert SNAPSHOT.exists(), f"{SNAPSHOT} is missing; run the tests once with KEPU_UPDATE_SNAPSHOTS=1"
     assert document == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+
+
+def test_every_operation_documents_its_problem_responses(db: Any) -> None:
+    document = Client().get("/api/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            expected = {"400", "401", "403", "404", "422"} | ({"413"} if "requestBody" in operation else set())
+            assert expected <= set(operation["responses"]), (method, path)
+            for status in expected:
+                content = operation["responses"][status]["content"]
+                assert content == {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}, (method, path)

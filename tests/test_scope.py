@@ -98,10 +98,10 @@ def test_api_post_for_another_district_is_forbidden(users: dict[str, Any], api_c
     body = {"plan": PLAN, "indicator": "SCI_COUNSELLORS_TRAINED", "org_unit": "320411", "year": 2024,
             "value": 25}
     r = client.post("/api/observations", data=json.dumps(body), content_type="application/json")
-    # Then it is forbidden as a problem, and nothing was written
+    # Then it is forbidden as a problem, in the data-entry page's words, and nothing was written
     assert r.status_code == 403
     assert r["Content-Type"] == "application/problem+json"
-    assert r.json()["detail"] == "You may not report SCI_COUNSELLORS_TRAINED for 新北区."
+    assert r.json()["detail"] == "You may not report for this unit."
     assert counts() == before
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from kepu.core.errors import InputError
@@ -13,7 +14,21 @@ from kepu.core.models import OrgUnit
 from kepu.core.scope import actor, scope_for
 from kepu.plans import selectors, services
 from kepu.plans.models import Observation, Plan, TargetStatus
-from kepu.plans.schemas import ObservationIn, ObservationOut, Page, PlanOut, ReviewIn, StatusOut, TargetOut
+from kepu.plans.schemas import (
+    IndicatorCode,
+    ObservationId,
+    ObservationIn,
+    ObservationOut,
+    ObservationStatus,
+    Page,
+    PlanCode,
+    PlanOut,
+    ReviewIn,
+    StatusOut,
+    TargetOut,
+    UnitCode,
+    Year,
+)
 
 router = Router(tags=["plans"])
 
@@ -23,6 +38,14 @@ def _plan(code: str) -> Plan:
     if plan is None:
         raise Http404(f"No plan with code {code!r}.")
     return plan
+
+
+def _check_year(plan: Plan, year: int | None) -> None:
+    if year is not None and not plan.start_year <= year <= plan.end_year:
+        raise InputError(
+            _("Period %(p)s is outside the plan years %(a)s–%(b)s.")
+            % {"p": year, "a": plan.start_year, "b": plan.end_year}
+        )
 
 
 def _obs_out(o: Observation) -> dict[str, Any]:
@@ -60,12 +83,12 @@ def plans_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get("/plans/{code}/targets", response=list[TargetOut])
-def targets_list(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+def targets_list(request: HttpRequest, code: PlanCode) -> list[dict[str, Any]]:
     return [selectors.target_dict(t) for t in selectors.targets_for(_plan(code))]
 
 
 @router.get("/plans/{code}/status", response=list[StatusOut])
-def status_list(request: HttpRequest, code: str, org_unit: str | None = None) -> list[dict[str, Any]]:
+def status_list(request: HttpRequest, code: PlanCode, org_unit: UnitCode | None = None) -> list[dict[str, Any]]:
     plan = _plan(code)
     scope = scope_for(request.user)
     qs = (
@@ -88,15 +111,17 @@ def status_list(request: HttpRequest, code: str, org_unit: str | None = None) ->
 @router.get("/observations", response=Page)
 def observations_list(
     request: HttpRequest,
-    plan: str,
-    indicator: str | None = None,
-    org_unit: str | None = None,
-    year: int | None = None,
-    status: str | None = None,
+    plan: PlanCode,
+    indicator: IndicatorCode | None = None,
+    org_unit: UnitCode | None = None,
+    year: Year | None = None,
+    status: ObservationStatus | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10**9),
 ) -> dict[str, Any]:
-    qs = selectors.observations_visible(request.user, _plan(plan))
+    plan_ = _plan(plan)
+    _check_year(plan_, year)
+    qs = selectors.observations_visible(request.user, plan_)
     if indicator:
         qs = qs.filter(indicator__code=indicator)
     if org_unit:
@@ -111,12 +136,13 @@ def observations_list(
 @router.post("/observations", response={201: ObservationOut})
 def observation_create(request: HttpRequest, payload: ObservationIn) -> Status:
     plan = _plan(payload.plan)
-    indicator = plan.indicators.filter(code=payload.indicator, active=True).first()
-    if indicator is None:
+    if selectors.indicator_get(plan, payload.indicator) is None:
         raise InputError(f"indicator: unknown indicator code {payload.indicator!r} in plan {plan.code}")
-    unit = OrgUnit.objects.filter(code=payload.org_unit).first()
-    if unit is None:
+    if not OrgUnit.objects.filter(code=payload.org_unit).exists():
         raise InputError(f"org_unit: unknown org unit code {payload.org_unit!r}")
+    # Only what the data-entry page would offer this user, refused in the page's words.
+    unit = selectors.reportable_unit(plan, request.user, payload.org_unit)
+    indicator = selectors.reportable_indicator(plan, request.user, unit, payload.indicator)
     entry = services.Entry(
         indicator=indicator,
         org_unit=unit,
@@ -139,12 +165,12 @@ def _visible_obs(request: HttpRequest, obs_id: int) -> Observation:
 
 
 @router.post("/observations/{obs_id}/submit", response=ObservationOut)
-def observation_submit(request: HttpRequest, obs_id: int) -> dict[str, Any]:
+def observation_submit(request: HttpRequest, obs_id: ObservationId) -> dict[str, Any]:
     return _obs_out(services.observation_submit(user=actor(request), observation=_visible_obs(request, obs_id)))
 
 
 @router.post("/observations/{obs_id}/approve", response=ObservationOut)
-def observation_approve(request: HttpRequest, obs_id: int, payload: ReviewIn) -> dict[str, Any]:
+def observation_approve(request: HttpRequest, obs_id: ObservationId, payload: ReviewIn) -> dict[str, Any]:
     obs = services.observation_approve(
         user=actor(request), observation=_visible_obs(request, obs_id), comment=payload.comment
     )
@@ -152,7 +178,7 @@ def observation_approve(request: HttpRequest, obs_id: int, payload: ReviewIn) ->
 
 
 @router.post("/observations/{obs_id}/return", response=ObservationOut)
-def observation_return(request: HttpRequest, obs_id: int, payload: ReviewIn) -> dict[str, Any]:
+def observation_return(request: HttpRequest, obs_id: ObservationId, payload: ReviewIn) -> dict[str, Any]:
     obs = services.observation_return(
         user=actor(request), observation=_visible_obs(request, obs_id), comment=payload.comment
     )

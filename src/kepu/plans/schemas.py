@@ -1,7 +1,22 @@
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from ninja import Schema
 from pydantic import Field
+
+# Codes of plans, indicators and org units as the plan and region files allow them; checking the
+# shape here keeps NUL bytes, slashes and kilobyte strings away from the database.
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+PlanCode = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64, examples=["changzhou-2021-2035"])]
+IndicatorCode = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64, examples=["SCI_COUNSELLORS_TRAINED"])]
+UnitCode = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64, examples=["320412"])]
+# Wide enough for any plan; the plan's own years are checked against the plan.
+Year = Annotated[int, Field(ge=1900, le=2200, examples=[2024])]
+ObservationId = Annotated[int, Field(ge=1, le=2**63 - 1, examples=[1])]
+# Free text a person typed: bounded, and without the NUL byte PostgreSQL cannot store.
+Text = Annotated[str, Field(max_length=4000, pattern=r"^[^\x00]*$")]
+ObservationStatus = Literal["draft", "submitted", "approved", "returned"]
 
 
 class PlanOut(Schema):
@@ -75,18 +90,18 @@ class ObservationOut(Schema):
 
 
 class ObservationIn(Schema):
-    plan: str
-    indicator: str
-    org_unit: str
-    year: int
+    plan: PlanCode
+    indicator: IndicatorCode
+    org_unit: UnitCode
+    year: Year
     quarter: int = Field(0, ge=0, le=4)
-    value: float | str
-    comment: str = ""
+    value: float | Annotated[str, Field(max_length=64, pattern=r"^[^\x00]*$")]
+    comment: Text = ""
     submit: bool = True
 
 
 class ReviewIn(Schema):
-    comment: str = ""
+    comment: Text = ""
 
 
 class Page(Schema):

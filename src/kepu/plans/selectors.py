@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
+from kepu.core.errors import PermissionDenied
 from kepu.core.models import AuditEntry, Department, OrgUnit
 from kepu.core.scope import REVIEW_ROLES, scope_for
 from kepu.plans.models import (
@@ -316,6 +317,28 @@ def reportable_units(plan: Plan, user: Viewer) -> list[OrgUnit]:
         for u in units
         if scope.can_report(u, scope.departments) or scope.covers(u, ("office_admin", "district_reporter"))
     ]
+
+
+def reportable_unit(plan: Plan, user: Viewer, code: str | None, units: list[OrgUnit] | None = None) -> OrgUnit:
+    """The unit a value may be entered for: one the data-entry page offers the user (the city or a
+    district in scope, never a town); no code means the first. The page and the API both ask here,
+    so both refuse with the same words."""
+    units = reportable_units(plan, user) if units is None else units
+    if not units:
+        raise PermissionDenied(_("Your role does not allow reporting."))
+    unit = next((u for u in units if u.code == code), None) if code else units[0]
+    if unit is None:
+        raise PermissionDenied(_("You may not report for this unit."))
+    return unit
+
+
+def reportable_indicator(plan: Plan, user: Viewer, unit: OrgUnit, code: str) -> Indicator:
+    """An indicator the data-entry page offers for this unit (a district never gets a city-only
+    target's indicator; a department only its own)."""
+    indicator = next((i for i in reportable_indicators(plan, user, unit) if i.code == code), None)
+    if indicator is None:
+        raise PermissionDenied(_("You may not report %(ind)s for %(unit)s.") % {"ind": code, "unit": unit.name_zh})
+    return indicator
 
 
 def audit_visible(user: Viewer) -> QuerySet[AuditEntry]:

@@ -121,12 +121,11 @@ def target_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 def _entry_context(request: HttpRequest, plan: Plan) -> tuple[list[OrgUnit], OrgUnit | None, int]:
     units = selectors.reportable_units(plan, request.user)
-    if not units:
-        raise DjangoPermissionDenied(_("Your role does not allow reporting."))
     code = request.GET.get("unit") or request.POST.get("unit")
-    unit = next((u for u in units if u.code == code), None) if code else units[0]
-    if code and unit is None:
-        raise DjangoPermissionDenied(_("You may not report for this unit."))
+    try:
+        unit = selectors.reportable_unit(plan, request.user, code, units)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc)) from exc
     try:
         year = int(request.GET.get("year") or request.POST.get("year") or timezone.localdate().year)
     except ValueError:
