@@ -85,7 +85,7 @@ def test_demo_serves_in_embedded_mode(monkeypatch: Any, settings: Any) -> None:
             seen.update(embedded=settings.KEPU_EMBEDDED, env=os.environ.get("KEPU_EMBEDDED"))
 
     settings.KEPU_EMBEDDED = False
-    monkeypatch.delenv("KEPU_EMBEDDED", raising=False)
+    monkeypatch.setenv("KEPU_EMBEDDED", "0")  # recorded, so the test's "1" is undone afterwards
     monkeypatch.setattr(demo, "call_command", fake_call_command)
     monkeypatch.setattr(demo, "region_import", lambda **kw: None)
     monkeypatch.setattr(demo, "plan_import", lambda **kw: (type("P", (), {"code": "p", "version": 1})(), {}))
