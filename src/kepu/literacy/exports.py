@@ -217,7 +217,7 @@ def wave_pdf(wave: Wave, results: WaveResults, analysis: ItemAnalysis | None = N
             f"评分标准：{wave.profile.name_zh}；范围：{wave.age_min}–{wave.age_max} 岁居民。"
             "比例为加权估计，标准误按分层多阶段抽样设计的泰勒线性化方法计算(考虑了加权校准)，置信区间为 logit 区间；"
             f"样本量不足 {MIN_CELL} 的单元格不予显示。"
-            + ("" if results.is_region else f"本文件只含{unit}受访者的结果，全部只用本区样本计算。"),
+            + ("" if results.is_region else f"本文件只含{unit}的结果：比例、分组和等级分布只用本区样本计算。"),
             body,
         ),
         Spacer(1, 5 * mm),
