@@ -110,12 +110,13 @@ def test_check_deploy_is_clean_in_production_mode_and_fails_on_the_embedded_key(
 
 def test_https_settings_follow_secure_cookies() -> None:
     show = ("import django; django.setup(); from django.conf import settings as s; "
-            "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT)")
+            "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.LANGUAGE_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+            "s.SECURE_SSL_REDIRECT)")
     env = {"DJANGO_SETTINGS_MODULE": "kepu.settings", **PRODUCTION_KEYS}
     on = _run([sys.executable, "-c", show], KEPU_SECURE_COOKIES="1", **env)
     off = _run([sys.executable, "-c", show], **env)
-    assert on.stdout.split() == ["True", "True", "31536000", "True"], on.stderr
-    assert off.stdout.split() == ["False", "False", "0", "False"], off.stderr
+    assert on.stdout.split() == ["True", "True", "True", "31536000", "True"], on.stderr
+    assert off.stdout.split() == ["False", "False", "False", "0", "False"], off.stderr
 
 
 def test_pages_send_a_strict_content_security_policy(client: Client) -> None:
