@@ -119,9 +119,9 @@ def observations_list(
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10**9),
 ) -> dict[str, Any]:
-    plan_ = _plan(plan)
-    _check_year(plan_, year)
-    qs = selectors.observations_visible(request.user, plan_)
+    chosen = _plan(plan)
+    _check_year(chosen, year)
+    qs = selectors.observations_visible(request.user, chosen)
     if indicator:
         qs = qs.filter(indicator__code=indicator)
     if org_unit:
