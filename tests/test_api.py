@@ -357,6 +357,24 @@ def test_absurd_values_are_422_and_write_nothing(users: dict[str, Any], api_clie
     assert counts() == before
 
 
+def test_a_nul_in_a_comment_is_refused_by_page_and_api_alike(users: dict[str, Any], api_client: Any,
+                                                              counts: Any) -> None:
+    client = api_client(users["wujin"])
+    page = Client(headers={"Accept-Language": "en"})
+    page.force_login(users["wujin"])
+    before = counts()
+    # When a comment with a NUL byte (which PostgreSQL cannot store) is sent through the API and the page
+    api = _new_value(client, comment="含\x00空字符")
+    entry = page.post("/report/?unit=320412&year=2024", {"unit": "320412", "year": "2024",
+                                                         "v_SCI_COUNSELLORS_TRAINED": "40",
+                                                         "c_SCI_COUNSELLORS_TRAINED": "含\x00空字符"})
+    # Then both refuse it as invalid input (not a 500), and nothing was written
+    assert (api.status_code, api["Content-Type"]) == (422, PROBLEM)
+    assert entry.status_code == 422
+    assert "the comment contains an invisible NUL character" in entry.content.decode()
+    assert counts() == before
+
+
 def test_an_absurd_observation_id_is_a_problem(users: dict[str, Any], api_client: Any) -> None:
     client = api_client(users["reviewer"])
     for obs_id in ("0", "100000000000000000000", "abc"):

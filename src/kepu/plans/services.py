@@ -62,6 +62,8 @@ class Entry:
 def _entry_errors(entry: Entry, where: str, draft: Observation | None = None) -> tuple[float | None, list[str]]:
     value, err = parse_number(entry.raw_value, where)
     errors = period_errors(entry.indicator, entry.org_unit, entry.year, entry.quarter)
+    if "\x00" in entry.comment:  # PostgreSQL cannot store it; the page, template and API refuse it alike
+        errors.append(_("%(where)s：说明中有一个不可见的空字符（NUL），请删去后再提交。") % {"where": where})
     if err:
         return None, [*errors, err]
     assert value is not None
