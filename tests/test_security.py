@@ -33,7 +33,9 @@ PRODUCTION_KEYS = {"KEPU_SECRET_KEY": PRODUCTION_KEY, "KEPU_PSEUDONYM_KEY": PROD
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     """Run Python with a clean production-like environment (no inherited KEPU_* settings)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("KEPU_") and k != "DJANGO_SETTINGS_MODULE"}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is set for the browser tests' fixtures; no deployment has it.
+    drop = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("KEPU_") and k not in drop}
     base.update({"KEPU_DATA_DIR": "/tmp/kepu-security-test", "KEPU_DEBUG": "0", **env})
     return subprocess.run(args, cwd=REPO, env=base, capture_output=True, text=True, timeout=120)
 
