@@ -46,7 +46,9 @@ case "${1:-}" in
     apt_install chromium fonts-wqy-microhei gettext
     need_python
     compile_locale
-    exec .venv/bin/python -m pytest "$@"
+    # Two workers (our machines have 2 cores); --dist loadfile keeps a file's tests on one worker so
+    # its module-scoped fixtures are built once. KEPU_TEST_WORKERS=0 runs everything in one process.
+    exec .venv/bin/python -m pytest -n "${KEPU_TEST_WORKERS:-2}" --dist loadfile "$@"
     ;;
   *)
     echo "usage: ./kepu.sh demo | ./kepu.sh test [pytest args]" >&2
