@@ -14,7 +14,8 @@ from kepu.core.errors import PermissionDenied
 from kepu.core.models import AuditEntry, OrgUnit
 from kepu.plans import excel
 from kepu.plans.models import Observation, Plan
-from kepu.plans.services import observation_approve, responsible_codes
+from kepu.plans.selectors import responsible_codes
+from kepu.plans.services import observation_approve
 from tests.conftest import fill, template_of, xlsx
 
 pytestmark = pytest.mark.usefixtures("fast_passwords", "english")

@@ -293,10 +293,18 @@ def inbox_rows(user: Viewer, limit: int = 300) -> list[InboxRow]:
     ]
 
 
+def responsible_codes(indicator: Indicator) -> set[str]:
+    """Codes of the departments responsible for an indicator (through its targets and its section)."""
+    codes: set[str] = set()
+    for target in indicator.targets.all():
+        codes.update(d.code for d in target.responsible_units.all())
+    if indicator.section_id:
+        codes.update(d.code for d in indicator.section.responsible_units.all())  # type: ignore[union-attr]
+    return codes
+
+
 def reportable_indicators(plan: Plan, user: Viewer, unit: OrgUnit) -> list[Indicator]:
     """Indicators the user may report for this unit (those with a target there, or any for the city)."""
-    from kepu.plans.services import responsible_codes
-
     scope = scope_for(user)
     ids = set(
         TargetAllocation.objects.filter(target__plan=plan, org_unit=unit).values_list("target__indicator_id", flat=True)

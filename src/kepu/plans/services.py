@@ -18,19 +18,11 @@ from kepu.core.services import audit_record
 from kepu.core.uploads import number_problem
 from kepu.plans import selectors
 from kepu.plans.models import Indicator, Observation
+from kepu.plans.selectors import responsible_codes
 from kepu.plans.tasks import enqueue_status_refresh
 from kepu.plans.validation import parse_number, period_errors, value_errors
 
 Status = Observation.Status
-
-
-def responsible_codes(indicator: Indicator) -> set[str]:
-    codes: set[str] = set()
-    for target in indicator.targets.all():
-        codes.update(d.code for d in target.responsible_units.all())
-    if indicator.section_id:
-        codes.update(d.code for d in indicator.section.responsible_units.all())  # type: ignore[union-attr]
-    return codes
 
 
 def _label(obs: Observation) -> str:
