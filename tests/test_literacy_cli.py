@@ -143,3 +143,14 @@ def test_text_output_without_json(tmp_path: Path) -> None:
     call_command("literacy", "estimate", *base_args(f), "--by", "region", stdout=out)
     text = out.getvalue()
     assert text.startswith("n=135") and "region=x" in text
+
+
+def test_the_analysts_file_has_its_own_bound_not_the_upload_limit(tmp_path: Path, settings: object) -> None:
+    """`estimate` reads an analyst's own (possibly national-scale) file: the page's respondent-upload
+    row limit does not apply, its own bound does."""
+    f = write_sample(tmp_path / "s.csv")  # 135 rows
+    settings.KEPU_UPLOAD_LIMITS = {"respondents": {"max_rows": 5}}  # type: ignore[attr-defined]
+    assert run(*base_args(f))["n"] == 135
+    settings.KEPU_UPLOAD_LIMITS = {"analysis": {"max_rows": 5}}  # type: ignore[attr-defined]
+    with pytest.raises(CommandError, match="5"):
+        run(*base_args(f))

@@ -51,7 +51,11 @@ class Limits:
 
 DEFAULT_LIMITS: dict[str, Limits] = {
     "template": Limits(max_bytes=2 * MB, max_rows=5_000, max_unzipped_bytes=40 * MB),
-    "respondents": Limits(max_bytes=10 * MB, max_rows=200_000),
+    # A city's survey wave is thousands of respondents; 500,000 leaves room for a province's.
+    "respondents": Limits(max_bytes=50 * MB, max_rows=500_000),
+    # `kepu literacy estimate` reads an analyst's own file on their machine (not an upload): still
+    # bounded, but sized for a national-scale microdata file.
+    "analysis": Limits(max_bytes=2048 * MB, max_rows=20_000_000, max_unzipped_bytes=4096 * MB),
     "items": Limits(max_bytes=5 * MB, max_rows=20_000, max_unzipped_bytes=100 * MB),
     "plan": Limits(max_bytes=5 * MB, max_rows=100_000),
     "region": Limits(max_bytes=5 * MB, max_rows=100_000),

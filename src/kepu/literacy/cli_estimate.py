@@ -31,7 +31,7 @@ class Table:
 
 def read_csv(path: Path) -> Table:
     try:
-        header, rows = read_table(read_path(path, kind="respondents"), path.name)
+        header, rows = read_table(read_path(path, kind="analysis"), path.name, kind="analysis")
     except InputError as exc:
         raise EstimateError(str(exc)) from exc
     if not rows:
