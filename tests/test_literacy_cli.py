@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-E_KEYS = {"n", "estimate", "se", "ci_low", "ci_high", "ci_logit_low", "ci_logit_high", "deff"}
+E_KEYS = {"n", "estimate", "se", "ci_low", "ci_high", "ci_logit_low", "ci_logit_high", "deff", "flags"}
 
 
 def write_sample(path: Path, *, lonely: bool = False, outcome: str | None = None, weight: str | None = None) -> Path:

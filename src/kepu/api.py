@@ -14,6 +14,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 
 from kepu.core.api_auth import TokenAuth
 from kepu.core.errors import InputError, PermissionDenied
+from kepu.core.strict_json import StrictJSONRenderer
 from kepu.plans.api import router as plans_router
 
 
@@ -83,6 +84,7 @@ api = KepuAPI(
     description="Plans, targets, status and observations of a citizen science-literacy action plan.",
     auth=[TokenAuth(), SessionAuth()],
     parser=ObjectParser(),
+    renderer=StrictJSONRenderer(),  # an undefined number is null, never NaN/Infinity
     urls_namespace="api",
     # Swagger UI comes from ninja's static files ("ninja" is in INSTALLED_APPS); no validator badge,
     # which would be an image from validator.swagger.io.

@@ -1,7 +1,9 @@
 """`kepu literacy estimate`: design-based estimates from a respondent-level CSV, for scripts.
 
 Pure statistics over a file (no database): reads the CSV, optionally rakes to margin files, and
-prints one JSON object {"n", "overall", "by", "raked"} or a readable table."""
+prints one JSON object {"n", "overall", "by", "raked"} or a readable table.
+
+The JSON is strict (no NaN/Infinity): an undefined quantity is null and the estimate's ``flags`` say why."""
 
 from __future__ import annotations
 
@@ -13,9 +15,37 @@ from typing import Any
 import numpy as np
 
 from kepu.core.errors import InputError
+from kepu.core.strict_json import finite
 from kepu.core.uploads import read_path
 from kepu.literacy.tables import read_table
 from kepu.stats import raking, survey
+
+
+def estimate_json(e: survey.Estimate) -> dict[str, Any]:
+    """``e.as_dict()`` with each undefined (non-finite) number as None, plus ``flags``: one
+    ``"<field>_undefined_<reason>"`` for each such field (ci_low/ci_high as "ci", the logit pair as "ci_logit")."""
+    d: dict[str, Any] = dict(e.as_dict())
+    flags: list[str] = []
+
+    def undefined(keys: tuple[str, ...], name: str, reason: str) -> None:
+        if any(not math.isfinite(d[k]) for k in keys):
+            flags.append(f"{name}_undefined_{reason}")
+
+    single = "single_respondent" if e.n == 1 else ""
+    constant = e.estimate in (0.0, 1.0)
+    undefined(("estimate",), "estimate", single or "no_weight")
+    undefined(("se",), "se", single or "variance")
+    no_df = "no_degrees_of_freedom" if e.df <= 0 else ""
+    undefined(("ci_low", "ci_high"), "ci", single or no_df or "se_undefined")
+    undefined(("ci_logit_low", "ci_logit_high"), "ci_logit", single or no_df or "se_undefined")
+    if not (e.weight_sum > e.n):
+        deff_reason = "weights_sum_to_n" if math.isclose(e.weight_sum, e.n) else "weights_sum_below_n"
+    else:
+        deff_reason = "all_0_or_all_1" if constant else "zero_srs_variance"
+    undefined(("deff",), "deff", single or deff_reason)
+    out: dict[str, Any] = finite(d)
+    out["flags"] = flags
+    return out
 
 
 class EstimateError(ValueError):
@@ -124,9 +154,9 @@ def estimate(
         if rake:
             design = raking.rake(design, [read_margins(p, table, path) for p in rake]).design
         overall = design.mean(y)
-        out_by = {col: {str(k): e.as_dict() for k, e in design.by(y, g).items()} for col, g in groups.items()}
+        out_by = {col: {str(k): estimate_json(e) for k, e in design.by(y, g).items()} for col, g in groups.items()}
     except EstimateError:
         raise
     except ValueError as exc:
         raise EstimateError(f"{path}: {exc}") from exc
-    return {"n": table.n, "overall": overall.as_dict(), "by": out_by, "raked": bool(rake)}
+    return {"n": table.n, "overall": estimate_json(overall), "by": out_by, "raked": bool(rake)}

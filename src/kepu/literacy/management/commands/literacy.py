@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from kepu.core import strict_json
 from kepu.core.errors import InputError
 from kepu.literacy.cli_estimate import EstimateError, estimate
 
@@ -83,19 +83,23 @@ class Command(BaseCommand):
             lonely_psu=opts["lonely_psu"],
         )
         if opts["json"]:
-            self.stdout.write(json.dumps(result, ensure_ascii=False))
+            self.stdout.write(strict_json.dumps(result, ensure_ascii=False))
             return
+
+        def f(x: float | None, spec: str = ".4f") -> str:
+            return "-" if x is None else format(x, spec)
+
         o = result["overall"]
         self.stdout.write(f"n={result['n']}  raked={result['raked']}")
         self.stdout.write(
-            f"overall  {o['estimate']:.4f}  SE {o['se']:.4f}  95% CI [{o['ci_low']:.4f}, {o['ci_high']:.4f}]"
-            f"  logit CI [{o['ci_logit_low']:.4f}, {o['ci_logit_high']:.4f}]  deff {o['deff']:.3f}"
+            f"overall  {f(o['estimate'])}  SE {f(o['se'])}  95% CI [{f(o['ci_low'])}, {f(o['ci_high'])}]"
+            f"  logit CI [{f(o['ci_logit_low'])}, {f(o['ci_logit_high'])}]  deff {f(o['deff'], '.3f')}"
         )
         for col, levels in result["by"].items():
             for level, e in levels.items():
                 self.stdout.write(
-                    f"{col}={level}  n={e['n']}  {e['estimate']:.4f}  SE {e['se']:.4f}  "
-                    f"[{e['ci_low']:.4f}, {e['ci_high']:.4f}]"
+                    f"{col}={level}  n={e['n']}  {f(e['estimate'])}  SE {f(e['se'])}  "
+                    f"[{f(e['ci_low'])}, {f(e['ci_high'])}]"
                 )
 
     def _items(self, opts: dict[str, Any]) -> None:
