@@ -56,6 +56,24 @@ def respondent_csv(n_per_psu: int = 12, *, seed: int = 1, edit: Any = None) -> b
     return buf.getvalue().encode()
 
 
+def two_pl_answers(rows: list[dict[str, Any]], seed: int = 5) -> None:
+    """Re-draw every item answer from a 2PL model (abilities N(0, 1)), for the IRT profile. The default
+    answers (30 % answer everything right, the rest guess) have no finite 2PL fit: every slope runs away."""
+    import numpy as np
+
+    from kepu.literacy.models import Item
+
+    rng = np.random.default_rng(seed)
+    items = list(Item.objects.order_by("code"))
+    a, b = rng.uniform(0.8, 2.0, len(items)), rng.uniform(-1.5, 1.5, len(items))
+    for row in rows:
+        theta = rng.normal()
+        for it, aj, bj in zip(items, a, b, strict=True):
+            right = bool(rng.random() < 1.0 / (1.0 + np.exp(-aj * (theta - bj))))
+            row[it.code] = str(it.key if right else not it.key).lower() if it.type == "true_false" else (
+                it.key if right else "A")
+
+
 @pytest.fixture
 def wave(plan: Any) -> Any:
     from kepu.literacy.services import wave_create
@@ -194,7 +212,7 @@ def test_irt_profile_sets_the_scale_once_and_links_later_waves(wave: Any) -> Non
     from kepu.literacy.services import wave_create
     from kepu.literacy.waves import respondents_import, wave_rescore
 
-    respondents_import(wave=wave, content=respondent_csv(), name="r.csv")
+    respondents_import(wave=wave, content=respondent_csv(edit=two_pl_answers), name="r.csv")
     wave_rescore(wave=wave, profile_code="irt_scaled")
     profile = ScoringProfile.objects.get(code="irt_scaled")
     anchors = profile.config["anchor_params"]
@@ -203,10 +221,41 @@ def test_irt_profile_sets_the_scale_once_and_links_later_waves(wave: Any) -> Non
     assert all(0 <= s <= 100 for s in scores) and len(set(scores)) > 5
     # A second wave is scored with the anchors held at the first wave's parameters.
     later = wave_create(code="t-2026", year=2026, profile="irt_scaled")
-    respondents_import(wave=later, content=respondent_csv(seed=2), name="r2.csv")
+    content = respondent_csv(seed=2, edit=lambda rows: two_pl_answers(rows, 6))
+    respondents_import(wave=later, content=content, name="r2.csv")
     profile.refresh_from_db()
     assert profile.config["anchor_params"] == anchors
     assert later.respondents.filter(score__isnull=True).count() == 0
+
+
+def test_irt_profile_refuses_to_publish_scores_from_a_fit_with_a_separated_item(wave: Any) -> None:
+    from kepu.literacy.models import Item, ScoringProfile
+    from kepu.literacy.waves import respondents_import, wave_rescore
+
+    items = list(Item.objects.order_by("code"))
+    target = next(it for it in items if not it.anchor)
+
+    def answer(it: Any, right: bool) -> str:
+        if it.type == "true_false":
+            return str(it.key if right else not it.key).lower()
+        return str(it.key if right else "A")
+
+    def separate(rows: list[dict[str, Any]]) -> None:
+        # 2PL answers, except that the target item is right exactly for the upper half of the others' score
+        two_pl_answers(rows)
+        rest = [sum(row[it.code] == answer(it, True) for it in items if it is not target) for row in rows]
+        cut = sorted(rest)[len(rest) // 2]
+        for row, r in zip(rows, rest, strict=True):
+            row[target.code] = answer(target, r >= cut)
+
+    respondents_import(wave=wave, content=respondent_csv(edit=separate), name="r.csv")
+    before = list(wave.respondents.order_by("pk").values_list("score", flat=True))
+    with pytest.raises(InputError, match=f"IRT 标定未收敛.*{target.code}"):
+        wave_rescore(wave=wave, profile_code="irt_scaled")
+    wave.refresh_from_db()
+    assert wave.profile.code != "irt_scaled"  # nothing was changed or published
+    assert list(wave.respondents.order_by("pk").values_list("score", flat=True)) == before
+    assert "anchor_params" not in ScoringProfile.objects.get(code="irt_scaled").config
 
 
 def test_cli_wave_import_and_weight_with_supplied_margins(plan: Any, tmp_path: Any) -> None:

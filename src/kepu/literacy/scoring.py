@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from kepu.core.errors import InputError
 from kepu.literacy.items import item_points
 from kepu.literacy.models import DIMENSIONS, Item, Respondent, ScoringProfile
 from kepu.stats import irt
@@ -62,7 +64,8 @@ def score_arrays(
 def irt_abilities(respondents: Sequence[Respondent], profile: ScoringProfile) -> np.ndarray:
     """2PL abilities on the profile's reference scale. The first wave scored with the profile sets
     the scale (population N(0, 1)) and stores its anchor items' parameters in the profile; later
-    waves hold those anchors fixed, which puts them on the same scale."""
+    waves hold those anchors fixed, which puts them on the same scale. A fit that did not converge
+    (runaway or separated items, non-finite SEs) is refused with an InputError naming the items."""
     codes = sorted({c for r in respondents for c in r.responses})
     items = {i.code: i for i in Item.objects.filter(code__in=codes)}
     codes = [c for c in codes if c in items]
@@ -78,6 +81,14 @@ def irt_abilities(respondents: Sequence[Respondent], profile: ScoringProfile) ->
     anchors: dict[str, list[float]] = profile.config.get("anchor_params") or {}
     fixed = {j: (anchors[c][0], anchors[c][1]) for j, c in enumerate(codes) if c in anchors}
     fit = irt.fit_2pl(x, fixed=fixed or None)
+    try:
+        fit.require_converged(codes)
+    except irt.FitNotConvergedError as exc:
+        # No score is published (and no anchor stored) from a fit that did not converge.
+        raise InputError(
+            _("IRT 标定未收敛，未发布任何得分。有问题的题目：%(items)s。请检查、删除或固定这些题目后重新评分。")
+            % {"items": "、".join(exc.names) or _("未能定位到具体题目")}
+        ) from exc
     if not anchors:
         profile.config = {
             **profile.config,

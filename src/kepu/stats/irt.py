@@ -35,6 +35,13 @@ The integral uses Gauss-Hermite quadrature (41 nodes by default) for ``N(0, 1)``
   plain EM step is used.
 * Convergence: the largest change of one EM step in any free parameter (``a``, ``c``, population mean
   and ``log sd``) is below ``tol``. ``iterations`` counts EM steps (E-steps).
+* Honesty checks: a fit is reported as *not* converged (``converged=False``) also when a free item has
+  a runaway slope (``|a| > MAX_SLOPE`` = 10, or a non-finite estimate) or a non-finite standard
+  error. A separated item (its answers perfectly ordered along the ability, e.g. a Guttman item)
+  has no finite maximum likelihood estimate: its slope keeps growing, so it is caught by the slope
+  check. ``problem_items`` names the offending items (indices) and ``problem`` says what is wrong;
+  ``require_converged`` raises ``FitNotConvergedError`` with that text, so no score is published
+  from such a fit.
 
 Identification. Without fixed items the population is ``N(0, 1)`` (the reference scale). With fixed
 items (``fixed`` = item -> (a, b) on the reference scale) the anchors carry the scale, so the
@@ -93,7 +100,7 @@ fixed by statements like "a score of 70 = expected 70 % correct on the anchor it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -105,9 +112,11 @@ from kepu.stats.arrays import BoolArray, FloatArray
 
 __all__ = [
     "EAP_NODES",
+    "MAX_SLOPE",
     "N_NODES",
     "SCALE_MEAN",
     "SCALE_SD",
+    "FitNotConvergedError",
     "Link",
     "TwoPLFit",
     "anchor_theta",
@@ -130,6 +139,8 @@ EAP_NODES: Final = 161
 #: Default reporting scale: score = SCALE_MEAN + SCALE_SD * theta (reference scale), clipped to [0, 100].
 SCALE_MEAN: Final = 60.0
 SCALE_SD: Final = 10.0
+#: A free item whose fitted slope exceeds this in absolute value is a runaway (separated) item.
+MAX_SLOPE: Final = 10.0
 
 _MAX_NEWTON: Final = 50
 _MAX_STEP: Final = 1.0  # largest Newton change of a or c in one step
@@ -289,6 +300,15 @@ def _mstep_items(
 # --------------------------------------------------------------------------------------------------
 
 
+class FitNotConvergedError(ValueError):
+    """A 2PL fit that did not converge (or has runaway items) was used where a valid fit is needed."""
+
+    def __init__(self, message: str, items: tuple[int, ...] = (), names: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.items = items
+        self.names = names
+
+
 @dataclass(frozen=True)
 class TwoPLFit:
     """A calibrated 2PL model. Arrays are per item; ``fixed[j]`` marks items held at given values.
@@ -297,6 +317,9 @@ class TwoPLFit:
     anchors were fixed); ``se_mean`` and ``se_sd`` are their standard errors (0 when not estimated).
     ``cov`` is the covariance matrix of the free parameters in the order ``a_free, b_free, mean, sd``
     (the population entries only when estimated), or None when it could not be computed.
+    ``converged`` is False when EM stopped at ``max_iter`` or the honesty checks failed;
+    ``problem_items`` then lists the offending items (indices) and ``problem`` explains (empty when
+    converged).
     """
 
     a: FloatArray
@@ -314,11 +337,23 @@ class TwoPLFit:
     n_respondents: int
     n_nodes: int
     cov: FloatArray | None
+    problem_items: tuple[int, ...] = ()
+    problem: str = ""
 
     @property
     def c(self) -> FloatArray:
         """Intercepts ``c = -a * b`` of the slope-intercept form."""
         return np.asarray(-self.a * self.b, dtype=np.float64)
+
+    def require_converged(self, names: Sequence[str] | None = None) -> None:
+        """Raise ``FitNotConvergedError`` naming the offending items (by ``names`` when given)."""
+        if self.converged:
+            return
+        labels = tuple(names[j] if names is not None else str(j) for j in self.problem_items)
+        message = self.problem or "the 2PL fit did not converge"
+        if labels:
+            message = f"{message}; items: {', '.join(labels)}"
+        raise FitNotConvergedError(message, self.problem_items, labels)
 
     def abilities(self, responses: ArrayLike, *, n_nodes: int = EAP_NODES) -> tuple[FloatArray, FloatArray]:
         """EAP abilities and posterior SDs under the fitted population ``N(mean, sd^2)``."""
@@ -339,6 +374,8 @@ class TwoPLFit:
             "loglik": self.loglik,
             "iterations": self.iterations,
             "converged": self.converged,
+            "problem_items": list(self.problem_items),
+            "problem": self.problem,
             "n_respondents": self.n_respondents,
             "n_nodes": self.n_nodes,
         }
@@ -528,6 +565,12 @@ def fit_2pl(
             se_mu = float(np.sqrt(var[2 * n_free]))
             se_sd = float(np.sqrt(var[2 * n_free + 1]))
 
+    problem_items, problem = _honesty(a_hat, b_hat, se_a, se_b, free, cov is None)
+    if problem:
+        converged = False
+    elif not converged:
+        problem = f"EM did not converge in {evals} steps (max_iter={max_iter}, tol={tol:g})"
+
     return TwoPLFit(
         a=a_hat,
         b=b_hat,
@@ -544,7 +587,28 @@ def fit_2pl(
         n_respondents=n,
         n_nodes=n_nodes,
         cov=cov_ab,
+        problem_items=problem_items,
+        problem=problem,
     )
+
+
+def _honesty(
+    a: FloatArray, b: FloatArray, se_a: FloatArray, se_b: FloatArray, free: BoolArray, no_cov: bool
+) -> tuple[tuple[int, ...], str]:
+    """Offending free items (runaway or non-finite slopes first, else non-finite SEs) and why."""
+    with np.errstate(invalid="ignore"):
+        runaway = free & ~((np.abs(a) <= MAX_SLOPE) & np.isfinite(b))
+    if runaway.any():
+        return tuple(int(j) for j in np.flatnonzero(runaway)), (
+            f"runaway slopes (|a| > {MAX_SLOPE:g} or not finite): separated items have no finite estimate"
+        )
+    bad_se = free & ~(np.isfinite(se_a) & np.isfinite(se_b))
+    if bad_se.any():
+        why = "the information matrix is not positive definite" if no_cov else "non-finite standard errors"
+        return tuple(int(j) for j in np.flatnonzero(bad_se)), f"standard errors are not finite ({why})"
+    if no_cov:
+        return (), "the information matrix is not positive definite (no standard errors)"
+    return (), ""
 
 
 def _pattern_weights(m: FloatArray, w: FloatArray, complete: bool) -> tuple[FloatArray, FloatArray]:

@@ -480,7 +480,7 @@ class Design:
         resid = ym - est / wsum
         s2 = float(np.dot(wm, resid * resid)) / wsum * (n_d / (n_d - 1) if n_d > 1 else math.nan)
         deff = _deff(var, s2 * wsum * wsum, wsum, n_d)
-        z = float(sps.norm.ppf(0.5 + level / 2))
+        z = float(sps.norm.ppf(0.5 + check_level(level) / 2))
         return Estimate(
             n=n_d,
             estimate=est,
@@ -539,7 +539,7 @@ class Design:
             s2 = np.bincount(c, weights=wm * resid * resid, minlength=n_cols) / wsum * (nobs / (nobs - 1.0))
         s2 = np.where(nobs > 1, s2, np.nan)
         df = self._domain_df(col, n_cols, member)
-        q = float(sps.norm.ppf(0.5 + level / 2))
+        q = float(sps.norm.ppf(0.5 + check_level(level) / 2))
         if binary:
             lo_l, hi_l = logit_ci(est, se, df, level)
         else:
@@ -762,9 +762,21 @@ def _deff(var: float, s2: float, wsum: float, n: int) -> float:
     return var / vsrs
 
 
+def check_level(level: float) -> float:
+    """The confidence level as a float; a clear ValueError unless ``0 < level < 1`` (e.g. 0.95, not 95)."""
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        raise ValueError(f"level must be a number strictly between 0 and 1 (e.g. 0.95), got {level!r}") from None
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"level must be strictly between 0 and 1 (e.g. 0.95 for 95 %), got {level!r}")
+    return value
+
+
 def logit_ci(p: ArrayLike, se: ArrayLike, df: ArrayLike, level: float = 0.95) -> tuple[FloatArray, FloatArray]:
     """``expit(logit(p) -/+ t_df * se / (p (1 - p)))`` (R's ``svyciprop(method="logit")``); NaN where
     ``df <= 0``. At ``p`` = 0 or 1 the interval collapses to ``p`` (the limit of R's glm-based value)."""
+    level = check_level(level)
     pa = np.atleast_1d(np.asarray(p, dtype=np.float64))
     sa = np.atleast_1d(np.asarray(se, dtype=np.float64))
     da = np.atleast_1d(np.asarray(df, dtype=np.float64))

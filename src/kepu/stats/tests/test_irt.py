@@ -282,6 +282,91 @@ def test_invalid_input_is_rejected() -> None:
     assert fit.b[1] == 3.0
 
 
+# --------------------------------------------------------------------------------------------------
+# Honesty: no "converged" fit with runaway or separated items, no confidence level outside (0, 1)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_good_fit_has_no_problem(wave1: dict[str, object]) -> None:
+    fit = wave1["fit"]
+    assert isinstance(fit, TwoPLFit)
+    assert fit.converged and fit.problem_items == () and fit.problem == ""
+    assert np.all(np.abs(fit.a) <= irt.MAX_SLOPE)
+    fit.require_converged()  # does not raise
+    assert fit.to_dict()["problem_items"] == []
+
+
+def test_separated_item_is_reported_not_converged_and_named() -> None:
+    rng = np.random.default_rng(7)
+    theta = rng.normal(size=1000)
+    a, b = _items(rng, 10)
+    x = irt.simulate_2pl(theta, a, b, rng)
+    rest = x.sum(axis=1)
+    # item 10 is answered correctly exactly by the upper half of the sum score: perfectly separated
+    x = np.column_stack([x, (rest >= np.median(rest)).astype(float)])
+    fit = fit_2pl(x)
+    assert fit.iterations < 500  # EM itself stopped by tol: only the honesty check catches it
+    assert not fit.converged
+    assert fit.problem_items == (10,)
+    assert "runaway" in fit.problem and "separated" in fit.problem
+    assert abs(fit.a[10]) > irt.MAX_SLOPE
+    assert fit.to_dict()["converged"] is False and fit.to_dict()["problem_items"] == [10]
+    names = [f"Q{j:02d}" for j in range(11)]
+    with pytest.raises(irt.FitNotConvergedError, match=r"runaway slopes.*items: Q10$") as info:
+        fit.require_converged(names)
+    assert info.value.items == (10,) and info.value.names == ("Q10",)
+    assert isinstance(info.value, ValueError)
+
+
+def test_guttman_items_are_all_named() -> None:
+    theta = np.random.default_rng(3).normal(size=800)
+    x = np.column_stack([(theta > t).astype(float) for t in np.linspace(-1.0, 1.0, 5)])
+    fit = fit_2pl(x)
+    assert not fit.converged
+    assert fit.problem_items == (0, 1, 2, 3, 4)
+    with pytest.raises(irt.FitNotConvergedError, match="items: 0, 1, 2, 3, 4"):
+        fit.require_converged()
+
+
+def test_non_finite_standard_errors_mean_not_converged(
+    wave1: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x = np.asarray(wave1["x"])[:400, :5]
+    assert fit_2pl(x).converged
+    monkeypatch.setattr(irt, "_louis_covariance", lambda *args: None)  # information not positive definite
+    fit = fit_2pl(x)
+    assert np.all(np.isnan(fit.se_a))
+    assert not fit.converged
+    assert fit.problem_items == (0, 1, 2, 3, 4)
+    assert "not positive definite" in fit.problem
+
+
+def test_max_iter_reached_is_explained(wave1: dict[str, object]) -> None:
+    fit = fit_2pl(np.asarray(wave1["x"]), max_iter=3)
+    assert not fit.converged and fit.problem_items == ()
+    assert "did not converge in" in fit.problem
+    with pytest.raises(irt.FitNotConvergedError, match="did not converge"):
+        fit.require_converged()
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 95, -0.5, float("nan"), "0.95x"])
+def test_confidence_level_outside_zero_one_is_a_clear_error(level: object) -> None:
+    from kepu.stats.survey import Design, check_level, logit_ci
+
+    d = Design.from_arrays(strata=[1, 1, 2, 2], psu=[1, 2, 3, 4], weights=[1.0, 2.0, 1.0, 2.0])
+    y = [1.0, 0.0, 1.0, 1.0]
+    for call in (
+        lambda: d.mean(y, level=level),  # type: ignore[arg-type]
+        lambda: d.by(y, [1, 1, 2, 2], level=level),  # type: ignore[arg-type]
+        lambda: d.total(y, level=level),  # type: ignore[arg-type]
+        lambda: logit_ci([0.5], [0.1], [3], level),  # type: ignore[arg-type]
+        lambda: check_level(level),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ValueError, match=r"level must be .*strictly between 0 and 1"):
+            call()
+    assert check_level(0.9) == 0.9
+
+
 def test_probability_is_the_2pl_curve() -> None:
     p = irt.probability([-1.0, 0.0, 2.0], [1.5, 0.8], [0.0, 1.0])
     expected = 1.0 / (1.0 + np.exp(-np.array([1.5, 0.8]) * (np.array([[-1.0], [0.0], [2.0]]) - [0.0, 1.0])))
