@@ -351,3 +351,17 @@ def test_targets_json_follows_the_contract(plan: Plan) -> None:
     assert (t06["kind"], t06["value"], t06["unit"], t06["deadline_year"], t06["per"], t06["baseline"]) == (
         "flow", 300, "人", None, "year", None)
     assert t06["responsible_units"] == P1_1_UNITS
+
+
+def test_targets_on_a_database_never_set_up_is_a_clear_error(tmp_path: Path) -> None:
+    """A partner script run on a fresh checkout gets one line saying what to do, not a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEPU_")}
+    env["KEPU_DATA_DIR"] = str(tmp_path / "var")  # not even the folder exists
+    run = subprocess.run([sys.executable, "-m", "kepu.cli", "plan", "targets", "--json"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and run.stdout == ""
+    assert "The database is not set up" in run.stderr and "Traceback" not in run.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from kepu.core.errors import InputError
 from kepu.plans import selectors
@@ -59,7 +60,12 @@ class Command(BaseCommand):
             )
 
     def _targets(self, opts: dict[str, Any]) -> None:
-        plan = selectors.plan_get(opts["plan"]) if opts.get("plan") else selectors.plan_default()
+        try:
+            plan = selectors.plan_get(opts["plan"]) if opts.get("plan") else selectors.plan_default()
+        except DatabaseError as exc:  # a fresh checkout: no database tables yet
+            raise CommandError(
+                f"The database is not set up ({exc}); run ./kepu.sh demo, or kepu migrate and kepu plan import FILE."
+            ) from exc
         if plan is None:
             raise CommandError(
                 f"No plan {opts.get('plan') or ''} imported; run: kepu plan import FILE".replace("  ", " ")
