@@ -41,16 +41,21 @@ def login(browser: Any, live_server: Any) -> Any:
         ctx = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
         contexts.append(ctx)
         page = ctx.new_page()
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        page.click("#login-submit")
-        page.wait_for_url(f"{live_server.url}/")
+        log_in(page, live_server.url, username, password)
         return page
 
     yield do
     for ctx in contexts:
         ctx.close()
+
+
+def log_in(page: Any, base_url: str, username: str, password: str) -> None:
+    """Log in through the login page, as a person does, and land on the dashboard."""
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("#login-submit")
+    page.wait_for_url(f"{base_url}/")
 
 
 def shot(page: Any, name: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import log_in, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,11 +49,7 @@ def offline(browser: Any, live_server: Any) -> Iterator[Any]:
         ctx.add_init_script(WATCH)
         page = ctx.new_page()
         if username:
-            page.goto(f"{live_server.url}/login/")
-            page.fill("#id_username", username)
-            page.fill("#id_password", DEMO_PASSWORD)
-            page.click("#login-submit")
-            page.wait_for_url(f"{live_server.url}/")
+            log_in(page, live_server.url, username, DEMO_PASSWORD)
         return page
 
     yield open_page
