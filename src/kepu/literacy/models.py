@@ -196,7 +196,14 @@ class WaveEstimate(models.Model):
     ci_logit_high = models.FloatField(null=True)
     deff = models.FloatField(null=True)
     method = models.CharField(max_length=20, default="direct")  # direct | fay_herriot
+    # Not presentable under the NCHS standard for proportions (kepu.stats.presentation.assess).
     suppressed = models.BooleanField(default=False)
+    # Korn–Graubard (Clopper–Pearson with effective sample size) interval: the published CI.
+    ci_kg_low = models.FloatField(null=True)
+    ci_kg_high = models.FloatField(null=True)
+    df = models.IntegerField(null=True)  # design degrees of freedom of the domain
+    n_eff = models.FloatField(null=True)  # effective sample size
+    flags = models.JSONField(default=list)  # presentation flags ("review_df", "suppress_n", …)
 
     class Meta:
         ordering = ["variable", "level"]
