@@ -130,6 +130,9 @@ class Estimate:
     deff: float
     df: int
     weight_sum: float = math.nan  # estimated population size of the domain (sum of its weights)
+    ci_kg_low: float = math.nan  # Korn–Graubard interval (0/1 outcomes), as svyciprop(method="beta")
+    ci_kg_high: float = math.nan
+    n_eff: float = math.nan  # effective sample size p (1 - p) / var (0/1 outcomes; not capped at n)
 
     def as_dict(self) -> dict[str, float | int]:
         return {
@@ -542,8 +545,12 @@ class Design:
         q = float(sps.norm.ppf(0.5 + check_level(level) / 2))
         if binary:
             lo_l, hi_l = logit_ci(est, se, df, level)
+            # R's nrow(design): a subset of a calibrated design keeps every row (weight zero), others drop them.
+            rows = np.full(n_cols, self.n) if self.calibrations else nobs
+            n_eff = effective_sample_size(est, se, nobs)
+            lo_kg, hi_kg = korn_graubard_ci(est, se, nobs, df, level, n_rows=rows)
         else:
-            lo_l = hi_l = np.full(n_cols, np.nan)
+            lo_l = hi_l = lo_kg = hi_kg = n_eff = np.full(n_cols, np.nan)
         return [
             Estimate(
                 n=int(nobs[g]),
@@ -556,6 +563,9 @@ class Design:
                 deff=_deff(float(var[g]), float(s2[g]), float(wsum[g]), int(nobs[g])),
                 df=int(df[g]),
                 weight_sum=float(wsum[g]),
+                ci_kg_low=float(lo_kg[g]),
+                ci_kg_high=float(hi_kg[g]),
+                n_eff=float(n_eff[g]),
             )
             for g in range(n_cols)
         ]
@@ -789,3 +799,48 @@ def logit_ci(p: ArrayLike, se: ArrayLike, df: ArrayLike, level: float = 0.95) ->
         hi = np.where(inside, spsp.expit(center + half), pa)
     bad = ~(da > 0) | np.isnan(pa)
     return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+
+def effective_sample_size(p: ArrayLike, se: ArrayLike, n: ArrayLike) -> FloatArray:
+    """``p (1 - p) / se^2`` (R's ``n.eff`` in ``svyciprop(method="beta")``, before its df adjustment; not capped
+    at ``n``). At ``p`` = 0 or 1 the variance is zero and R's value is 0/0; there it is ``n``, as the NCHS
+    presentation standard (Vital Health Stat 2(175)) prescribes. NaN where the SE is undefined, or zero while
+    ``0 < p < 1`` (the design cannot measure the variance)."""
+    pa, sa, na = (np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in (p, se, n))
+    var = sa * sa
+    inside = (pa > 0) & (pa < 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = pa * (1 - pa) / var
+    out = np.where(inside & (var > 0), raw, np.where((pa == 0) | (pa == 1), na, np.nan))
+    return np.asarray(np.where(np.isfinite(var), out, np.nan), dtype=np.float64)
+
+
+def korn_graubard_ci(
+    p: ArrayLike, se: ArrayLike, n: ArrayLike, df: ArrayLike, level: float = 0.95, *, n_rows: ArrayLike | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """Korn–Graubard (1998) interval: Clopper–Pearson with the df-adjusted effective sample size, exactly as R's
+    ``svyciprop(method="beta")``::
+
+        n* = n_eff * (qt(a/2, n_rows - 1) / qt(a/2, df))^2,   a = 1 - level
+        low = qbeta(a/2, n* p, n* (1 - p) + 1),  high = qbeta(1 - a/2, n* p + 1, n* (1 - p))
+
+    with ``n_eff`` from :func:`effective_sample_size` (``n`` = respondents in the domain) and ``n_rows`` R's
+    ``nrow(design)`` (default ``n``; the whole design's rows for a domain of a calibrated or replicate design,
+    whose subsets keep every row). At ``p`` = 0 the lower bound is 0, at ``p`` = 1 the upper is 1 (R's qbeta
+    with a zero shape); there R itself returns NaN (``n_eff`` = 0/0) and Kepu uses ``n_eff = n`` (NCHS).
+    NaN where ``df <= 0``, ``n_rows <= 1`` or the effective sample size is undefined. Vectorised."""
+    level = check_level(level)
+    alpha = 1.0 - level
+    pa, da = (np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in (p, df))
+    ra = np.atleast_1d(np.asarray(n if n_rows is None else n_rows, dtype=np.float64))
+    ok = (da > 0) & (ra > 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = sps.t.ppf(alpha / 2, np.where(ok, ra - 1, 1.0)) / sps.t.ppf(alpha / 2, np.where(ok, da, 1.0))
+        n_star = effective_sample_size(pa, se, n) * ratio * ratio
+        low = np.where(pa == 0, 0.0, spsp.betaincinv(n_star * pa, n_star * (1 - pa) + 1, alpha / 2))
+        high = np.where(pa == 1, 1.0, spsp.betaincinv(n_star * pa + 1, n_star * (1 - pa), 1 - alpha / 2))
+    bad = ~ok | ~np.isfinite(n_star)
+    return (
+        np.asarray(np.where(bad, np.nan, low), dtype=np.float64),
+        np.asarray(np.where(bad, np.nan, high), dtype=np.float64),
+    )
