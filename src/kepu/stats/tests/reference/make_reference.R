@@ -15,35 +15,7 @@
 
 suppressPackageStartupMessages(library(survey))
 
-# ---------------------------------------------------------------------------------------------
-# A small JSON writer (no extra packages): named list -> object, unnamed list -> array,
-# length-1 atomic -> scalar, longer atomic -> array. Doubles use 17 significant digits.
-json_num <- function(v) {
-  if (is.na(v) && !is.nan(v)) return("null")
-  if (is.nan(v)) return("NaN")
-  if (is.infinite(v)) return(if (v > 0) "Infinity" else "-Infinity")
-  if (is.logical(v)) return(if (v) "true" else "false")
-  if (is.integer(v)) return(as.character(v))
-  sprintf("%.17g", v)
-}
-json_str <- function(s) paste0('"', gsub('"', '\\\\"', gsub("\\\\", "\\\\\\\\", s)), '"')
-to_json <- function(x, indent = 0) {
-  pad <- strrep(" ", indent + 2)
-  end <- strrep(" ", indent)
-  if (is.null(x)) return("null")
-  if (is.list(x)) {
-    if (length(x) == 0) return(if (is.null(names(x))) "[]" else "{}")
-    parts <- vapply(seq_along(x), function(i) to_json(x[[i]], indent + 2), "")
-    if (!is.null(names(x))) {
-      parts <- paste0(json_str(names(x)), ": ", parts)
-      return(paste0("{\n", pad, paste(parts, collapse = paste0(",\n", pad)), "\n", end, "}"))
-    }
-    return(paste0("[", paste(parts, collapse = ", "), "]"))
-  }
-  x <- unname(x)
-  one <- if (is.character(x)) vapply(x, json_str, "") else vapply(seq_along(x), function(i) json_num(x[i]), "")
-  if (length(x) == 1) one else paste0("[", paste(one, collapse = ", "), "]")
-}
+source("common.R")  # JSON writer, num(), close_enough(), margins_for(), calibrate_raking() ...
 
 # ---------------------------------------------------------------------------------------------
 # Simulated data: strata with 2..k PSUs (PSU ids repeat across strata), unequal weights scaled to
@@ -89,7 +61,6 @@ datasets <- list(
 )
 
 # ---------------------------------------------------------------------------------------------
-num <- function(x) as.numeric(unname(x))
 
 # One estimate as the Kepu Estimate: svymean + confint + svyciprop(logit) + degf on `des`.
 est_mean <- function(des, yvar, binary) {
@@ -127,8 +98,6 @@ est_total <- function(des, yvar) {
          ci_low = num(ci[1, 1]), ci_high = num(ci[1, 2]))
   }, error = function(e) list(error = conditionMessage(e)))
 }
-
-close_enough <- function(a, b) isTRUE(all.equal(num(a), num(b), tolerance = 1e-12))
 
 # Domains: each level as svyby builds it (des[g == level, ]); where svyby itself succeeds, its
 # estimate, SE, deff and Wald CI must agree with the per-level results (checked here).
@@ -172,23 +141,6 @@ estimates <- function(des, data) {
   )
 }
 
-# Population margins with the same grand total: shares in whole percent of a rounded total.
-margins_for <- function(data, vars, shares) {
-  N <- round(sum(data$w) * 1.07 / 100) * 100
-  out <- list()
-  for (v in vars) {
-    levs <- sort(unique(data[[v]]))
-    out[[v]] <- data.frame(x = levs, Freq = N * shares[[v]] / 100, stringsAsFactors = FALSE)
-    names(out[[v]])[1] <- v
-    stopifnot(sum(out[[v]]$Freq) == N)
-  }
-  out
-}
-rake_shares <- list(
-  sex = c(52, 48), age = c(21, 26, 33, 20), region = c(30, 38, 32)
-)
-rake_vars <- list(d1 = c("sex", "age"), d2 = c("age", "region"), d3 = c("sex", "age"))
-
 reference <- list(meta = list(
   r_version = R.version.string, survey_version = as.character(packageVersion("survey")),
   design = "svydesign(ids=~psu, strata=~stratum, weights=~w, nest=TRUE, data=d)",
@@ -196,20 +148,6 @@ reference <- list(meta = list(
   calibrate_call = "calibrate(des, ~v1+v2, totals, calfun=\"raking\", epsilon=1e-15, maxit=1000)"
 ), datasets = list())
 
-# calibrate() wants the totals of the model matrix columns of ~v1 + v2 + ...: the grand total for the
-# intercept and the totals of every level but the first of each margin (the same margins as rake()).
-cal_formula <- function(vars) as.formula(paste("~", paste(vars, collapse = "+")))
-cal_totals <- function(pop, vars) {
-  out <- c("(Intercept)" = sum(pop[[vars[1]]]$Freq))
-  for (v in vars) {
-    p <- pop[[v]]
-    out <- c(out, setNames(p$Freq[-1], paste0(v, p[[v]][-1])))
-  }
-  out
-}
-calibrate_raking <- function(des, pop, vars) {
-  calibrate(des, cal_formula(vars), cal_totals(pop, vars), calfun = "raking", epsilon = 1e-15, maxit = 1000)
-}
 chain_block <- function(des, d, margins) {
   list(margins = margins, weights = as.list(unname(weights(des))),
        overall = list(y = est_mean(des, "y", TRUE), score = est_mean(des, "score", FALSE)),
