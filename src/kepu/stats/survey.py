@@ -38,6 +38,9 @@ Confidence intervals
     of ``logit(p)`` with ``SE(p) / (p (1 - p))`` and Student's t on the design degrees of freedom (number of
     PSUs minus number of strata among the respondents of the domain), transformed back. It collapses to
     ``p`` when ``p`` is 0 or 1 (the limit of R's value) and is NaN without degrees of freedom.
+    ``ci_kg_low``/``ci_kg_high`` (0/1 outcomes only): the Korn–Graubard interval, as ``svyciprop(method="beta")``
+    (:func:`korn_graubard_ci`), on the same degrees of freedom; ``n_eff`` is R's effective sample size
+    ``p (1 - p) / var`` (:func:`effective_sample_size`; ``n`` where ``p`` is 0 or 1, NCHS).
 
 Raked (calibrated) designs
     A design produced by :func:`kepu.stats.raking.rake` carries what its variance needs; before the PSU totals
