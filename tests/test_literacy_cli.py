@@ -12,7 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-E_KEYS = {"n", "estimate", "se", "ci_low", "ci_high", "ci_logit_low", "ci_logit_high", "deff", "flags"}
+E_KEYS = {"n", "estimate", "se", "ci_low", "ci_high", "ci_logit_low", "ci_logit_high", "deff", "flags",
+          "ci_kg_low", "ci_kg_high", "df", "n_eff", "presentable"}
 
 
 def write_sample(path: Path, *, lonely: bool = False, outcome: str | None = None, weight: str | None = None) -> Path:
@@ -53,12 +54,32 @@ def test_json_contract_with_domains_and_raking(tmp_path: Path) -> None:
     plain = run(*base_args(f), "--by", "region")
     raked = run(*base_args(f), "--by", "region", "--rake", str(m))
     for r, flag in ((plain, False), (raked, True)):
-        assert set(r) == {"n", "overall", "by", "raked"} and r["raked"] is flag and r["n"] == 135
+        assert set(r) == {"n", "overall", "by", "raked", "variance"} and r["raked"] is flag and r["n"] == 135
+        assert r["variance"] == "taylor"
         assert set(r["overall"]) == E_KEYS and set(r["by"]["region"]) == {"x", "y"}
         o = r["overall"]
         assert o["ci_low"] < o["estimate"] < o["ci_high"] and o["ci_logit_low"] < o["estimate"] < o["ci_logit_high"]
         assert sum(v["n"] for v in r["by"]["region"].values()) == r["n"]
     assert raked["overall"]["estimate"] != plain["overall"]["estimate"]
+
+
+def test_json_korn_graubard_df_n_eff_and_presentation(tmp_path: Path) -> None:
+    f = write_sample(tmp_path / "s.csv")
+    r = run(*base_args(f), "--by", "region")
+    o = r["overall"]
+    # 3 strata x 3 PSUs: 6 degrees of freedom, under NCHS's 8
+    assert o["df"] == 6 and isinstance(o["df"], int)
+    assert 0 < o["ci_kg_low"] < o["estimate"] < o["ci_kg_high"] < 1
+    assert o["n_eff"] == pytest.approx(o["estimate"] * (1 - o["estimate"]) / o["se"] ** 2)
+    # the Korn–Graubard interval is wider than the logit one here (few degrees of freedom, n_eff < n)
+    assert o["ci_kg_high"] - o["ci_kg_low"] > o["ci_logit_high"] - o["ci_logit_low"]
+    assert o["presentable"] is not any(f.startswith("suppress_") for f in o["flags"])
+    assert "review_df" in o["flags"]
+    for e in r["by"]["region"].values():
+        assert e["df"] == 6 and e["ci_kg_low"] < e["estimate"] < e["ci_kg_high"]
+        width = e["ci_kg_high"] - e["ci_kg_low"]
+        if width >= 0.30:
+            assert e["presentable"] is False and "suppress_width" in e["flags"]
 
 
 def test_joint_margins_file(tmp_path: Path) -> None:
@@ -154,3 +175,43 @@ def test_the_analysts_file_has_its_own_bound_not_the_upload_limit(tmp_path: Path
     settings.KEPU_UPLOAD_LIMITS = {"analysis": {"max_rows": 5}}  # type: ignore[attr-defined]
     with pytest.raises(CommandError, match="5"):
         run(*base_args(f))
+
+
+def test_variance_jkn_rerakes_replicates_and_says_so(tmp_path: Path) -> None:
+    f = write_sample(tmp_path / "s.csv")
+    m = tmp_path / "m.csv"
+    m.write_text("region,population\nx,6000\ny,4000\n")
+    taylor = run(*base_args(f), "--by", "region", "--rake", str(m))
+    jkn = run(*base_args(f), "--by", "region", "--rake", str(m), "--variance", "jkn")
+    assert jkn["variance"] == "jkn" and taylor["variance"] == "taylor"
+    assert set(jkn["overall"]) == E_KEYS and jkn["raked"] is True
+    pairs = [(taylor["overall"], jkn["overall"]), *((taylor["by"]["region"][k], jkn["by"]["region"][k]) for k in "xy")]
+    for t, j in pairs:
+        assert j["estimate"] == pytest.approx(t["estimate"], abs=1e-9)  # the same raked weights
+        assert j["se"] != t["se"] and 0.5 < j["se"] / t["se"] < 2
+    # 3 strata x 3 PSUs = 9 replicates; after raking R's degf is replicates - 1 (Taylor: PSUs - strata = 6).
+    assert (jkn["overall"]["df"], taylor["overall"]["df"]) == (8, 6)
+
+
+def test_variance_jkn_one_psu_stratum_follows_the_lonely_psu_rule(tmp_path: Path) -> None:
+    f = write_sample(tmp_path / "s.csv", lonely=True)
+    with pytest.raises(CommandError, match="stratum 'C' has only one PSU"):
+        run(*base_args(f), "--variance", "jkn")
+    removed = run(*base_args(f), "--variance", "jkn", "--lonely-psu", "remove")
+    adjusted = run(*base_args(f), "--variance", "jkn", "--lonely-psu", "adjust")
+    assert removed["variance"] == "jkn" and adjusted["overall"]["se"] > removed["overall"]["se"] > 0
+
+
+def test_variance_jkn_replicate_raking_that_fails_names_the_replicate(tmp_path: Path) -> None:
+    # Only PSU 3 of stratum B has (a=z, b=p): without it all of a=z (60 %) would have to be b=q (40 %).
+    f = tmp_path / "s.csv"
+    rows = ["A,1,y,p", "A,1,z,q", "A,2,y,p", "A,2,z,q", "B,1,y,p", "B,1,z,q", "B,2,y,q", "B,3,z,p"]
+    body = "".join(f"{h},{c},10,{i % 2},{a},{b}\n" for i, (h, c, a, b) in enumerate(r.split(",") for r in rows))
+    f.write_text("stratum,psu,weight,lit,a,b\n" + body)
+    ma, mb = tmp_path / "a.csv", tmp_path / "b.csv"
+    ma.write_text("a,population\ny,40\nz,60\n")
+    mb.write_text("b,population\np,60\nq,40\n")
+    args = [*base_args(f), "--rake", str(ma), "--rake", str(mb)]
+    assert run(*args)["variance"] == "taylor"  # the full sample can be raked
+    with pytest.raises(CommandError, match=r"replicate that deletes PSU '3' of stratum 'B'"):
+        run(*args, "--variance", "jkn")

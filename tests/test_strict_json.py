@@ -23,8 +23,11 @@ from kepu.core.strict_json import StrictJSONRenderer, dumps, finite
 from kepu.literacy.cli_estimate import estimate_json
 from kepu.stats.survey import Estimate
 
-E_KEYS = {"n", "estimate", "se", "ci_low", "ci_high", "ci_logit_low", "ci_logit_high", "deff", "flags"}
-NUMBERS = E_KEYS - {"n", "flags"}
+E_KEYS = {"n", "estimate", "se", "ci_low", "ci_high", "ci_logit_low", "ci_logit_high", "deff", "flags",
+          "ci_kg_low", "ci_kg_high", "df", "n_eff", "presentable"}
+NUMBERS = E_KEYS - {"n", "flags", "presentable", "df"}
+PAIRS = {"ci_low": "ci", "ci_high": "ci", "ci_logit_low": "ci_logit", "ci_logit_high": "ci_logit",
+         "ci_kg_low": "ci_kg", "ci_kg_high": "ci_kg"}
 
 
 def strict_loads(text: str) -> Any:
@@ -73,12 +76,13 @@ def check_shape(result: dict[str, Any]) -> list[dict[str, Any]]:
     for e in estimates:
         assert set(e) == E_KEYS
         assert isinstance(e["flags"], list) and all(isinstance(f, str) for f in e["flags"])
+        assert isinstance(e["df"], int) and isinstance(e["presentable"], bool)
+        assert e["presentable"] is not any(f.startswith("suppress_") for f in e["flags"])
         for k in NUMBERS:
             assert e[k] is None or (isinstance(e[k], float | int) and math.isfinite(e[k]))
             # a null is always explained by a flag naming the field
             if e[k] is None:
-                field = {"ci_low": "ci", "ci_high": "ci", "ci_logit_low": "ci_logit",
-                         "ci_logit_high": "ci_logit"}.get(k, k)
+                field = PAIRS.get(k, k)
                 assert any(f.startswith(f"{field}_undefined_") for f in e["flags"]), (k, e)
     return estimates
 
@@ -98,15 +102,24 @@ def test_one_respondent_all_0_and_all_1_domains(tmp_path: Path) -> None:
     assert "NaN" not in text and "Infinity" not in text
     check_shape(result)
     g = result["by"]["group"]
-    assert result["overall"]["flags"] == [] and result["overall"]["deff"] > 0
-    assert g["mixed"]["flags"] == [] and g["mixed"]["deff"] > 0
+    # 2 strata x 3 PSUs: df 4 everywhere (review_df); the domains have 24 respondents (suppress_n)
+    assert result["overall"]["flags"] == ["review_df"] and result["overall"]["deff"] > 0
+    assert g["mixed"]["flags"][:2] == ["suppress_n", "suppress_n_eff"] and g["mixed"]["deff"] > 0
+    assert not any("_undefined_" in f for f in g["mixed"]["flags"])
     one = g["one"]
-    assert one["n"] == 1 and one["estimate"] == 1.0
-    assert one["flags"] and all(f.endswith("_undefined_single_respondent") for f in one["flags"])
+    assert one["n"] == 1 and one["estimate"] == 1.0 and one["ci_kg_low"] is None and one["presentable"] is False
+    undefined = [f for f in one["flags"] if "_undefined_" in f]
+    assert "ci_kg_undefined_single_respondent" in undefined
+    assert all(f.endswith("_undefined_single_respondent") for f in undefined)
+    assert one["flags"][len(undefined):] == ["suppress_n", "suppress_n_eff", "suppress_ci_undefined", "review_df"]
     for name, p in (("zeros", 0.0), ("ones", 1.0)):
         e = g[name]
         assert e["estimate"] == p and e["se"] == 0.0
-        assert e["deff"] is None and e["flags"] == ["deff_undefined_all_0_or_all_1"]
+        # no variance: n_eff is n and the Korn–Graubard interval is Clopper–Pearson on it (NCHS)
+        assert e["n_eff"] == e["n"] == 24 and (e["ci_kg_low"] == 0.0 if p == 0 else e["ci_kg_high"] == 1.0)
+        assert 0 < (e["ci_kg_high"] if p == 0 else 1 - e["ci_kg_low"]) < 1
+        assert e["deff"] is None and e["flags"] == [
+            "deff_undefined_all_0_or_all_1", "suppress_n", "suppress_n_eff", "review_p_0_or_1", "review_df"]
 
 
 def test_text_output_shows_undefined_values_as_a_dash(tmp_path: Path) -> None:
@@ -121,8 +134,11 @@ def test_undefined_se_of_a_single_respondent_is_null_and_flagged() -> None:
                  ci_logit_high=math.nan, deff=math.nan, df=0, weight_sum=3.0)
     d = strict_loads(dumps(estimate_json(e)))
     assert d["se"] is None and d["ci_low"] is None and d["deff"] is None and d["estimate"] == 1.0
+    assert d["ci_kg_low"] is None and d["n_eff"] is None and d["df"] == 0 and d["presentable"] is False
     assert d["flags"] == ["se_undefined_single_respondent", "ci_undefined_single_respondent",
-                          "ci_logit_undefined_single_respondent", "deff_undefined_single_respondent"]
+                          "ci_logit_undefined_single_respondent", "ci_kg_undefined_single_respondent",
+                          "n_eff_undefined_single_respondent", "deff_undefined_single_respondent",
+                          "suppress_n", "suppress_ci_undefined", "review_df"]
 
 
 def test_finite_replaces_every_non_finite_float_with_null() -> None:
@@ -152,3 +168,15 @@ def test_the_api_renderer_never_emits_nan() -> None:
 
 class Row(Schema):
     se: float
+
+
+def test_korn_graubard_reasons_when_undefined() -> None:
+    base = dict(n=40, estimate=0.3, ci_low=0.3, ci_high=0.3, ci_logit_low=math.nan, ci_logit_high=math.nan,
+                deff=math.nan, weight_sum=400.0, ci_kg_low=math.nan, ci_kg_high=math.nan, n_eff=math.nan)
+    zero = strict_loads(dumps(estimate_json(Estimate(**base, se=0.0, df=5))))
+    assert zero["ci_kg_low"] is None and zero["n_eff"] is None and zero["presentable"] is False
+    assert {"ci_kg_undefined_zero_variance", "n_eff_undefined_zero_variance", "suppress_ci_undefined"} <= set(
+        zero["flags"])
+    no_df = strict_loads(dumps(estimate_json(Estimate(**{**base, "n_eff": 35.0}, se=0.05, df=0))))
+    assert no_df["n_eff"] == 35.0 and "ci_kg_undefined_no_degrees_of_freedom" in no_df["flags"]
+    assert no_df["flags"][-2:] == ["suppress_ci_undefined", "review_df"]

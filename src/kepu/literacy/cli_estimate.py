@@ -18,13 +18,19 @@ from kepu.core.errors import InputError
 from kepu.core.strict_json import finite
 from kepu.core.uploads import read_path
 from kepu.literacy.tables import read_table
-from kepu.stats import raking, survey
+from kepu.stats import presentation, raking, replicate, survey
+
+VARIANCE_CHOICES = ("taylor", "jkn")  # `kepu literacy estimate --variance`
 
 
 def estimate_json(e: survey.Estimate) -> dict[str, Any]:
-    """``e.as_dict()`` with each undefined (non-finite) number as None, plus ``flags``: one
-    ``"<field>_undefined_<reason>"`` for each such field (ci_low/ci_high as "ci", the logit pair as "ci_logit")."""
+    """``e.as_dict()`` plus ``ci_kg_low``, ``ci_kg_high`` (Korn–Graubard), ``df`` (integer), ``n_eff``,
+    ``presentable`` and ``flags``, each undefined (non-finite) number as None. ``flags``: first one
+    ``"<field>_undefined_<reason>"`` for each such field (ci_low/ci_high as "ci", the logit pair as "ci_logit", the
+    Korn–Graubard pair as "ci_kg"), then the flags of the NCHS presentation standard
+    (:func:`kepu.stats.presentation.assess`: ``suppress_*`` when ``presentable`` is false, ``review_*``)."""
     d: dict[str, Any] = dict(e.as_dict())
+    d.update(ci_kg_low=e.ci_kg_low, ci_kg_high=e.ci_kg_high, df=e.df, n_eff=e.n_eff)
     flags: list[str] = []
 
     def undefined(keys: tuple[str, ...], name: str, reason: str) -> None:
@@ -36,15 +42,20 @@ def estimate_json(e: survey.Estimate) -> dict[str, Any]:
     undefined(("estimate",), "estimate", single or "no_weight")
     undefined(("se",), "se", single or "variance")
     no_df = "no_degrees_of_freedom" if e.df <= 0 else ""
+    no_var = "zero_variance" if e.se == 0 else "se_undefined"
     undefined(("ci_low", "ci_high"), "ci", single or no_df or "se_undefined")
     undefined(("ci_logit_low", "ci_logit_high"), "ci_logit", single or no_df or "se_undefined")
+    undefined(("ci_kg_low", "ci_kg_high"), "ci_kg", single or no_df or no_var)
+    undefined(("n_eff",), "n_eff", single or no_var)
     if not (e.weight_sum > e.n):
         deff_reason = "weights_sum_to_n" if math.isclose(e.weight_sum, e.n) else "weights_sum_below_n"
     else:
         deff_reason = "all_0_or_all_1" if constant else "zero_srs_variance"
     undefined(("deff",), "deff", single or deff_reason)
+    shown = presentation.assess(e)
     out: dict[str, Any] = finite(d)
-    out["flags"] = flags
+    out["presentable"] = shown.presentable
+    out["flags"] = flags + list(shown.flags)
     return out
 
 
@@ -127,7 +138,12 @@ def estimate(
     by: list[str],
     rake: list[Path],
     lonely_psu: str = "fail",
+    variance: str = "taylor",
 ) -> dict[str, Any]:
+    """``variance``: ``"taylor"`` (linearisation) or ``"jkn"`` (delete-one-PSU jackknife, every replicate raked
+    to the ``rake`` margins; see :mod:`kepu.stats.replicate`). The result says which was used."""
+    if variance not in VARIANCE_CHOICES:
+        raise EstimateError(f"variance must be one of {', '.join(VARIANCE_CHOICES)}; got {variance!r}")
     table = read_csv(path)
     y = _numbers(_need(table, outcome, "outcome", path), outcome, path)
     bad = np.flatnonzero((y != 0) & (y != 1))
@@ -151,12 +167,16 @@ def estimate(
             weights=w,
             lonely_psu=lonely_psu,
         )
-        if rake:
-            design = raking.rake(design, [read_margins(p, table, path) for p in rake]).design
-        overall = design.mean(y)
-        out_by = {col: {str(k): estimate_json(e) for k, e in design.by(y, g).items()} for col, g in groups.items()}
+        margins = [read_margins(p, table, path) for p in rake]
+        estimator: survey.Design | replicate.JackknifeDesign = design
+        if variance == "jkn":
+            estimator = replicate.jackknife(design, margins, psu=_need(table, psu, "PSU", path))
+        elif margins:
+            estimator = raking.rake(design, margins).design
+        overall = estimator.mean(y)
+        out_by = {col: {str(k): estimate_json(e) for k, e in estimator.by(y, g).items()} for col, g in groups.items()}
     except EstimateError:
         raise
     except ValueError as exc:
         raise EstimateError(f"{path}: {exc}") from exc
-    return {"n": table.n, "overall": estimate_json(overall), "by": out_by, "raked": bool(rake)}
+    return {"n": table.n, "overall": estimate_json(overall), "by": out_by, "raked": bool(rake), "variance": variance}
