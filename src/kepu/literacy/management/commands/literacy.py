@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kepu.core import strict_json
 from kepu.core.errors import InputError
-from kepu.literacy.cli_estimate import EstimateError, estimate
+from kepu.literacy.cli_estimate import VARIANCE_CHOICES, EstimateError, estimate
 
 LONELY = ["fail", "remove", "adjust", "certainty", "average"]
 
@@ -38,6 +38,13 @@ class Command(BaseCommand):
             choices=LONELY,
             default="fail",
             help="Strata with one PSU, as R's survey.lonely.psu (default: fail).",
+        )
+        e.add_argument(
+            "--variance",
+            choices=VARIANCE_CHOICES,
+            default="taylor",
+            help="taylor: linearisation (default); jkn: delete-one-PSU jackknife within strata, every replicate "
+            "re-raked to the --rake margins (R: as.svrepdesign(type='JKn', mse=TRUE) then rake()).",
         )
         e.add_argument("--json", action="store_true")
         items = sub.add_parser("items", help="Item bank import/export.")
@@ -81,6 +88,7 @@ class Command(BaseCommand):
             by=opts["by"],
             rake=opts["rake"],
             lonely_psu=opts["lonely_psu"],
+            variance=opts["variance"],
         )
         if opts["json"]:
             self.stdout.write(strict_json.dumps(result, ensure_ascii=False))
@@ -90,7 +98,7 @@ class Command(BaseCommand):
             return "-" if x is None else format(x, spec)
 
         o = result["overall"]
-        self.stdout.write(f"n={result['n']}  raked={result['raked']}")
+        self.stdout.write(f"n={result['n']}  raked={result['raked']}  variance={result['variance']}")
         self.stdout.write(
             f"overall  {f(o['estimate'])}  SE {f(o['se'])}  95% CI [{f(o['ci_low'])}, {f(o['ci_high'])}]"
             f"  logit CI [{f(o['ci_logit_low'])}, {f(o['ci_logit_high'])}]  deff {f(o['deff'], '.3f')}"
