@@ -75,8 +75,7 @@ from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special as spsp
-from scipy import stats as sps
+from scipy import special as spsp  # not scipy.stats: its import (~0.5 s) would dominate `kepu literacy estimate`
 
 from kepu.stats.arrays import BoolArray, FloatArray
 
@@ -202,10 +201,23 @@ Calibration = CalibrationInfo | GregCalibration
 # Input helpers
 
 
-def factorize(values: ArrayLike, what: str, n: int | None = None) -> tuple[NDArray[Any], IntArray]:
+@dataclass(frozen=True)
+class Factor:
+    """Labels already factorized in bulk (e.g. by a columnar file reader): the sorted distinct labels and the
+    code (index into ``labels``) of each value. Accepted wherever a label array is, without a second sort."""
+
+    labels: NDArray[Any]
+    codes: IntArray
+
+
+def factorize(values: ArrayLike | Factor, what: str, n: int | None = None) -> tuple[NDArray[Any], IntArray]:
     """Sorted distinct labels and the code of each value (``np.unique(return_inverse=True)``).
 
     Raises :class:`MissingValueError` for None/NaN and :class:`SurveyError` for a wrong length."""
+    if isinstance(values, Factor):
+        if n is not None and values.codes.shape[0] != n:
+            raise SurveyError(f"{what} has {values.codes.shape[0]} values; expected {n}")
+        return values.labels, values.codes
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise SurveyError(f"{what} must be one-dimensional")
@@ -348,7 +360,9 @@ class Design:
                 raise SurveyError("calibration arrays must have one value per respondent")
 
     @classmethod
-    def from_arrays(cls, *, strata: ArrayLike, psu: ArrayLike, weights: ArrayLike, lonely_psu: str = "fail") -> Design:
+    def from_arrays(
+        cls, *, strata: ArrayLike | Factor, psu: ArrayLike | Factor, weights: ArrayLike, lonely_psu: str = "fail"
+    ) -> Design:
         """Build a design from per-respondent stratum labels, PSU labels (nested in strata) and weights."""
         w = check_weights(weights)
         n = w.shape[0]
@@ -436,7 +450,7 @@ class Design:
     def by(
         self,
         y: ArrayLike,
-        groups: ArrayLike,
+        groups: ArrayLike | Factor,
         *,
         level: float = 0.95,
         require_binary: bool = False,
@@ -486,7 +500,7 @@ class Design:
         resid = ym - est / wsum
         s2 = float(np.dot(wm, resid * resid)) / wsum * (n_d / (n_d - 1) if n_d > 1 else math.nan)
         deff = _deff(var, s2 * wsum * wsum, wsum, n_d)
-        z = float(sps.norm.ppf(0.5 + check_level(level) / 2))
+        z = float(spsp.ndtri(0.5 + check_level(level) / 2))
         return Estimate(
             n=n_d,
             estimate=est,
@@ -545,7 +559,7 @@ class Design:
             s2 = np.bincount(c, weights=wm * resid * resid, minlength=n_cols) / wsum * (nobs / (nobs - 1.0))
         s2 = np.where(nobs > 1, s2, np.nan)
         df = self._domain_df(col, n_cols, member)
-        q = float(sps.norm.ppf(0.5 + check_level(level) / 2))
+        q = float(spsp.ndtri(0.5 + check_level(level) / 2))
         if binary:
             lo_l, hi_l = logit_ci(est, se, df, level)
             # R's nrow(design): a subset of a calibrated design keeps every row (weight zero), others drop them.
@@ -795,7 +809,7 @@ def logit_ci(p: ArrayLike, se: ArrayLike, df: ArrayLike, level: float = 0.95) ->
     da = np.atleast_1d(np.asarray(df, dtype=np.float64))
     inside = (pa > 0) & (pa < 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(da > 0, sps.t.ppf(0.5 + level / 2, np.where(da > 0, da, 1.0)), np.nan)
+        t = np.where(da > 0, spsp.stdtrit(np.where(da > 0, da, 1.0), 0.5 + level / 2), np.nan)
         center = spsp.logit(pa)
         half = t * sa / (pa * (1 - pa))
         lo = np.where(inside, spsp.expit(center - half), pa)
@@ -838,7 +852,7 @@ def korn_graubard_ci(
     ra = np.atleast_1d(np.asarray(n if n_rows is None else n_rows, dtype=np.float64))
     ok = (da > 0) & (ra > 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = sps.t.ppf(alpha / 2, np.where(ok, ra - 1, 1.0)) / sps.t.ppf(alpha / 2, np.where(ok, da, 1.0))
+        ratio = spsp.stdtrit(np.where(ok, ra - 1, 1.0), alpha / 2) / spsp.stdtrit(np.where(ok, da, 1.0), alpha / 2)
         n_star = effective_sample_size(pa, se, n) * ratio * ratio
         low = np.where(pa == 0, 0.0, spsp.betaincinv(n_star * pa, n_star * (1 - pa) + 1, alpha / 2))
         high = np.where(pa == 1, 1.0, spsp.betaincinv(n_star * pa + 1, n_star * (1 - pa), 1 - alpha / 2))
