@@ -15,6 +15,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 from kepu.core.api_auth import TokenAuth
 from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.strict_json import StrictJSONRenderer
+from kepu.literacy.api import router as literacy_router
 from kepu.plans.api import router as plans_router
 
 
@@ -33,7 +34,7 @@ PROBLEMS = {
     400: "Bad request: the body is not valid JSON, or the request is malformed.",
     401: "No valid token or session: send Authorization: Bearer <token>.",
     403: "The user's role or org-unit scope does not allow this (or a session request lacks its CSRF token).",
-    404: "No such plan, observation or endpoint in the user's scope.",
+    404: "No such plan, observation, survey wave or endpoint in the user's scope.",
     422: "Invalid input: each problem is listed in `errors` with the field it concerns.",
 }
 BODY_PROBLEMS = {413: "The request body is larger than the server accepts."}
@@ -81,7 +82,8 @@ class KepuAPI(NinjaAPI):
 api = KepuAPI(
     title="Kepu API",
     version="1",
-    description="Plans, targets, status and observations of a citizen science-literacy action plan.",
+    description="Plans, targets, status and observations of a citizen science-literacy action plan; its literacy "
+    "survey waves, their estimates and item statistics.",
     auth=[TokenAuth(), SessionAuth()],
     parser=ObjectParser(),
     renderer=StrictJSONRenderer(),  # an undefined number is null, never NaN/Infinity
@@ -152,4 +154,5 @@ def _no_such_endpoint(request: HttpRequest, rest: str) -> HttpResponse:
 
 
 api.add_router("/", plans_router)
+api.add_router("/", literacy_router)
 api.add_router("/", fallback)  # last: its URL pattern matches every path

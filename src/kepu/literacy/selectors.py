@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kepu.core.errors import PermissionDenied
-from kepu.core.models import AuditEntry, OrgUnit
+from kepu.core.models import AuditEntry, OrgUnit, Role
 from kepu.core.scope import scope_for
 from kepu.literacy.models import Dimension, Item, Respondent, Wave, WaveEstimate
 
@@ -124,6 +124,23 @@ def waves_visible(user: User | AnonymousUser) -> list[Wave]:
         for w in Wave.objects.select_related("profile", "region")
         if scope.can_view(w.region) or any(scope.can_view(u) for u in OrgUnit.objects.filter(parent=w.region))
     ]
+
+
+def waves_readable(user: User | AnonymousUser) -> list[Wave]:
+    """The waves in the user's scope that the API serves: published ones, and for the office of the
+    wave's region (who publishes it) also those not yet published."""
+    scope = scope_for(user)
+    return [
+        w for w in waves_visible(user) if w.published_at is not None or scope.covers(w.region, (Role.OFFICE_ADMIN,))
+    ]
+
+
+def item_analysis_for(wave: Wave, user: User | AnonymousUser) -> ItemAnalysis:
+    """The item analysis, for those who see the region's results (the wave page shows it only to them:
+    it rests on every district's answers)."""
+    if not scope_for(user).can_view(wave.region):
+        raise PermissionDenied(gettext("题目分析只向能查看全市结果的用户提供。"))
+    return item_analysis(wave)
 
 
 @dataclass
