@@ -1,7 +1,7 @@
 """schemathesis on the whole API, in-process against the Django WSGI app, from the schema the API
 itself serves: every documented operation with generated valid and invalid input (examples,
 coverage and fuzzing phases, plus undocumented methods), as a demo district reporter and the demo
-office with real tokens over the demo data, and with no credentials at all.
+office with real tokens over the demo data (with a published literacy wave), and with no credentials at all.
 
 Every check schemathesis has must pass; among them: no 5xx (not_a_server_error), no status code
 the schema does not document (status_code_conformance), bodies and content types as documented.
@@ -13,6 +13,7 @@ max-examples (about a minute on two cores)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +26,13 @@ from django.db import close_old_connections
 
 from kepu.api import api
 from kepu.core.services import api_token_create
+from kepu.literacy.models import Wave
+from kepu.literacy.services import wave_create, wave_process
+from kepu.literacy.tests.factories import load_items
+from kepu.literacy.waves import respondents_import
 from kepu.plans import selectors
+from kepu.plans.schemas import CODE_PATTERN
+from tests.test_literacy_waves import respondent_csv
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
@@ -41,6 +48,9 @@ SCHEMA.app = WSGIHandler()
 # Observation ids the current user can see; generated ids are mapped onto them so that submit,
 # approve and return reach real values and not only 404s.
 visible_ids: list[int] = []
+# The demo's literacy wave: half of the generated valid wave codes are mapped onto it, so that the
+# literacy endpoints answer with real estimates and item statistics, not only 404s.
+WAVE = "t-2025"
 
 
 @SCHEMA.hook
@@ -48,6 +58,11 @@ def map_path_parameters(context: Any, path_parameters: dict[str, Any] | None) ->
     obs_id = (path_parameters or {}).get("obs_id")
     if visible_ids and type(obs_id) is int and 1 <= obs_id <= 10**6:
         path_parameters = {**(path_parameters or {}), "obs_id": visible_ids[obs_id % len(visible_ids)]}
+    code = (path_parameters or {}).get("code")
+    operation = getattr(context, "operation", None)
+    if (operation is not None and "/literacy/waves/{code}" in operation.path and isinstance(code, str)
+            and len(code) % 2 == 0 and re.fullmatch(CODE_PATTERN, code)):
+        path_parameters = {**(path_parameters or {}), "code": WAVE}
     return path_parameters
 
 
@@ -74,6 +89,10 @@ def demo(plan: Any) -> Any:
     from kepu.plans.demo import demo_generate
 
     demo_generate(plan=plan)
+    load_items()
+    wave_create(code=WAVE, year=2025)
+    respondents_import(wave=Wave.objects.get(code=WAVE), content=respondent_csv(n_per_psu=12), name="r.csv")
+    wave_process(code=WAVE, variables=["district", "sex", "area"], publish=True)
     return plan
 
 
