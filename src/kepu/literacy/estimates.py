@@ -20,7 +20,7 @@ from kepu.core.services import audit_record
 from kepu.core.uploads import number_problem, read_csv, read_path
 from kepu.literacy.models import Respondent, Wave, WaveEstimate
 from kepu.literacy.selectors import margins_label
-from kepu.stats import raking, sae, survey
+from kepu.stats import raking, replicate, sae, survey
 
 DOMAINS = ["district", "age_band", "sex", "area", "education", "key_group"]
 MIN_CELL = 50  # cells with fewer respondents are suppressed on pages and in exports
@@ -163,19 +163,31 @@ def weighting_summary(weighting: dict[str, Any]) -> str:
     return text
 
 
-def wave_design(wave: Wave) -> tuple[list[Respondent], survey.Design]:
+Estimator = survey.Design | replicate.JackknifeDesign  # both give .mean() and .by() as survey.Estimate
+
+
+def wave_design(wave: Wave) -> tuple[list[Respondent], Estimator]:
     """The wave's design with its final weights; raked waves carry the calibration so that
-    standard errors account for it."""
+    standard errors account for it. With ``wave.variance == "jkn"`` the delete-one-PSU jackknife,
+    every replicate raked to the same margins."""
     rs = in_scope(wave)
     if not rs:
         raise InputError(_no_respondents(wave))
     design = _design(rs, wave)
     spec = wave.weighting.get("margins_totals") if wave.weighting else None
-    if spec:
-        margins = [
-            raking.Margin(column=v, categories=np.array([_value(r, v) for r in rs]), totals=t) for v, t in spec.items()
-        ]
-        trim = wave.weighting.get("trim")
+    margins = [
+        raking.Margin(column=v, categories=np.array([_value(r, v) for r in rs]), totals=t)
+        for v, t in (spec or {}).items()
+    ]
+    trim = wave.weighting.get("trim") if wave.weighting else None
+    if wave.variance == Wave.Variance.JKN:
+        if trim:
+            raise InputError(_("刀切法不能与权数截尾同时使用：请去掉截尾，或改用泰勒线性化。"))
+        try:
+            return rs, replicate.jackknife(design, margins, psu=np.array([r.psu for r in rs]))
+        except ValueError as exc:
+            raise InputError(_("刀切法方差估计失败：%(error)s") % {"error": exc}) from exc
+    if margins:
         design = raking.rake(design, margins, trim=tuple(trim) if trim else None).design
     return rs, design
 
@@ -231,7 +243,7 @@ def wave_estimate(*, wave: Wave, actor: User | None = None) -> list[WaveEstimate
     return rows
 
 
-def _district_breakdowns(wave: Wave, rs: list[Respondent], design: survey.Design, y: np.ndarray) -> list[WaveEstimate]:
+def _district_breakdowns(wave: Wave, rs: list[Respondent], design: Estimator, y: np.ndarray) -> list[WaveEstimate]:
     """Each district's own breakdowns (sex, age band, …), for district users: domains inside one
     district, so nothing in them depends on another district's answers."""
     out = []
@@ -248,7 +260,7 @@ def _district_breakdowns(wave: Wave, rs: list[Respondent], design: survey.Design
 
 
 def _towns(
-    wave: Wave, rs: list[Respondent], design: survey.Design, y: np.ndarray, rows: list[WaveEstimate]
+    wave: Wave, rs: list[Respondent], design: Estimator, y: np.ndarray, rows: list[WaveEstimate]
 ) -> list[WaveEstimate]:
     """Fay–Herriot estimates for towns/streets: direct town estimates borrow strength from their
     district's direct estimate. Stored only where the model is adequate for that town."""

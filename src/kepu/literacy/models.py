@@ -84,6 +84,12 @@ class Wave(models.Model):
         MIXED = "mixed", _("混合方式")
         OPT_IN = "opt_in", _("自愿在线测试")
 
+    class Variance(models.TextChoices):
+        """How standard errors are estimated (kepu.stats.survey / kepu.stats.replicate)."""
+
+        TAYLOR = "taylor", _("泰勒线性化")
+        JKN = "jkn", _("刀切法(JKn，逐一删除PSU并重新加权)")
+
     code = models.CharField(max_length=40, unique=True)
     name_zh = models.CharField(max_length=200)
     name_en = models.CharField(max_length=200)
@@ -97,6 +103,7 @@ class Wave(models.Model):
     age_min = models.PositiveSmallIntegerField(default=18)
     age_max = models.PositiveSmallIntegerField(default=69)
     lonely_psu = models.CharField(max_length=12, default="adjust")
+    variance = models.CharField(max_length=8, choices=Variance.choices, default=Variance.TAYLOR)
     weighting = models.JSONField(default=dict)  # last raking report
     town_model = models.JSONField(default=dict)  # Fay–Herriot fit summary and adequacy
     published_at = models.DateTimeField(null=True, blank=True)

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kepu.core.errors import InputError
+from kepu.core.services import audit_record
 from kepu.core.uploads import code_problem, read_path, text_problem
 from kepu.literacy.estimates import wave_estimate, wave_weight
 from kepu.literacy.indicators import wave_publish
@@ -136,3 +138,33 @@ def wave_process(
         wave_publish(wave=wave, plan=plan, actor=actor)
         text += f" Published to {plan.code}."
     return text
+
+
+@transaction.atomic
+def wave_variance_set(*, wave: Wave, variance: str, actor: User | None = None) -> Wave:
+    """Choose how the wave's standard errors are estimated (``Wave.Variance``) and estimate again with it, so
+    the stored estimates always match the wave's setting; a published wave's plan figures are republished.
+    Weights are unchanged (the jackknife rakes its replicates to the wave's margins itself)."""
+    if variance not in Wave.Variance.values:
+        raise InputError(_("未知的方差估计方法：%(value)s") % {"value": variance})
+    old = wave.variance
+    if variance == old:
+        return wave
+    wave.variance = variance
+    wave.save(update_fields=["variance"])
+    if wave.estimates.exists():
+        wave_estimate(wave=wave, actor=actor)
+        if wave.published_at is not None:
+            plan = plan_default()
+            if plan is not None:
+                wave_publish(wave=wave, plan=plan, actor=actor)
+    with translation.override("zh-hans"):  # the audit log's language
+        label = str(Wave.Variance(variance).label)
+    audit_record(
+        actor=actor,
+        action="wave.variance",
+        obj=wave,
+        changes={"variance": (old, variance)},
+        comment=f"方差估计方法改为：{label}",
+    )
+    return wave

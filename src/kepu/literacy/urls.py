@@ -16,4 +16,5 @@ urlpatterns = [
     path("literacy/items/<str:code>/revisions/<int:number>/", views.item_revision_status, name="item_revision_status"),
     path("literacy/waves/<str:code>/", views.wave_detail, name="wave_detail"),
     path("literacy/waves/<str:code>/export.<str:fmt>", views.wave_export, name="wave_export"),
+    path("literacy/waves/<str:code>/variance/", views.wave_variance, name="wave_variance"),
 ]

@@ -97,11 +97,29 @@ def wave_detail(request: HttpRequest, code: str) -> HttpResponse:
             "analysis": analysis,
             "margins": selectors.margins_label(wave.weighting.get("margins") or []) if wave.weighting else "",
             "official": selectors.OFFICIAL,
+            "can_set_variance": scope_for(request.user).is_office_admin,
+            "variances": Wave.Variance.choices,
             "labels": labels,
             "lang": _lang(),
             "min_cell": MIN_CELL,
         },
     )
+
+
+@login_required
+@require_POST
+def wave_variance(request: HttpRequest, code: str) -> HttpResponse:
+    """The wave's weighting setting for standard errors (office only): Taylor or the re-raked jackknife."""
+    wave = _wave(request, code)
+    if not scope_for(request.user).is_office_admin:
+        raise DjangoPermissionDenied(_("只有领导小组办公室可以更改估计方法。"))
+    try:
+        services.wave_variance_set(wave=wave, variance=request.POST.get("variance", ""), actor=actor(request))
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已按“%(method)s”重新估计。") % {"method": wave.get_variance_display()})
+    return redirect("literacy:wave_detail", code)
 
 
 @login_required
