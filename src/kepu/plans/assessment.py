@@ -19,7 +19,7 @@ from kepu.core.models import OrgUnit
 from kepu.plans.models import Plan, Target, TargetAllocation, TargetKind
 from kepu.plans.selectors import Completeness, User, completeness, districts_of
 from kepu.plans.series import Series, annual_series, rolled_up_series
-from kepu.stats.forecast import interpolate_milestones, stock_milestones
+from kepu.stats.forecast import interpolate_milestones, judge_final, stock_milestones, survey_ci
 
 SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 
@@ -33,10 +33,14 @@ RANK_DECIMALS: Final = 1
 NO_DATA: Final = "no_data"
 CARRIED_FORWARD: Final = "carried_forward"
 GAPS: Final = "gaps"
+# Past the deadline, a survey estimate below the target whose 95 % CI contains it (the pages' status
+# "not_distinguishable", decided by the same kepu.stats.forecast.judge_final).
+NOT_DISTINGUISHABLE: Final = "not_distinguishable"
 FLAG_LABELS: Final[dict[str, tuple[str, str]]] = {
     NO_DATA: ("无数据", "no data"),
     CARRIED_FORWARD: ("沿用往年数据", "earlier year's value"),
     GAPS: ("部分年份未报", "some years not reported"),
+    NOT_DISTINGUISHABLE: ("与目标无显著差异", "not significantly different from target"),
 }
 
 METHOD_ZH: Final[tuple[str, ...]] = (
@@ -57,6 +61,11 @@ METHOD_ZH: Final[tuple[str, ...]] = (
     "分解目标值，按同样的方法计算全市的值、里程碑和完成度；比率和覆盖率目标的基线取规划所列的全市基线。"
     "全市的值取全市直接报送并已批准的数值；没有时由各区已批准的数值按指标的汇总方式合计，"
     "且只在所有分解到区的单位都已报送的年份合计。全市完成度不计入各区排名。",
+    "抽样调查得到的数值（带抽样误差，如公民具备科学素质比例）：截止年及以后，点估计值达到目标即得 100 分；"
+    "低于目标、但其 95% 置信区间包含目标值的，与平台状态一致标注“与目标无显著差异”，按第 4 条得部分分"
+    "（100 × 估计值 ÷ 目标值，如 21.3% 对 21.5% 得 99.1 分）；置信区间整体低于目标的为未达成，同样按第 4 条计分。"
+    "差距在抽样误差之内时不判为未达成，但也不给满分：满分会使样本越小、区间越宽的区越容易得满分，"
+    "而点估计值仍是对实际水平的最佳估计。",
 )
 
 METHOD_EN: Final[tuple[str, ...]] = (
@@ -86,6 +95,14 @@ METHOD_EN: Final[tuple[str, ...]] = (
     "is the approved city-level value, else the approved district values combined as the indicator "
     "prescribes, in years when every district with an allocation has reported. City attainment does not "
     "enter the district ranking.",
+    "Values from sample surveys (with a sampling error, e.g. the share of citizens with basic science literacy): "
+    "from the deadline year on, a point estimate that reaches the target scores 100; one below the target whose "
+    "95 % confidence interval contains the target is flagged \"not significantly different from target\", as "
+    "the platform's status says, and scores partially by item 4 (100 × estimate ÷ target, e.g. 99.1 "
+    "for 21.3 % against 21.5 %); one whose interval lies wholly below the target is missed and scored the same "
+    "way. A shortfall within sampling error is not called a miss, but it does not earn full marks either: full "
+    "marks would favour the districts with the smallest samples and widest intervals, and the point estimate "
+    "remains the best estimate of the true level.",
 )
 
 
@@ -99,6 +116,8 @@ class TargetScore:
     milestone: float
     score: float
     flags: tuple[str, ...] = ()
+    # The value's 95 % confidence interval when it is a survey estimate.
+    ci: tuple[float, float] | None = None
 
     @property
     def no_data(self) -> bool:
@@ -193,6 +212,20 @@ def in_force(target: Target, year: int) -> bool:
     return not (target.kind == TargetKind.FLOW and year > target.period_end)
 
 
+def survey_judgement(
+    target: Target, allocation: float, series: Series, value: float | None, value_year: int | None, year: int,
+) -> tuple[tuple[float, float] | None, tuple[str, ...]]:
+    """(the value's 95 % CI, extra flags): from the deadline year on, a survey value below its target
+    is judged by its confidence interval exactly as the target status is (judge_final)."""
+    if value is None or value_year is None or target.kind == TargetKind.STOCK:
+        return None, ()
+    p = series[value_year]
+    ci = survey_ci(p.value, p.se, p.ci_low, p.ci_high)
+    final = target.kind == TargetKind.FLOW or year >= deadline_of(target)
+    status, _rule = judge_final(value, allocation, ci)
+    return ci, ((NOT_DISTINGUISHABLE,) if final and status == "not_distinguishable" else ())
+
+
 def district_value(
     target: Target, series: Series, year: int,
 ) -> tuple[float | None, int | None, tuple[str, ...]]:
@@ -256,7 +289,8 @@ def target_score(
         if is_level else None
     milestone = milestone_of(target, allocation, year, baseline)
     score = score_of(value, milestone)
-    return TargetScore(target, unit, allocation, value, value_year, milestone, score, flags)
+    ci, judged = survey_judgement(target, allocation, series, value, value_year, year)
+    return TargetScore(target, unit, allocation, value, value_year, milestone, score, flags + judged, ci)
 
 
 # -- the assessment -------------------------------------------------------------------------------

@@ -300,6 +300,8 @@ class TargetStatus(models.Model):
 
     class Status(models.TextChoices):
         MET = "met", _("已达成")
+        # Past the deadline, a survey estimate below the target whose 95 % CI contains it.
+        NOT_DISTINGUISHABLE = "not_distinguishable", _("与目标无显著差异")
         ON_TRACK = "on_track", _("进展顺利")
         AT_RISK = "at_risk", _("存在风险")
         OFF_TRACK = "off_track", _("严重滞后")
@@ -318,7 +320,10 @@ class TargetStatus(models.Model):
     low = models.FloatField(null=True)
     high = models.FloatField(null=True)
     probability = models.FloatField(null=True)
-    status = models.CharField(max_length=10, choices=Status.choices)
+    # Past the deadline, the 95 % confidence interval of the survey estimate the status was judged on.
+    ci_low = models.FloatField(null=True)
+    ci_high = models.FloatField(null=True)
+    status = models.CharField(max_length=20, choices=Status.choices)
     rule = models.CharField(max_length=20)
     n_points = models.PositiveSmallIntegerField(default=0)
     rolled_up = models.BooleanField(default=False)

@@ -30,6 +30,7 @@ from kepu.plans.assessment import (
     FLAG_LABELS,
     GAPS,
     NO_DATA,
+    NOT_DISTINGUISHABLE,
     TARGET_WEIGHT,
     Assessment,
     TargetScore,
@@ -204,10 +205,13 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
                    "(marked \"city only\"). Attainment follows item 8 of the method and does not enter the "
                    "district ranking."),
     "allocation_pct": ("报送完整性（%）", "Completeness (%)"),
-    "matrix_note": ("单元格为单项得分（0–100）。* 沿用往年数据；† 部分年份未报；空白表示该目标未分解到该区。"
+    "matrix_note": ("单元格为单项得分（0–100）。* 沿用往年数据；† 部分年份未报；≈ 与目标无显著差异（调查估计值的"
+                    "95% 置信区间包含目标值，见评估方法第 9 条）；空白表示该目标未分解到该区。"
                     "仅考核全市的目标见第三部分。",
-                    "Cells are scores (0–100). * earlier year's value; † some years not reported; blank: the "
-                    "target is not allocated to the district. Targets for the city only are in section 3."),
+                    "Cells are scores (0–100). * earlier year's value; † some years not reported; ≈ not "
+                    "significantly different from target (the survey estimate's 95% CI contains it; method item "
+                    "9); blank: the target is not allocated to the district. Targets for the city only are in "
+                    "section 3."),
     "no_data": ("无数据", "no data"),
     "unit": ("单位", "Unit"),
     "expected": ("应报", "Expected"),
@@ -303,6 +307,9 @@ def _flag_text(s: TargetScore, lang: str) -> str:
         label = FLAG_LABELS[f][_i(lang)]
         if f == CARRIED_FORWARD and s.value_year is not None:
             label += f" ({s.value_year})" if lang.startswith("en") else f"（{s.value_year}年）"
+        if f == NOT_DISTINGUISHABLE and s.ci is not None:
+            low, high = _value(s.ci[0], s.target), _value(s.ci[1], s.target)
+            label += f" (95% CI {low}–{high})" if lang.startswith("en") else f"（95%置信区间 {low}–{high}）"
         parts.append(label)
     return ("; " if lang.startswith("en") else "；").join(parts)
 
@@ -581,7 +588,7 @@ def _matrix_cell(s: TargetScore, lang: str) -> str:
     if s.no_data:
         return FLAG_LABELS[NO_DATA][_i(lang)]
     mark = "*" if CARRIED_FORWARD in s.flags else "†" if GAPS in s.flags else ""
-    return f"{s.score:.1f}{mark}"
+    return f"{s.score:.1f}{mark}{'≈' if NOT_DISTINGUISHABLE in s.flags else ''}"
 
 
 def _legend(font: str, no_data: str) -> Any:

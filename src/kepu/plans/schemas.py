@@ -17,6 +17,7 @@ ObservationId = Annotated[int, Field(ge=1, le=2**63 - 1, examples=[1])]
 # Free text a person typed: bounded, and without the NUL byte PostgreSQL cannot store.
 Text = Annotated[str, Field(max_length=4000, pattern=r"^[^\x00]*$")]
 ObservationStatus = Literal["draft", "submitted", "approved", "returned"]
+TargetStatusValue = Literal["met", "not_distinguishable", "on_track", "at_risk", "off_track", "no_data"]
 
 
 class PlanOut(Schema):
@@ -68,8 +69,17 @@ class StatusOut(Schema):
     projected: float | None
     low: float | None
     high: float | None
-    probability: float | None
-    status: str
+    probability: float | None = Field(description="Before the deadline: P(value at the deadline >= target).")
+    ci_low: float | None = Field(
+        description="Past the deadline, when the value judged is a survey estimate: its 95% confidence interval."
+    )
+    ci_high: float | None = Field(
+        description="Past the deadline, when the value judged is a survey estimate: its 95% confidence interval."
+    )
+    status: TargetStatusValue = Field(
+        description="not_distinguishable: past the deadline, a survey estimate below the target whose 95% "
+        "confidence interval contains the target."
+    )
     rule: str
 
 

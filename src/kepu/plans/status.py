@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from kepu.core.models import OrgUnit
 from kepu.plans.models import Plan, Target, TargetAllocation, TargetKind, TargetStatus
+from kepu.plans.selectors import format_value
 from kepu.plans.series import Series, annual_series, rolled_up_series
 from kepu.stats.forecast import Assessment, assess
 
@@ -48,7 +49,14 @@ def rule_text(target: Target, today_year: int) -> str:
             "水平目标(比率、覆盖率)：最新数值或期限年 %(deadline)s 的数值达到目标即为“已达成”；数据已到期限年"
             "仍未达到为“严重滞后”。尚未到期时，对历年数值(含基线；有抽样误差时按误差加权)做线性趋势拟合，外推到期限年。"
         ) % {"deadline": target.deadline_year or target.period_end}
-    return f"{head}{thresholds}"
+    survey = _(
+        "调查估计值(带抽样误差的数值，如公民具备科学素质比例)：期限已过时，点估计值达到目标为“已达成”；"
+        "低于目标、但其 95% 置信区间包含目标值时为“与目标无显著差异”，即差距在抽样误差之内，不能认定未达成；"
+        "置信区间整体低于目标时才为“严重滞后”。期限之前的达成概率已计入抽样误差，并与预测区间一起列出。"
+    )
+    if target.kind == TargetKind.STOCK:
+        return f"{head}{thresholds}"
+    return f"{head}{thresholds}{survey}"
 
 
 def rule_label(kind: str, rule: str) -> str:
@@ -57,6 +65,7 @@ def rule_label(kind: str, rule: str) -> str:
         return _("该年数据已报齐，低于目标") if kind == TargetKind.FLOW else _("期限已到，未达到目标")
     labels = {
         "met_already": _("已达到目标"),
+        "ci_contains_target": _("期限已到，估计值低于目标，但 95% 置信区间包含目标值"),
         "prob_ge_on": _("达成概率 ≥ 0.6"),
         "prob_between": _("达成概率在 0.2 与 0.6 之间"),
         "prob_lt_risk": _("达成概率 < 0.2"),
@@ -72,11 +81,26 @@ def interval_note(status: TargetStatus) -> str:
         return ""
     if status.status == TargetStatus.Status.MET:
         return _("已达成，无需预测")
-    if status.rule == "deadline_passed":
+    if status.rule in ("deadline_passed", "ci_contains_target"):
         return _("已有实际值，无需预测")
     if status.rule == "insufficient_data":
         return _("只有一年数据，无法给出区间")
     return _("暂无数据，无法预测")
+
+
+def uncertainty(t: Target, status: TargetStatus) -> str:
+    """The uncertainty behind a status, in words: before the deadline the probability of reaching the
+    target with the forecast's interval for the deadline-year value; past it, a survey estimate's 95 %
+    confidence interval. Empty when there is neither."""
+    if status.ci_low is not None and status.ci_high is not None:
+        return _("95%%置信区间 %(low)s–%(high)s") % {
+            "low": format_value(status.ci_low, t.indicator.integer),
+            "high": format_value(status.ci_high, t.indicator.integer)}
+    if status.status == TargetStatus.Status.MET or None in (status.probability, status.low, status.high):
+        return ""
+    return _("达成概率 %(p).2f；%(year)s年预测区间(80%%) %(low)s–%(high)s") % {
+        "p": status.probability, "year": status.evaluation_year,
+        "low": format_value(status.low, t.indicator.integer), "high": format_value(status.high, t.indicator.integer)}
 
 
 def _baseline(target: Target, unit: OrgUnit, region: OrgUnit) -> tuple[int, float] | None:
@@ -111,6 +135,7 @@ def _assess(
         years = [y for y in years if y <= evaluation_year(target, today_year) or target.kind != TargetKind.FLOW]
     values = [series[y].value for y in years]
     ses = [series[y].se for y in years]
+    cis = [(series[y].ci_low, series[y].ci_high) for y in years]
     return assess(
         target.kind,  # type: ignore[arg-type]
         target=value,
@@ -119,6 +144,7 @@ def _assess(
         years=years,
         values=values,
         ses=ses if any(s is not None for s in ses) else None,
+        cis=cis if any(lo is not None and hi is not None for lo, hi in cis) else None,
         baseline=baseline,
         period_start=target.period_start,
     )
@@ -162,6 +188,8 @@ def compute_statuses(plan: Plan, today_year: int | None = None) -> list[TargetSt
                     low=r.low,
                     high=r.high,
                     probability=r.probability,
+                    ci_low=r.ci_low,
+                    ci_high=r.ci_high,
                     status=r.status,
                     rule=r.rule,
                     n_points=r.n_points,

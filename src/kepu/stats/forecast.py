@@ -63,9 +63,14 @@ reach the deadline year; the projection is then the value observed for the deadl
 latest one; for stocks the total up to the deadline year). A level target is met when either its
 latest value or its deadline-year value reaches the target (reached late still counts, and a dip
 after reaching it on time does not undo it); an unmet target is ``off_track`` with probability 0
-(rule ``deadline_passed``). Otherwise ``probability`` = P(value at deadline >= target) under the
-predictive distribution and the status is ``on_track`` if it is >= ``on_track_p`` (0.6), ``at_risk``
-if it is >= ``at_risk_p`` (0.2) and ``off_track`` below. No observations at all give ``no_data``.
+(rule ``deadline_passed``), unless the value it is judged on is a survey estimate whose 95 % confidence
+interval (``cis``, else ``value +- 1.96 * se``) contains the target: the shortfall is then within
+sampling error and the status is ``not_distinguishable`` (rule ``ci_contains_target``, no probability;
+the interval is returned as ``ci_low``/``ci_high``). The judged values are the deadline-year value and
+the latest one, as for "met". Before the deadline ``probability`` = P(value at deadline >= target)
+under the predictive distribution (whose variance includes the standard errors, see above) and the
+status is ``on_track`` if it is >= ``on_track_p`` (0.6), ``at_risk`` if it is >= ``at_risk_p`` (0.2)
+and ``off_track`` below. No observations at all give ``no_data``.
 """
 
 from __future__ import annotations
@@ -93,15 +98,17 @@ __all__ = [
     "classify",
     "fit_line",
     "interpolate_milestones",
+    "judge_final",
     "population_weighted_mean",
     "split_by_share",
     "stock_milestones",
+    "survey_ci",
 ]
 
 IntArray = NDArray[np.int64]
 
 Kind = Literal["rate", "stock", "flow", "coverage"]
-Status = Literal["met", "on_track", "at_risk", "off_track", "no_data"]
+Status = Literal["met", "not_distinguishable", "on_track", "at_risk", "off_track", "no_data"]
 
 KINDS: Final[tuple[str, ...]] = ("rate", "stock", "flow", "coverage")
 
@@ -112,6 +119,10 @@ RULES: Final[Mapping[str, str]] = {
     "prob_between": "The probability of reaching the target is between the at-risk and on-track thresholds.",
     "prob_lt_risk": "The probability of reaching the target is below the at-risk threshold.",
     "deadline_passed": "The deadline (or evaluation year) has passed and the target was not met.",
+    "ci_contains_target": (
+        "The deadline has passed; the survey estimate is below the target but its 95% confidence interval "
+        "contains it, so the two are not significantly different."
+    ),
     "insufficient_data": "A single observation does not show a trend, so no forecast is made.",
     "no_data": "There are no observations.",
 }
@@ -171,6 +182,17 @@ def classify(probability: float, on_track_p: float = 0.6, at_risk_p: float = 0.2
     if probability >= at_risk_p:
         return "at_risk", "prob_between"
     return "off_track", "prob_lt_risk"
+
+
+def judge_final(value: float, target: float, ci: tuple[float, float] | None) -> tuple[Status, str]:
+    """The status of a value that is final (the deadline has passed): ``met`` when it reaches the
+    target; ``not_distinguishable`` when it is a survey estimate whose confidence interval ``ci``
+    contains the target; otherwise ``off_track``."""
+    if value >= target:
+        return "met", "met_already"
+    if ci is not None and ci[0] <= target <= ci[1]:
+        return "not_distinguishable", "ci_contains_target"
+    return "off_track", "deadline_passed"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -296,7 +318,8 @@ class Assessment:
     ``actual_pace``: fitted slope per year (rate/coverage/flow) or mean annual increment (stock).
     ``projected``/``low``/``high``: projection at the deadline (flow: evaluation year) and the central
     ``band`` predictive interval. ``probability``: P(value >= target). ``n_points``: number of
-    observations used (the baseline is not counted).
+    observations used (the baseline is not counted). ``ci_low``/``ci_high``: past the deadline, the 95 %
+    confidence interval of the survey estimate the status was judged on (None otherwise).
     """
 
     kind: str
@@ -313,6 +336,26 @@ class Assessment:
     status: Status
     rule: str
     n_points: int
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+# z for the two-sided 95 % interval a survey estimate is judged with (when only its SE is known).
+_Z95: Final = float(sps.norm.ppf(0.975))
+
+
+def survey_ci(
+    value: float, se: float | None, ci_low: float | None = None, ci_high: float | None = None
+) -> tuple[float, float] | None:
+    """The 95 % confidence interval a survey value is judged with: its published one when both bounds
+    are finite and ordered (e.g. an asymmetric logit interval), else ``value +- 1.96 se`` when the
+    standard error is finite and positive, else None (the value is not a survey estimate)."""
+    if ci_low is not None and ci_high is not None and math.isfinite(ci_low) and math.isfinite(ci_high) \
+            and ci_low <= ci_high:
+        return float(ci_low), float(ci_high)
+    if se is not None and math.isfinite(se) and se > 0:
+        return value - _Z95 * se, value + _Z95 * se
+    return None
 
 
 @dataclass(frozen=True)
@@ -320,14 +363,36 @@ class _Series:
     years: IntArray
     values: FloatArray
     ses: FloatArray | None  # NaN where missing; None when no standard error was supplied
+    # 95 % CI bounds (n x 2), NaN where unknown; None when no point has a CI or an SE.
+    cis: FloatArray | None = None
+
+    def ci(self, i: int) -> tuple[float, float] | None:
+        """The 95 % CI of point ``i`` (see :func:`survey_ci`)."""
+        low, high = (None, None) if self.cis is None else (float(self.cis[i, 0]), float(self.cis[i, 1]))
+        se = None if self.ses is None else float(self.ses[i])
+        return survey_ci(float(self.values[i]), se, low, high)
+
+    def final_ci(self, target: float, indices: Iterable[int]) -> tuple[float, float] | None:
+        """Of the judged points, the CI that decides a missed target's status: the first that contains
+        the target (either judged value can make the shortfall not significant, as either can make the
+        target met), else the first point's. None when the points are not survey estimates."""
+        cis = [c for c in (self.ci(i) for i in indices) if c is not None]
+        return next((c for c in cis if c[0] <= target <= c[1]), cis[0] if cis else None)
 
 
-def _clean(years: Sequence[int], values: Sequence[float], ses: Sequence[float | None] | None) -> _Series:
+def _clean(
+    years: Sequence[int],
+    values: Sequence[float],
+    ses: Sequence[float | None] | None,
+    cis: Sequence[tuple[float | None, float | None] | None] | None = None,
+) -> _Series:
     """Validate, drop points with a missing (non-finite) value and sort by year."""
     if len(years) != len(values):
         raise ValueError("years and values must have equal length")
     if ses is not None and len(ses) != len(values):
         raise ValueError("ses must have the same length as values")
+    if cis is not None and len(cis) != len(values):
+        raise ValueError("cis must have the same length as values")
     yr_f = np.asarray(years, dtype=np.float64).reshape(-1)
     if not np.all(np.isfinite(yr_f)) or np.any(yr_f != np.round(yr_f)):
         raise ValueError("years must be whole numbers")
@@ -337,19 +402,30 @@ def _clean(years: Sequence[int], values: Sequence[float], ses: Sequence[float | 
     if ses is not None:
         se = np.array([np.nan if s is None else float(s) for s in ses], dtype=np.float64)
         se[~np.isfinite(se) | (se <= 0)] = np.nan
+    ci: FloatArray | None = None
+    if cis is not None:
+        ci = np.array([[np.nan, np.nan] if c is None else [np.nan if b is None else float(b) for b in c]
+                       for c in cis], dtype=np.float64).reshape(-1, 2)
+        ci[~np.all(np.isfinite(ci), axis=1) | (ci[:, 0] > ci[:, 1])] = np.nan
     keep = np.isfinite(val)
     yr, val = yr[keep], val[keep]
     if se is not None:
         se = se[keep]
+    if ci is not None:
+        ci = ci[keep]
     order = np.argsort(yr, kind="stable")
     yr, val = yr[order], val[order]
     if se is not None:
         se = se[order]
         if np.all(np.isnan(se)):
             se = None
+    if ci is not None:
+        ci = ci[order]
+        if np.all(np.isnan(ci)):
+            ci = None
     if yr.size != np.unique(yr).size:
         raise ValueError("duplicate years in observations")
-    return _Series(yr, val, se)
+    return _Series(yr, val, se, ci)
 
 
 def _pct(current: float, target: float) -> float | None:
@@ -392,6 +468,7 @@ def _finish(
     at_risk_p: float,
     n_points: int,
     low_floor: float | None = None,
+    final_ci: tuple[float, float] | None = None,
 ) -> Assessment:
     low: float | None = None
     high: float | None = None
@@ -405,7 +482,8 @@ def _finish(
     if met:
         status, rule, probability = "met", "met_already", 1.0
     elif final:
-        status, rule, probability = "off_track", "deadline_passed", 0.0
+        status, rule = judge_final(projected, target, final_ci)
+        probability = 0.0 if status == "off_track" else None
     elif pred is None:
         status, rule, probability = "no_data", "insufficient_data", None
     else:
@@ -426,6 +504,8 @@ def _finish(
         status=status,
         rule=rule,
         n_points=n_points,
+        ci_low=None if final_ci is None else final_ci[0],
+        ci_high=None if final_ci is None else final_ci[1],
     )
 
 
@@ -460,11 +540,14 @@ def _assess_level(
     actual_pace = None if fit is None else fit.slope
 
     pred: Predictive | None = None
+    final_ci: tuple[float, float] | None = None
     if final:
-        at_deadline = s.values[s.years == deadline]
-        projected = float(at_deadline[0]) if at_deadline.size else current
+        at_deadline = np.flatnonzero(s.years == deadline)
+        projected = float(s.values[at_deadline[0]]) if at_deadline.size else current
         # Reached in the deadline year counts even if a later value dipped (reached late counts too).
         met = met or projected >= target
+        if not met:
+            final_ci = s.final_ci(target, [*at_deadline.tolist(), n - 1])
     elif fit is None:
         projected = current
     else:
@@ -490,6 +573,7 @@ def _assess_level(
         on_track_p=on_track_p,
         at_risk_p=at_risk_p,
         n_points=n,
+        final_ci=final_ci,
     )
 
 
@@ -563,11 +647,14 @@ def _assess_flow(
     current_year = int(s.years[-1])
     fit = fit_line(s.years, s.values) if n >= 2 else None
     actual_pace = None if fit is None else fit.slope
-    observed = s.values[s.years == evaluation_year]
+    observed = np.flatnonzero(s.years == evaluation_year)
     pred: Predictive | None = None
+    final_ci: tuple[float, float] | None = None
     if observed.size:
-        projected = float(observed[0])
+        projected = float(s.values[observed[0]])
         met, final = projected >= target, True
+        if not met:
+            final_ci = s.final_ci(target, observed.tolist())
     else:
         met, final = False, False
         if fit is not None and n >= 3:
@@ -593,6 +680,7 @@ def _assess_flow(
         on_track_p=on_track_p,
         at_risk_p=at_risk_p,
         n_points=n,
+        final_ci=final_ci,
     )
 
 
@@ -605,6 +693,7 @@ def assess(
     years: Sequence[int],
     values: Sequence[float],
     ses: Sequence[float | None] | None = None,
+    cis: Sequence[tuple[float | None, float | None] | None] | None = None,
     baseline: tuple[int, float] | None = None,
     period_start: int | None = None,
     band: float = 0.8,
@@ -615,7 +704,9 @@ def assess(
 
     ``values`` are levels (rate, coverage), annual increments from ``period_start`` (stock) or yearly
     amounts (flow). Points with a non-finite value are dropped. ``ses`` (standard errors, optional per
-    point) are used for rate and coverage only; ``baseline`` only for rate and coverage;
+    point) are used for rate and coverage only (trend weights), and with ``cis`` (95 % confidence
+    intervals ``(low, high)`` per point, e.g. asymmetric logit intervals of a survey proportion) to judge
+    a survey value past the deadline (rate, coverage, flow); ``baseline`` only for rate and coverage;
     ``period_start`` only for stock (default: the first observed year). ``deadline_year`` is required
     except for flow, which is judged on ``evaluation_year``.
 
@@ -634,7 +725,7 @@ def assess(
         raise ValueError("need 0 <= at_risk_p <= on_track_p <= 1")
     if kind != "flow" and deadline_year is None:
         raise ValueError(f"a {kind} target needs a deadline_year")
-    series = _clean(years, values, ses)
+    series = _clean(years, values, ses, cis)
     if series.years.size == 0:
         return _empty(kind, target)
     if kind == "flow":

@@ -17,8 +17,8 @@ from kepu.core.models import OrgUnit
 from kepu.plans.models import Target, TargetKind, TargetStatus
 from kepu.plans.series import Point
 
-STATUS_COLOURS = {"met": "#1a7f37", "on_track": "#2f81f7", "at_risk": "#d29922", "off_track": "#cf222e",
-                  "no_data": "#8c959f"}
+STATUS_COLOURS = {"met": "#1a7f37", "not_distinguishable": "#8250df", "on_track": "#2f81f7", "at_risk": "#d29922",
+                  "off_track": "#cf222e", "no_data": "#8c959f"}
 HOME_COLOUR = "#0b5cad"
 TARGET_COLOUR = "#cf222e"
 BAND_COLOUR = "rgba(47,129,247,0.25)"

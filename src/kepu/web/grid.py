@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from kepu.core.models import OrgUnit
 from kepu.plans.models import Target, TargetKind, TargetStatus
 from kepu.plans.selectors import GridRow, format_number, format_value
+from kepu.plans.status import uncertainty
 
 NOT_ALLOCATED = SafeString('<span class="muted">—</span>')
 
@@ -25,20 +26,26 @@ def _value(t: Target, status: TargetStatus) -> str:
     return value
 
 
+def _uncertainty_line(t: Target, status: TargetStatus) -> str:
+    text = uncertainty(t, status)
+    return format_html('<div class="muted" data-testid="uncertainty">{}</div>', text) if text else ""
+
+
 def _cell(t: Target, code: str, status: TargetStatus | None, labels: dict[str, str]) -> SafeString:
     if status is None:
         return format_html('<td data-unit="{}">{}</td>', code, NOT_ALLOCATED)
     value = _value(t, status)
     extra = format_html('<div class="muted" data-testid="cell-value">{}</div>', value) if value else ""
-    return format_html('<td data-unit="{}"><span class="badge st-{}">{}</span>{}</td>',
-                       code, status.status, labels[status.status], extra)
+    return format_html('<td data-unit="{}"><span class="badge st-{}">{}</span>{}{}</td>',
+                       code, status.status, labels[status.status], extra, _uncertainty_line(t, status))
 
 
 def _city_cell(t: Target, city: TargetStatus | None, labels: dict[str, str]) -> SafeString:
     if city is None:
         return format_html("<td>{}</td>", NOT_ALLOCATED)
-    return format_html('<td data-unit="city"><span class="badge st-{}">{}</span><div class="muted">{} / {}</div></td>',
-                       city.status, labels[city.status], _value(t, city) or "—", format_number(city.target_value))
+    return format_html('<td data-unit="city"><span class="badge st-{}">{}</span><div class="muted">{} / {}</div>'
+                       "{}</td>", city.status, labels[city.status], _value(t, city) or "—",
+                       format_number(city.target_value), _uncertainty_line(t, city))
 
 
 def grid_rows(rows: list[GridRow], lang: str, own_unit: OrgUnit | None = None) -> SafeString:

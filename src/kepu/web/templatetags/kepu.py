@@ -7,6 +7,7 @@ from django import template
 from kepu.plans.selectors import format_number, format_value
 from kepu.plans.status import interval_note as _interval_note
 from kepu.plans.status import rule_label as _rule_label
+from kepu.plans.status import uncertainty as _uncertainty
 
 register = template.Library()
 
@@ -62,3 +63,9 @@ def rule_label(status: Any) -> str:
 @register.filter
 def interval_note(status: Any) -> str:
     return _interval_note(status) if status is not None else ""
+
+
+@register.filter
+def uncertainty(status: Any, target: Any) -> str:
+    """The probability with its forecast interval, or a survey estimate's 95 % CI (kepu.plans.status)."""
+    return _uncertainty(target, status) if status is not None else ""
