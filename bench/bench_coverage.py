@@ -36,7 +36,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from kepu.stats import presentation, survey
+from kepu.stats import presentation, replicate, survey
 from kepu.stats.raking import Margin, rake
 
 LEVEL = 0.95
@@ -186,10 +186,8 @@ def _taylor(sample: dict[str, NDArray[Any]], pop: Population, raked: bool) -> Es
 
 
 def _jkn(sample: dict[str, NDArray[Any]], pop: Population, raked: bool) -> Estimator:
-    from kepu.stats import replicate  # helper module of issue 7 (JKn jackknife, re-raked replicates)
-
     design = survey.Design.from_arrays(strata=sample["stratum"], psu=sample["psu"], weights=sample["w"])
-    return replicate.jkn(design, margins=_margins(sample, pop) if raked else None)
+    return replicate.jackknife(design, _margins(sample, pop) if raked else ())
 
 
 ESTIMATORS: dict[str, Callable[[dict[str, NDArray[Any]], Population, bool], Estimator]]
@@ -317,14 +315,6 @@ def _evaluate_in_worker(args: tuple[int, int, tuple[str, ...]]) -> list[Record]:
     return evaluate(_POP, seed, index, variances)
 
 
-def available_variances() -> tuple[str, ...]:
-    try:
-        from kepu.stats import replicate  # noqa: F401
-    except ImportError:
-        return ("taylor",)
-    return VARIANCES
-
-
 def simulate(
     pop: Population, *, samples: int, seed: int, workers: int, variances: tuple[str, ...]
 ) -> dict[Key, Tally]:
@@ -405,10 +395,7 @@ def main() -> None:
     t0 = time.perf_counter()
     pop = make_population(cfg, args.seed)
     print(describe(pop, cfg, args.seed))
-    variances = available_variances()
-    if variances != VARIANCES:
-        print("kepu.stats.replicate is not available: jkn is left out")
-    cells = simulate(pop, samples=args.samples, seed=args.seed, workers=workers, variances=variances)
+    cells = simulate(pop, samples=args.samples, seed=args.seed, workers=workers, variances=VARIANCES)
     print(report(cells, args.samples))
     print(f"Ran in {time.perf_counter() - t0:.0f} s on {workers} worker(s).")
 

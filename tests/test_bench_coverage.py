@@ -57,7 +57,7 @@ def test_a_sample_is_two_stage_with_inverse_probability_weights(bench, tiny):
 
 def test_simulation_tallies_every_cell_with_shares_between_0_and_1(bench, tiny):
     _, pop = tiny
-    variances = bench.available_variances()
+    variances = bench.VARIANCES
     cells = bench.simulate(pop, samples=20, seed=5, workers=1, variances=variances)
     assert set(cells) == {(v, w, d) for v in variances for w in bench.WEIGHTINGS for d in bench.DOMAINS}
     assert cells[("taylor", "unraked", "overall")].failed == 0
