@@ -194,10 +194,10 @@ ESTIMATORS: dict[str, Callable[[dict[str, NDArray[Any]], Population, bool], Esti
 ESTIMATORS = {"taylor": _taylor, "jkn": _jkn}
 
 
-def _assess(e: survey.Estimate) -> tuple[bool, bool]:
-    """(suppressed, review_df) by the NCHS presentation standard."""
+def _assess(e: survey.Estimate) -> tuple[bool, bool, tuple[str, ...]]:
+    """(suppressed, review_df, flags) by the NCHS presentation standard."""
     p = presentation.assess(e)
-    return not p.presentable, presentation.REVIEW_DF in p.flags
+    return not p.presentable, presentation.REVIEW_DF in p.flags, p.flags
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -215,6 +215,8 @@ class Tally:
     dfs: list[int] = field(default_factory=list)
     suppressed: list[bool] = field(default_factory=list)
     review_df: list[bool] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)  # how often each suppress_* flag was set
+    covered_shown: list[bool] = field(default_factory=list)  # Korn–Graubard coverage of the estimates shown
     failed: int = 0
     first_error: str = ""
 
@@ -247,7 +249,7 @@ def evaluate(pop: Population, seed: int, index: int, variances: tuple[str, ...])
                 for ci, (lo_name, hi_name) in CI_FIELDS.items():
                     lo, hi = getattr(e, lo_name, math.nan), getattr(e, hi_name, math.nan)
                     covered[ci] = bool(lo <= truth <= hi) if math.isfinite(lo) and math.isfinite(hi) else None
-                suppressed, review = _assess(e)
+                suppressed, review, flags = _assess(e)
                 out.append(
                     (
                         (variance, weighting, domain),
@@ -258,6 +260,7 @@ def evaluate(pop: Population, seed: int, index: int, variances: tuple[str, ...])
                             "df": e.df,
                             "suppressed": suppressed,
                             "review_df": review,
+                            "reasons": [f for f in flags if f.startswith("suppress_")],
                         },
                     )
                 )
@@ -282,6 +285,10 @@ def tally(records: Iterator[Record]) -> dict[Key, Tally]:
         t.dfs.append(rec["df"])
         t.suppressed.append(rec["suppressed"])
         t.review_df.append(rec["review_df"])
+        if not rec["suppressed"] and rec["covered"]["kg"] is not None:
+            t.covered_shown.append(rec["covered"]["kg"])
+        for reason in rec["reasons"]:
+            t.reasons[reason] = t.reasons.get(reason, 0) + 1
     return cells
 
 
@@ -345,11 +352,15 @@ def describe(pop: Population, cfg: Config, seed: int) -> str:
     )
 
 
+def _label(domain: str) -> str:
+    return "overall" if domain == "overall" else f"district{SMALL_DISTRICT}"
+
+
 def report(cells: dict[Key, Tally], samples: int) -> str:
     head = (
         f"{'variance':<8} {'weights':<8} {'domain':<9} "
         + " ".join(f"{CI_LABELS[c]:>13}" for c in CIS)
-        + f" {'CI n/a':>7} {'SE/SD':>5} {'suppressed':>11} {'review_df':>11} {'median df':>9}"
+        + f" {'CI n/a':>7} {'SE/SD':>5} {'suppressed':>11} {'KG if shown':>13} {'review_df':>11} {'median df':>9}"
     )
     lines = [f"Coverage of the 95 % CIs, in % ± Monte-Carlo SE, over {samples} samples", head, "-" * len(head)]
     for key in sorted(cells, key=lambda k: (VARIANCES.index(k[0]), WEIGHTINGS.index(k[1]), DOMAINS.index(k[2]))):
@@ -357,11 +368,11 @@ def report(cells: dict[Key, Tally], samples: int) -> str:
         variance, weighting, domain = key
         sd = statistics.stdev(t.estimates) if len(t.estimates) > 1 else math.nan
         ratio = math.sqrt(statistics.fmean(se * se for se in t.ses)) / sd if sd > 0 else math.nan
-        label = "overall" if domain == "overall" else f"district{SMALL_DISTRICT}"
         lines.append(
-            f"{variance:<8} {weighting:<8} {label:<9} "
+            f"{variance:<8} {weighting:<8} {_label(domain):<9} "
             + " ".join(f"{fmt_share(t.covered[c]):>13}" for c in CIS)
-            + f" {max(t.undefined.values()):7d} {ratio:5.2f} {fmt_share(t.suppressed):>11} {fmt_share(t.review_df):>11}"
+            + f" {max(t.undefined.values()):7d} {ratio:5.2f} {fmt_share(t.suppressed):>11}"
+            + f" {fmt_share(t.covered_shown):>13} {fmt_share(t.review_df):>11}"
             + f" {statistics.median(t.dfs) if t.dfs else math.nan:9.1f}"
             + (f"  ({t.failed} samples failed: {t.first_error})" if t.failed else "")
         )
@@ -370,7 +381,14 @@ def report(cells: dict[Key, Tally], samples: int) -> str:
         "left out of those shares. SE/SD: root mean square of the estimated SEs ÷ standard deviation of the estimates",
         "over the samples (1 = the variance estimator is right on average). suppressed / review_df: share of the",
         "estimates that the NCHS standard (kepu.stats.presentation) suppresses / flags with review_df (df < 8).",
+        "KG if shown: Korn–Graubard coverage of the estimates the standard does not suppress.",
     ]
+    for key in sorted(cells, key=lambda k: (VARIANCES.index(k[0]), WEIGHTINGS.index(k[1]), DOMAINS.index(k[2]))):
+        t = cells[key]
+        if t.reasons:
+            n = len(t.suppressed)
+            why = ", ".join(f"{r} {100 * c / n:.1f} %" for r, c in sorted(t.reasons.items(), key=lambda rc: -rc[1]))
+            lines.append(f"Why suppressed ({key[0]}, {key[1]}, {_label(key[2])}; several reasons may apply): {why}")
     goal = cells.get(("jkn", "raked", "overall"))
     if goal is not None:
         for ci in CIS:
