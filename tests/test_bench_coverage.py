@@ -68,7 +68,9 @@ def test_simulation_tallies_every_cell_with_shares_between_0_and_1(bench, tiny):
             c, se = bench.share(t.covered[ci])
             assert 0.0 <= c <= 1.0 and se >= 0.0
         assert 0.0 <= bench.share(t.suppressed)[0] <= 1.0
-    assert "overall" in bench.report(cells, 20)
+        assert len(t.covered_shown) <= t.suppressed.count(False)
+    text = bench.report(cells, 20)
+    assert "district1" in text and "Goal 95 ± 1.5 % (jkn, raked, overall), Korn–Graubard" in text
 
 
 def test_coverage_is_judged_against_the_population_truth(bench, tiny):
