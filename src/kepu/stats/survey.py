@@ -554,38 +554,14 @@ class Design:
         resid = np.where(member, ym - est[c], 0.0)
         z = wm * resid / wsum[c]
         var = self._variance(z, col, n_cols, member)
-        se = np.sqrt(var)
         with np.errstate(divide="ignore", invalid="ignore"):
             s2 = np.bincount(c, weights=wm * resid * resid, minlength=n_cols) / wsum * (nobs / (nobs - 1.0))
-        s2 = np.where(nobs > 1, s2, np.nan)
+        # R's nrow(design): a subset of a calibrated design keeps every row (weight zero), others drop them.
+        rows = np.full(n_cols, self.n) if self.calibrations else nobs
         df = self._domain_df(col, n_cols, member)
-        q = float(spsp.ndtri(0.5 + check_level(level) / 2))
-        if binary:
-            lo_l, hi_l = logit_ci(est, se, df, level)
-            # R's nrow(design): a subset of a calibrated design keeps every row (weight zero), others drop them.
-            rows = np.full(n_cols, self.n) if self.calibrations else nobs
-            n_eff = effective_sample_size(est, se, nobs)
-            lo_kg, hi_kg = korn_graubard_ci(est, se, nobs, df, level, n_rows=rows)
-        else:
-            lo_l = hi_l = lo_kg = hi_kg = n_eff = np.full(n_cols, np.nan)
-        return [
-            Estimate(
-                n=int(nobs[g]),
-                estimate=float(est[g]),
-                se=float(se[g]),
-                ci_low=float(est[g] - q * se[g]),
-                ci_high=float(est[g] + q * se[g]),
-                ci_logit_low=float(lo_l[g]),
-                ci_logit_high=float(hi_l[g]),
-                deff=_deff(float(var[g]), float(s2[g]), float(wsum[g]), int(nobs[g])),
-                df=int(df[g]),
-                weight_sum=float(wsum[g]),
-                ci_kg_low=float(lo_kg[g]),
-                ci_kg_high=float(hi_kg[g]),
-                n_eff=float(n_eff[g]),
-            )
-            for g in range(n_cols)
-        ]
+        return domain_estimates(
+            est=est, var=var, s2=s2, wsum=wsum, nobs=nobs, df=df, level=level, binary=binary, n_rows=rows
+        )
 
     def _domain_df(self, col: IntArray | None, n_cols: int, member: BoolArray) -> NDArray[np.int64]:
         """R's ``degf(subset(design, domain))``: PSUs minus strata among the domain's respondents."""
@@ -732,6 +708,50 @@ class Design:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     return np.asarray(vh.sum(axis=0) * nstrat / nok, dtype=np.float64)
         return np.asarray(vh.sum(axis=0), dtype=np.float64)
+
+
+def domain_estimates(
+    *,
+    est: FloatArray,
+    var: FloatArray,
+    s2: FloatArray,
+    wsum: NDArray[Any],
+    nobs: NDArray[np.int64],
+    df: NDArray[np.int64],
+    level: float,
+    binary: bool,
+    n_rows: ArrayLike | None = None,
+) -> list[Estimate]:
+    """One :class:`Estimate` per domain from per-domain arrays (whatever the variance method): the means ``est``,
+    their variances ``var``, the weighted variances ``s2`` of the outcome (for deff), the weight sums, respondent
+    counts and design df. Wald, logit and (0/1 outcomes) Korn–Graubard intervals; ``n_rows`` as in
+    :func:`korn_graubard_ci`; ``s2`` of a one-respondent domain is taken as undefined."""
+    se = np.sqrt(var)
+    s2 = np.where(nobs > 1, s2, np.nan)
+    q = float(spsp.ndtri(0.5 + check_level(level) / 2))
+    lo_l = hi_l = lo_kg = hi_kg = n_eff = np.full(est.shape[0], np.nan)
+    if binary:
+        lo_l, hi_l = logit_ci(est, se, df, level)
+        n_eff = effective_sample_size(est, se, nobs)
+        lo_kg, hi_kg = korn_graubard_ci(est, se, nobs, df, level, n_rows=n_rows)
+    return [
+        Estimate(
+            n=int(nobs[g]),
+            estimate=float(est[g]),
+            se=float(se[g]),
+            ci_low=float(est[g] - q * se[g]),
+            ci_high=float(est[g] + q * se[g]),
+            ci_logit_low=float(lo_l[g]),
+            ci_logit_high=float(hi_l[g]),
+            deff=_deff(float(var[g]), float(s2[g]), float(wsum[g]), int(nobs[g])),
+            df=int(df[g]),
+            weight_sum=float(wsum[g]),
+            ci_kg_low=float(lo_kg[g]),
+            ci_kg_high=float(hi_kg[g]),
+            n_eff=float(n_eff[g]),
+        )
+        for g in range(est.shape[0])
+    ]
 
 
 def _raking_coefficients(prep: _RakePrep, sums: list[FloatArray], cycles: int) -> list[FloatArray]:
