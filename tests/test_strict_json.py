@@ -19,7 +19,8 @@ from django.test import RequestFactory
 from ninja import Schema
 
 from kepu.api import api
-from kepu.core.strict_json import StrictJSONRenderer, dumps, finite
+from kepu.core.api_json import StrictJSONRenderer
+from kepu.core.strict_json import dumps, finite
 from kepu.literacy.cli_estimate import estimate_json
 from kepu.stats.survey import Estimate
 

@@ -13,8 +13,8 @@ from ninja.parser import Parser
 from ninja.security import SessionAuth as NinjaSessionAuth
 
 from kepu.core.api_auth import TokenAuth
+from kepu.core.api_json import StrictJSONRenderer
 from kepu.core.errors import InputError, PermissionDenied
-from kepu.core.strict_json import StrictJSONRenderer
 from kepu.literacy.api import router as literacy_router
 from kepu.plans.api import router as plans_router
 

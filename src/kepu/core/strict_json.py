@@ -1,7 +1,8 @@
 """Strict JSON: no ``NaN`` or ``Infinity`` anywhere (strict parsers reject them).
 
 An undefined number is written as ``null``; whoever produces it says why (e.g. an estimate's ``flags``).
-Used by ``kepu literacy estimate --json`` and by the API's renderer."""
+Used by ``kepu literacy estimate --json`` and by the API's renderer (`kepu.core.api_json`, kept apart so
+that the command does not import django-ninja and pydantic)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ import math
 from typing import Any
 
 import numpy as np
-from django.http import HttpRequest
-from ninja.renderers import JSONRenderer
-from ninja.responses import NinjaJSONEncoder
 
 
 def finite(value: Any) -> Any:
@@ -32,20 +30,3 @@ def finite(value: Any) -> Any:
 def dumps(value: Any, **kwargs: Any) -> str:
     """``json.dumps`` of ``finite(value)``; raises ValueError rather than write NaN or Infinity."""
     return json.dumps(finite(value), allow_nan=False, **kwargs)
-
-
-class StrictEncoder(NinjaJSONEncoder):
-    """ninja's encoder (dates, decimals, models, ...), with non-finite floats in what it returns as ``null``."""
-
-    def default(self, o: Any) -> Any:
-        return finite(super().default(o))
-
-
-class StrictJSONRenderer(JSONRenderer):
-    """The API's renderer: ``null`` for non-finite floats, and never ``NaN``/``Infinity`` in a response."""
-
-    encoder_class = StrictEncoder
-    json_dumps_params = {"allow_nan": False}
-
-    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> Any:
-        return super().render(request, finite(data), response_status=response_status)

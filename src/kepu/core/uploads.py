@@ -25,14 +25,16 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from django.conf import settings
 from django.utils.translation import gettext as _
-from openpyxl.workbook.workbook import Workbook
 
 from kepu.core.errors import InputError
+
+if TYPE_CHECKING:  # openpyxl takes 0.1 s to import; `kepu literacy estimate` reads CSV only
+    from openpyxl.workbook.workbook import Workbook
 
 MB = 1024 * 1024
 

@@ -8,17 +8,14 @@ The JSON is strict (no NaN/Infinity): an undefined quantity is null and the esti
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from kepu.core.errors import InputError
 from kepu.core.strict_json import finite
-from kepu.core.uploads import read_path
-from kepu.literacy.tables import read_table
+from kepu.literacy.estimate_input import EstimateError, read_input
 from kepu.stats import presentation, raking, replicate, survey
+
+__all__ = ["EstimateError", "estimate", "estimate_json"]
 
 VARIANCE_CHOICES = ("taylor", "jkn")  # `kepu literacy estimate --variance`
 
@@ -59,75 +56,6 @@ def estimate_json(e: survey.Estimate) -> dict[str, Any]:
     return out
 
 
-class EstimateError(ValueError):
-    """A problem with the input, phrased for the person running the command."""
-
-
-@dataclass(frozen=True)
-class Table:
-    header: list[str]
-    columns: dict[str, list[str]]
-    n: int
-
-
-def read_csv(path: Path) -> Table:
-    try:
-        header, rows = read_table(read_path(path, kind="analysis"), path.name, kind="analysis")
-    except InputError as exc:
-        raise EstimateError(str(exc)) from exc
-    if not rows:
-        raise EstimateError(f"{path}: needs a header row and at least one data row")
-    short = [i + 2 for i, r in enumerate(rows) if len(r) != len(header)]
-    if short:
-        raise EstimateError(f"{path}: row {short[0]} has a different number of fields than the header")
-    columns = {h: [r[i].strip() for r in rows] for i, h in enumerate(header)}
-    return Table(header, columns, len(rows))
-
-
-def _need(table: Table, col: str, what: str, path: Path) -> list[str]:
-    if col not in table.columns:
-        raise EstimateError(f"{path}: no column {col!r} (the {what}); columns are: {', '.join(table.header)}")
-    return table.columns[col]
-
-
-def _numbers(values: list[str], col: str, path: Path) -> np.ndarray:
-    out = np.empty(len(values))
-    for i, v in enumerate(values):
-        try:
-            out[i] = float(v)
-        except ValueError:
-            raise EstimateError(f"{path}: row {i + 2}, column {col}: expected a number, got {v!r}") from None
-        if not math.isfinite(out[i]):
-            raise EstimateError(f"{path}: row {i + 2}, column {col}: expected a finite number, got {v!r}")
-    return out
-
-
-def read_margins(path: Path, table: Table, data_path: Path) -> raking.Margin:
-    """A margins file: one or more category columns (joint cells) and a final `population` column."""
-    m = read_csv(path)
-    if m.header[-1] != "population" or len(m.header) < 2:
-        raise EstimateError(f"{path}: expected category column(s) followed by a final 'population' column")
-    cats = m.header[:-1]
-    for c in cats:
-        _need(table, c, f"margin category from {path.name}", data_path)
-    pops = _numbers(m.columns["population"], "population", path)
-    if (pops <= 0).any():
-        raise EstimateError(f"{path}: population totals must be positive")
-    labels = ["|".join(m.columns[c][i] for c in cats) for i in range(m.n)]
-    if len(set(labels)) != len(labels):
-        raise EstimateError(f"{path}: a category appears twice")
-    totals = dict(zip(labels, pops.tolist(), strict=True))
-    data_labels = np.array(["|".join(table.columns[c][i] for c in cats) for i in range(table.n)])
-    in_data = set(data_labels.tolist())
-    missing = sorted(in_data - set(totals))
-    if missing:
-        raise EstimateError(f"{path}: categories {', '.join(missing)} occur in the data but have no population total")
-    absent = sorted(set(totals) - in_data)
-    if absent:
-        raise EstimateError(f"{path}: categories {', '.join(absent)} have a population total but no respondents")
-    return raking.Margin(column="|".join(cats), categories=data_labels, totals=totals)
-
-
 def estimate(
     path: Path,
     *,
@@ -144,39 +72,22 @@ def estimate(
     to the ``rake`` margins; see :mod:`kepu.stats.replicate`). The result says which was used."""
     if variance not in VARIANCE_CHOICES:
         raise EstimateError(f"variance must be one of {', '.join(VARIANCE_CHOICES)}; got {variance!r}")
-    table = read_csv(path)
-    y = _numbers(_need(table, outcome, "outcome", path), outcome, path)
-    bad = np.flatnonzero((y != 0) & (y != 1))
-    if bad.size:
-        raise EstimateError(
-            f"{path}: row {bad[0] + 2}, column {outcome}: the outcome must be 0 or 1, "
-            f"got {table.columns[outcome][bad[0]]!r}"
-        )
-    w = _numbers(_need(table, weight, "weight", path), weight, path)
-    nonpos = np.flatnonzero(w <= 0)
-    if nonpos.size:
-        raise EstimateError(
-            f"{path}: row {nonpos[0] + 2}, column {weight}: weights must be positive, "
-            f"got {table.columns[weight][nonpos[0]]!r}"
-        )
-    groups = {col: np.array(_need(table, col, "--by variable", path)) for col in by}
+    data = read_input(path, strata=strata, psu=psu, weight=weight, outcome=outcome, by=by, rake=rake)
+    y = data.outcome
     try:
-        design = survey.Design.from_arrays(
-            strata=_need(table, strata, "strata", path),
-            psu=_need(table, psu, "PSU", path),
-            weights=w,
-            lonely_psu=lonely_psu,
-        )
-        margins = [read_margins(p, table, path) for p in rake]
+        design = survey.Design.from_arrays(strata=data.strata, psu=data.psu, weights=data.weight, lonely_psu=lonely_psu)
+        margins = data.margins
         estimator: survey.Design | replicate.JackknifeDesign = design
         if variance == "jkn":
-            estimator = replicate.jackknife(design, margins, psu=_need(table, psu, "PSU", path))
+            estimator = replicate.jackknife(design, margins, psu=data.labels(data.psu))
         elif margins:
             estimator = raking.rake(design, margins).design
         overall = estimator.mean(y)
-        out_by = {col: {str(k): estimate_json(e) for k, e in estimator.by(y, g).items()} for col, g in groups.items()}
+        out_by = {
+            col: {str(k): estimate_json(e) for k, e in estimator.by(y, g).items()} for col, g in data.groups.items()
+        }
     except EstimateError:
         raise
     except ValueError as exc:
         raise EstimateError(f"{path}: {exc}") from exc
-    return {"n": table.n, "overall": estimate_json(overall), "by": out_by, "raked": bool(rake), "variance": variance}
+    return {"n": data.n, "overall": estimate_json(overall), "by": out_by, "raked": bool(rake), "variance": variance}

@@ -31,8 +31,9 @@ Degrees of freedom (``Estimate.df``)
     tol=1e-5)``), recomputed for a domain on the domain's rows (``svyby`` drops the other rows). Kepu computes
     the same rank, by R's criterion, on the distinct rows of that matrix (one per PSU, or per PSU and joint
     raking cell). Without raking this is the Taylor design's ``PSUs - strata`` in most domains; after raking it
-    is usually the number of replicates minus one. Beyond :data:`RANK_LIMIT` (rows x replicates^2; R itself
-    would need a QR of an n x replicates matrix there) the rank is not computed: without raking
+    is usually the number of replicates minus one. Beyond :data:`RANK_LIMIT` (rows x replicates^2) or
+    :data:`RANK_MAX_REPLICATES` (R itself would need a QR of an n x replicates matrix there) the rank is not
+    computed: without raking
     the closed form ``sum_h min(d_h, n_h - 1) + 1 - 1`` (``d_h`` domain PSUs of stratum ``h``; exact without
     lonely PSUs), after raking ``min(replicates, distinct rows) - 1``, an upper bound. Either is far above the
     presentation standard's threshold of 8 at that size.
@@ -46,13 +47,14 @@ Intervals
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
+from scipy import special as spsp  # not scipy.stats, whose import costs ~0.5 s of the CLI's start-up
 
 from kepu.stats import raking
 from kepu.stats.arrays import BoolArray, FloatArray
@@ -60,6 +62,7 @@ from kepu.stats.survey import (
     Design,
     EmptyDomainError,
     Estimate,
+    Factor,
     IntArray,
     LonelyPSUError,
     SurveyError,
@@ -74,7 +77,8 @@ from kepu.stats.survey import (
     logit_ci,
 )
 
-RANK_LIMIT = 500_000_000  # rows x replicates^2 of the distinct-row matrix up to which degf is R's rank (~0.5 s)
+RANK_LIMIT = 2_000_000_000  # rows x replicates^2 of the distinct-row matrix up to which degf is R's rank
+RANK_MAX_REPLICATES = 1000
 RANK_TOL = 1e-5  # R's degf(): qr(weights(design, "analysis"), tol = 1e-5)$rank - 1
 
 
@@ -160,7 +164,7 @@ class JackknifeDesign:
     def by(
         self,
         y: ArrayLike,
-        groups: ArrayLike,
+        groups: ArrayLike | Factor,
         *,
         level: float = 0.95,
         require_binary: bool = False,
@@ -234,7 +238,7 @@ class JackknifeDesign:
             s2 = np.bincount(col, weights=wfull * resid * resid, minlength=n_cols) / den_full * (nobs / (nobs - 1.0))
         s2 = np.where(nobs > 1, s2, np.nan)
         df = self._domain_df(cnt, self._cell_sums(w * w, col, n_cols))
-        q = float(sps.norm.ppf(0.5 + level / 2))
+        q = float(spsp.ndtri(0.5 + level / 2))
         nan = np.full(n_cols, np.nan)
         lo_l, hi_l, lo_kg, hi_kg, n_eff = nan, nan, nan, nan, nan
         if binary:
@@ -278,7 +282,7 @@ class JackknifeDesign:
                 cell_idx = np.zeros(psu_idx.shape[0], dtype=np.intp)
                 scale = np.sqrt(sq_weights[psu_idx, :, g].sum(axis=1))
             rows = psu_idx.shape[0]
-            if rows * n_rep * n_rep <= RANK_LIMIT:
+            if rows * n_rep * n_rep <= RANK_LIMIT and n_rep <= RANK_MAX_REPLICATES:
                 group = reps.group[None, :]
                 in_group = (d._psu_stratum[psu_idx][:, None] == group) | (group == d.n_strata)
                 base = np.where(in_group, reps.factor[None, :], 1.0)
@@ -296,19 +300,27 @@ class JackknifeDesign:
 def _qr_rank(x: FloatArray, tol: float) -> int:
     """The rank R's ``qr(x, tol=)`` (LINPACK ``dqrdc2``, limited pivoting) reports: columns are taken in order
     and one whose norm, after removing the columns kept so far, is below ``tol`` times its own norm is set
-    aside as dependent."""
-    basis = np.zeros((x.shape[0], 0))
-    for j in range(x.shape[1]):
-        col = x[:, j]
-        norm = float(np.linalg.norm(col))
-        if norm == 0:
+    aside as dependent. Done on the Gram matrix ``x'x`` (a Cholesky factor grown one kept column at a time):
+    the squared residual norm of column ``j`` is ``G_jj - |L^-1 G_Aj|^2``."""
+    from scipy.linalg import solve_triangular  # only here: scipy.linalg adds to the CLI's start-up
+
+    gram = x.T @ x
+    kept: list[int] = []
+    factor = np.zeros((0, 0))
+    for j in range(gram.shape[0]):
+        gjj = float(gram[j, j])
+        if gjj <= 0:
             continue
-        res = col - basis @ (basis.T @ col)
-        res = res - basis @ (basis.T @ res)  # twice, for orthogonality in floating point
-        rn = float(np.linalg.norm(res))
-        if rn >= tol * norm:
-            basis = np.column_stack([basis, res / rn])
-    return int(basis.shape[1])
+        proj = solve_triangular(factor, gram[kept, j], lower=True) if kept else np.zeros(0)
+        resid2 = gjj - float(proj @ proj)
+        if resid2 >= tol * tol * gjj:
+            grown = np.zeros((len(kept) + 1, len(kept) + 1))
+            grown[: len(kept), : len(kept)] = factor
+            grown[len(kept), : len(kept)] = proj
+            grown[len(kept), len(kept)] = math.sqrt(resid2)
+            factor = grown
+            kept.append(j)
+    return len(kept)
 
 
 # ---------------------------------------------------------------------------------------------------------------
