@@ -86,7 +86,7 @@ def test_office_lists_published_and_draft_waves_with_design_and_fieldwork(users:
         "code": "t-2025", "name_zh": "2025年公民科学素质调查", "name_en": "2025 citizen science literacy survey",
         "year": 2025, "region": "320400", "mode": "face_to_face", "fieldwork_start": "2025-05-01",
         "fieldwork_end": "2025-06-30", "design": {"strata": "辖市(区)", "psu": "镇(街道)"},
-        "profile": "cast_newera", "age_min": 18, "age_max": 69, "lonely_psu": "adjust",
+        "profile": "cast_newera", "age_min": 18, "age_max": 69, "lonely_psu": "adjust", "variance": "taylor",
         "weighting": {"margins": ["district", "sex", "area"], "converged": True,
                       "iterations": waves["published"].weighting["iterations"],
                       "kish_deff": pytest.approx(waves["published"].weighting["kish_deff"]), "trimmed": 0},
@@ -98,6 +98,11 @@ def test_office_lists_published_and_draft_waves_with_design_and_fieldwork(users:
     assert [w["code"] for w in client.get("/api/literacy/waves?limit=1&offset=1").json()["items"]] == ["t-2025"]
     assert client.get("/api/literacy/waves?year=2026").json()["count"] == 1
     assert client.get("/api/literacy/waves/t-2026").json()["status"] == "estimated"
+    # And the variance method chosen on the wave page is there
+    from kepu.literacy.models import Wave
+
+    Wave.objects.filter(code="t-2026").update(variance="jkn")
+    assert client.get("/api/literacy/waves/t-2026").json()["variance"] == "jkn"
 
 
 @pytest.mark.django_db

@@ -51,6 +51,7 @@ def _wave_out(wave: Wave) -> dict[str, Any]:
         "age_min": wave.age_min,
         "age_max": wave.age_max,
         "lonely_psu": wave.lonely_psu,
+        "variance": wave.variance,
         "weighting": {f: weighting.get(f) for f in WEIGHTING_FIELDS} if weighting else None,
         "status": _status(wave),
         "published_at": wave.published_at,

@@ -36,6 +36,10 @@ class WaveOut(Schema):
     age_min: int
     age_max: int
     lonely_psu: str
+    variance: Literal["taylor", "jkn"] = Field(
+        description="How the estimates' standard errors are computed: Taylor linearisation, or the "
+        "delete-one-PSU jackknife with every replicate re-raked."
+    )
     weighting: WeightingOut | None
     status: WaveStatus = Field(
         description="imported (respondents only), estimated (not yet published) or published. "
