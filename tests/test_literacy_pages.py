@@ -82,23 +82,86 @@ def test_district_reporter_sees_only_own_district(estimated: Any) -> None:
     html = c.get("/literacy/waves/t-2025/").content.decode()
     assert "武进区" in html and "新北区" not in html and "溧阳市" not in html
     own = WaveEstimate.objects.get(wave=estimated, variable="district", level="320412", unit="")
-    assert f'data-testid="overall">{100 * own.estimate:.1f}%' in html  # the headline is Wujin's rate
+    # The headline is Wujin's row: 3 PSUs give it 2 degrees of freedom and too wide an interval to show.
+    assert own.suppressed and "suppress_width" in own.flags
+    assert 'data-testid="overall-suppressed">—' in html and f"样本 {own.n} 人：" in html
     assert 'data-testid="district-scope"' in html and 'data-testid="item-analysis"' not in html
     wb = load_workbook(io.BytesIO(c.get("/literacy/waves/t-2025/export.xlsx").content))
     cells = {str(v) for row in wb.worksheets[0].iter_rows(values_only=True) for v in row if v is not None}
     assert "武进区" in cells and "新北区" not in cells
 
 
-def test_small_cells_are_suppressed(estimated: Any) -> None:
+# -- the NCHS presentation standard on the page, in XLSX and PDF (issue 7 point 4) -------------------
+
+SUPPRESSED_NOTE = "— 样本量或有效样本量不足 30，或置信区间过宽，按 NCHS 比例数据发布标准不予显示。"
+REVIEW_DF_NOTE = "* 自由度小于 8，结果需审慎解读。"
+
+
+def _cells(html: str, testid: str) -> list[list[str]]:
+    """The rows of a table on the page as visible text, one list of cell texts per row."""
+    table = html[html.index(f'data-testid="{testid}"'):]
+    body = table[table.index("<tbody>"):table.index("</tbody>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.S)]
+            for r in rows]
+
+
+def test_the_nchs_standard_replaces_the_n_below_50_rule(estimated: Any) -> None:
     from kepu.literacy.models import WaveEstimate
 
-    small = WaveEstimate.objects.filter(wave=estimated, n__lt=50).exclude(variable="town")
-    assert small.exists() and all(e.suppressed for e in small)
+    # City-wide: 148 respondents with 高中(含中专), shown before (n ≥ 50), now suppressed for the interval's width.
+    senior = WaveEstimate.objects.get(wave=estimated, variable="education", level="senior", unit="")
+    assert senior.n >= 50 and senior.suppressed and senior.flags == ["suppress_width"]
     html = client_for("office").get("/literacy/waves/t-2025/").content.decode()
-    assert "样本量不足 50" in html
-    pdf = client_for("office").get("/literacy/waves/t-2025/export.pdf")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    assert "样本量不足 50，不予显示" in pdf_text(pdf.content)
+    row = next(r for r in _cells(html, "breakdown-education") if r[0] == "高中(含中专)")
+    assert row == ["高中(含中专)", str(senior.n), "—", "—", "—"]
+    assert SUPPRESSED_NOTE in html
+
+    # Wujin's urban residents: 33 respondents (suppressed before, n < 50), now shown, with the df mark.
+    urban = WaveEstimate.objects.get(wave=estimated, variable="area", level="urban", unit="320412")
+    assert 30 <= urban.n < 50 and not urban.suppressed and urban.flags == ["review_df"] and urban.df == 2
+    lo, hi = urban.ci_kg_low, urban.ci_kg_high
+    html = client_for("wujin").get("/literacy/waves/t-2025/").content.decode()
+    row = next(r for r in _cells(html, "breakdown-area") if r[0] == "城镇")
+    assert row[:4] == ["城镇", "33", f"{100 * urban.estimate:.1f}%*", f"{100 * lo:.1f}%–{100 * hi:.1f}%"]
+    assert REVIEW_DF_NOTE in html and SUPPRESSED_NOTE in html  # Wujin's rural row is suppressed
+
+
+def test_exports_show_suppressed_cells_and_marks_with_footnotes(estimated: Any) -> None:
+    from kepu.core.models import OrgUnit
+    from kepu.literacy.models import WaveEstimate
+
+    senior = WaveEstimate.objects.get(wave=estimated, variable="education", level="senior", unit="")
+    edz = WaveEstimate.objects.get(wave=estimated, variable="district", level="changzhou_edz", unit="")
+    assert edz.n >= 50 and not edz.suppressed and edz.flags == ["review_df"]
+    office = client_for("office")
+    rows = xlsx_cells(office.get("/literacy/waves/t-2025/export.xlsx").content)
+    head = next(r for r in rows if r[1] == "分组")
+    by_name = {(r[1], r[2]): dict(zip(head, r, strict=True)) for r in rows if len(r) == len(head)}
+    cell = by_name[("文化程度", "高中(含中专)")]
+    assert cell["样本量"] == senior.n and cell["比例(%)"] == "—" and cell["95% 置信区间下限(%)"] == "—"
+    edz_name = OrgUnit.objects.get(code="changzhou_edz").name_zh
+    cell = by_name[("辖市(区)", edz_name)]
+    assert cell["比例(%)"] == round(100 * edz.estimate, 1) and cell["注"] == "*"
+    assert cell["95% 置信区间下限(%)"] == round(100 * edz.ci_kg_low, 1) and cell["自由度"] == 2
+    notes = [r[1] for r in rows if r[0] == "估计结果"]
+    assert SUPPRESSED_NOTE in notes and REVIEW_DF_NOTE in notes
+
+    text = pdf_text(office.get("/literacy/waves/t-2025/export.pdf").content)
+    flat = re.sub(r"\s+", " ", text)
+    assert f"文化程度 高中(含中专) {senior.n} " in flat and f"{senior.n} {senior.effective_n:.1f} — — — —" in flat
+    assert f"{edz_name} {edz.n} {edz.effective_n:.1f} {100 * edz.estimate:.1f}* " in flat
+    assert SUPPRESSED_NOTE in flat and REVIEW_DF_NOTE in flat and "NCHS" in flat
+    assert "样本量不足 50" not in flat
+
+
+def test_a_suppressed_headline_says_why_in_every_format(estimated: Any) -> None:
+    wujin = client_for("wujin")
+    reason = "按 NCHS 比例数据发布标准不予显示"
+    assert reason in wujin.get("/literacy/waves/t-2025/").content.decode()
+    assert any(reason in str(v) for r in xlsx_cells(wujin.get("/literacy/waves/t-2025/export.xlsx").content)
+               for v in r)
+    assert reason in pdf_text(wujin.get("/literacy/waves/t-2025/export.pdf").content)
 
 
 def test_pages_need_login_and_the_test_is_public(estimated: Any) -> None:
@@ -245,13 +308,13 @@ def test_the_literacy_pdf_opens_with_the_headline_and_has_page_numbers(estimated
     text = pdf_text(client_for("office").get("/literacy/waves/t-2025/export.pdf").content)
     first = text[:200]
     assert f"具备科学素质的比例 {100 * city.estimate:.1f}%" in first
-    assert f"95% 置信区间 {100 * city.ci_logit_low:.1f}%–{100 * city.ci_logit_high:.1f}%" in first
+    assert f"95% 置信区间 {100 * city.ci_kg_low:.1f}%–{100 * city.ci_kg_high:.1f}%" in first  # Korn–Graubard
     assert "第 1 页" in text and "文化程度" in text and "小学及以下" in text and "信度(Cronbach α)" in text
     assert [k for k in RAW_KEYS if k in text] == []
 
     own = WaveEstimate.objects.get(wave=estimated, variable="district", level="320412", unit="")
     district_text = pdf_text(client_for("wujin").get("/literacy/waves/t-2025/export.pdf").content)
-    assert f"具备科学素质的比例 {100 * own.estimate:.1f}%" in district_text[:200]
+    assert own.suppressed and f"武进区样本 {own.n} 人：" in district_text[:200]  # Wujin's own headline
 
 
 def test_exports_and_page_use_chinese_labels(estimated: Any) -> None:

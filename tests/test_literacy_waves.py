@@ -170,12 +170,18 @@ def test_weight_estimate_publish_into_the_plan(wave: Any, plan: Any, django_capt
     assert overall.ci_low < overall.estimate < overall.ci_high and overall.se > 0
     districts = [r for r in rows if r.variable == "district"]
     assert {r.level for r in districts} == set(DISTRICTS)
-    assert all(r.suppressed == (r.n < 50) for r in rows)
+    # The NCHS standard decides (kepu.stats.presentation): suppressed exactly when a suppress_* flag is set.
+    direct = [r for r in rows if r.method == "direct"]
+    assert all(r.suppressed == any(f.startswith("suppress_") for f in r.flags) for r in direct)
+    assert overall.df == 21 - 7 and overall.ci_kg_low < overall.estimate < overall.ci_kg_high
+    assert 0 < overall.effective_n <= overall.n and not overall.suppressed
+    assert all(r.df == 2 and "review_df" in r.flags for r in districts)  # 3 PSUs in 1 stratum each
     with django_capture_on_commit_callbacks(execute=True):
         wave_publish(wave=wave, plan=plan)
     city = Observation.objects.get(indicator__code="LIT_RATE", org_unit__code="320400", year=2025)
     assert city.value == pytest.approx(100 * overall.estimate, abs=1e-3)
     assert city.se == pytest.approx(100 * overall.se, abs=1e-3)
+    assert (city.ci_low, city.ci_high) == pytest.approx((100 * overall.ci_kg_low, 100 * overall.ci_kg_high), abs=1e-3)
     assert city.ci_low < city.value < city.ci_high and city.source == "literacy" and city.status == "approved"
     published = Observation.objects.filter(indicator__code="LIT_RATE", year=2025, source="literacy")
     assert published.count() == 1 + sum(not r.suppressed for r in districts)

@@ -12,14 +12,15 @@ from kepu.literacy.selectors import Breakdown
 
 
 def _axis_top(rows: list[WaveEstimate]) -> int:
-    highest = max((100 * max(r.estimate, r.ci_logit_high or r.ci_high) for r in rows), default=10.0)
+    highest = max((100 * max(r.estimate, r.ci_published_high) for r in rows), default=10.0)
     step = 10 if highest > 20 else 5  # a round top that matches the axis' own tick steps
     return step * math.ceil(highest / step + 1e-9)
 
 
 def breakdown_chart(b: Breakdown, labels: dict[str, dict[str, str]], lang: str) -> dict[str, Any]:
+    """Presentable estimates only (NCHS standard); a flagged one's name carries the table's mark ("*", …)."""
     rows = [r for r in b.rows if not r.suppressed]
-    names = [labels.get(b.variable, {}).get(r.level, r.level) for r in rows]
+    names = [labels.get(b.variable, {}).get(r.level, r.level) + r.marks for r in rows]
     return {
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 48, "right": 16, "top": 24, "bottom": 40},
@@ -43,11 +44,7 @@ def breakdown_chart(b: Breakdown, labels: dict[str, dict[str, str]], lang: str) 
                 "type": "custom",
                 "kepu": "errorbars",
                 "data": [
-                    [
-                        i,
-                        round(100 * (r.ci_logit_low if r.ci_logit_low is not None else r.ci_low), 2),
-                        round(100 * (r.ci_logit_high if r.ci_logit_high is not None else r.ci_high), 2),
-                    ]
+                    [i, round(100 * r.ci_published_low, 2), round(100 * r.ci_published_high, 2)]
                     for i, r in enumerate(rows)
                 ],
             },

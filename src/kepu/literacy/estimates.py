@@ -21,9 +21,9 @@ from kepu.core.uploads import number_problem, read_csv, read_path
 from kepu.literacy.models import Respondent, Wave, WaveEstimate
 from kepu.literacy.selectors import margins_label
 from kepu.stats import raking, replicate, sae, survey
+from kepu.stats.presentation import assess
 
 DOMAINS = ["district", "age_band", "sex", "area", "education", "key_group"]
-MIN_CELL = 50  # cells with fewer respondents are suppressed on pages and in exports
 
 
 def _no_respondents(wave: Wave) -> str:
@@ -192,9 +192,16 @@ def wave_design(wave: Wave) -> tuple[list[Respondent], Estimator]:
     return rs, design
 
 
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
 def _row(
     wave: Wave, variable: str, level: str, e: survey.Estimate, method: str = "direct", unit: str = ""
 ) -> WaveEstimate:
+    """A direct estimate as stored: shown only if presentable under the NCHS standard for proportions
+    (kepu.stats.presentation), with its flags (e.g. "review_df": shown with a mark)."""
+    shown = assess(e)
     return WaveEstimate(
         wave=wave,
         variable=variable,
@@ -209,7 +216,12 @@ def _row(
         ci_logit_high=e.ci_logit_high,
         deff=e.deff,
         method=method,
-        suppressed=e.n < MIN_CELL,
+        suppressed=not shown.presentable,
+        ci_kg_low=_finite(e.ci_kg_low),
+        ci_kg_high=_finite(e.ci_kg_high),
+        df=int(e.df),
+        n_eff=_finite(e.n_eff),
+        flags=list(shown.flags),
     )
 
 
@@ -236,8 +248,8 @@ def wave_estimate(*, wave: Wave, actor: User | None = None) -> list[WaveEstimate
         changes={"estimates": (None, len(rows))},
         comment=(
             f"估计完成：具备科学素质的比例 {100 * overall.estimate:.1f}%"
-            f"（95% 置信区间 {100 * (overall.ci_logit_low or overall.ci_low):.1f}%–"
-            f"{100 * (overall.ci_logit_high or overall.ci_high):.1f}%，样本 {overall.n} 人），共 {len(rows)} 项估计"
+            f"（95% 置信区间 {100 * overall.ci_published_low:.1f}%–"
+            f"{100 * overall.ci_published_high:.1f}%，样本 {overall.n} 人），共 {len(rows)} 项估计"
         ),
     )
     return rows
@@ -309,6 +321,8 @@ def _towns(
                 ci_low=max(0.0, est - 1.959964 * rmse),
                 ci_high=min(1.0, est + 1.959964 * rmse),
                 method="fay_herriot",
+                # Model-based: the NCHS standard judges direct estimates; the model's own checks above
+                # decide which towns are listed, and pages label these rows as model estimates.
                 suppressed=False,
             )
         )

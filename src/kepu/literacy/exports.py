@@ -1,5 +1,6 @@
-"""Wave results as XLSX and PDF: the same figures, for the same user, as the page (suppressed cells
-stay suppressed; a district user's file holds only their district's own results), in Chinese."""
+"""Wave results as XLSX and PDF: the same figures, for the same user, as the page (cells the NCHS
+presentation standard suppresses show "—", flagged ones "*", each with its footnote; a district user's
+file holds only their district's own results), in Chinese."""
 
 from __future__ import annotations
 
@@ -12,13 +13,12 @@ from openpyxl import Workbook
 from kepu.core.pdf import register_cjk_font
 from kepu.core.uploads import xlsx_bytes
 from kepu.literacy import selectors
-from kepu.literacy.estimates import MIN_CELL
 from kepu.literacy.models import Wave, WaveEstimate
 from kepu.literacy.selectors import ItemAnalysis, WaveResults
 
-HEAD = ["分组", "类别", "样本量", "比例(%)", "标准误(百分点)", "95% 置信区间下限(%)", "95% 置信区间上限(%)",
-        "设计效应", "方法"]
-SUPPRESSED = f"样本量不足 {MIN_CELL}，不予显示"
+HEAD = ["分组", "类别", "样本量", "有效样本量", "比例(%)", "标准误(百分点)", "95% 置信区间下限(%)",
+        "95% 置信区间上限(%)", "自由度", "设计效应", "方法", "注"]
+RATE, MARK = HEAD.index("比例(%)"), HEAD.index("注")
 WEIGHTING_LABELS = [
     ("margins", "校准变量"),
     ("iterations", "迭代次数"),
@@ -30,13 +30,6 @@ WEIGHTING_LABELS = [
 ]
 
 
-def _ci(e: WaveEstimate) -> tuple[float, float]:
-    """The interval shown everywhere: logit for direct estimates, ±1.96·RMSE for model-based ones."""
-    lo = e.ci_logit_low if e.ci_logit_low is not None else e.ci_low
-    hi = e.ci_logit_high if e.ci_logit_high is not None else e.ci_high
-    return lo, hi
-
-
 def _unit_name(results: WaveResults) -> str:
     return "全市" if results.is_region else results.unit.name_zh
 
@@ -46,11 +39,13 @@ def headline_text(wave: Wave, results: WaveResults) -> str:
     if e is None:
         return "尚无估计结果。"
     if e.suppressed:
-        return f"{_unit_name(results)}样本 {e.n} 人，不足 {MIN_CELL} 人，不予显示。"
-    lo, hi = _ci(e)
+        return (f"{_unit_name(results)}样本 {e.n} 人：样本量或有效样本量不足 30，或置信区间过宽，"
+                "按 NCHS 比例数据发布标准不予显示。")
+    lo, hi = e.ci_published
     return (
         f"{_unit_name(results)}{wave.age_min}–{wave.age_max} 岁居民中具备科学素质的比例为 {100 * e.estimate:.1f}%"
-        f"（95% 置信区间 {100 * lo:.1f}%–{100 * hi:.1f}%，样本 {e.n} 人）。"
+        f"{e.marks}（95% 置信区间 {100 * lo:.1f}%–{100 * hi:.1f}%，样本 {e.n} 人）。"
+        + "".join(results.headline_footnotes)
     )
 
 
@@ -66,12 +61,14 @@ def _rows(results: WaveResults) -> list[list[object]]:
         for e in rows:
             name = _unit_name(results) if not variable else labels.get(variable, {}).get(e.level, e.level)
             method = "模型估计(Fay–Herriot)" if e.method == "fay_herriot" else "直接估计"
+            design: list[object] = [e.n, round(e.effective_n, 1) if e.effective_n is not None else ""]
+            df = e.df if e.df is not None else ""
             if e.suppressed:
-                out.append([group, name, e.n, SUPPRESSED, "", "", "", "", method])
+                out.append([group, name, *design, "—", "—", "—", "—", df, "—", method, ""])
                 continue
-            lo, hi = _ci(e)
-            out.append([group, name, e.n, round(100 * e.estimate, 1), round(100 * e.se, 2), round(100 * lo, 1),
-                        round(100 * hi, 1), round(e.deff, 2) if e.deff is not None else "", method])
+            lo, hi = e.ci_published
+            out.append([group, name, *design, round(100 * e.estimate, 1), round(100 * e.se, 2), round(100 * lo, 1),
+                        round(100 * hi, 1), df, round(e.deff, 2) if e.deff is not None else "", method, e.marks])
     return out
 
 
@@ -82,9 +79,12 @@ def _alpha_method(method: str) -> str:
 
 
 def _pdf_cells(row: list[object]) -> list[str]:
-    """One table row as text with fixed decimals: rates and limits 1, SE and deff 2."""
-    digits = {3: 1, 4: 2, 5: 1, 6: 1, 7: 2}
-    return [f"{v:.{digits[i]}f}" if isinstance(v, float) and i in digits else str(v) for i, v in enumerate(row)]
+    """One table row as text with fixed decimals (effective n, rates and limits 1; SE and deff 2), the
+    "*" mark beside the rate instead of in a column of its own."""
+    digits = {3: 1, 4: 1, 5: 2, 6: 1, 7: 1, 9: 2}
+    cells = [f"{v:.{digits[i]}f}" if isinstance(v, float) and i in digits else str(v) for i, v in enumerate(row)]
+    cells[RATE] += cells[MARK]
+    return cells[:MARK]
 
 
 def _weighting_value(key: str, value: Any) -> object:
@@ -113,6 +113,8 @@ def wave_xlsx(wave: Wave, results: WaveResults, analysis: ItemAnalysis | None = 
         ws.append(HEAD)
         for row in _rows(results):
             ws.append(row)
+        for note in results.footnotes:
+            ws.append([note])
         if results.town_note:
             ws.append([])
             ws.append([results.town_note])
@@ -205,18 +207,19 @@ def wave_pdf(wave: Wave, results: WaveResults, analysis: ItemAnalysis | None = N
     e = results.headline
     story: list[Any] = [Paragraph(f"{wave.name_zh} · {unit}公民科学素质测评结果", title)]
     if e is not None and not e.suppressed:
-        lo, hi = _ci(e)
-        story.append(Paragraph(f"具备科学素质的比例 {100 * e.estimate:.1f}%", big))
+        lo, hi = e.ci_published
+        story.append(Paragraph(f"具备科学素质的比例 {100 * e.estimate:.1f}%{e.marks}", big))
         story.append(Paragraph(f"95% 置信区间 {100 * lo:.1f}%–{100 * hi:.1f}% · 样本 {e.n} 人 · "
                                f"设计效应 {e.deff or 1:.2f}", h2))
+        story += [Paragraph(note, body) for note in results.headline_footnotes]
     else:
         story.append(Paragraph(headline_text(wave, results), h2))
     story += [
         Spacer(1, 3 * mm),
         Paragraph(
             f"评分标准：{wave.profile.name_zh}；范围：{wave.age_min}–{wave.age_max} 岁居民。"
-            "比例为加权估计，标准误按分层多阶段抽样设计的泰勒线性化方法计算(考虑了加权校准)，置信区间为 logit 区间；"
-            f"样本量不足 {MIN_CELL} 的单元格不予显示。"
+            "标准误按分层多阶段抽样设计计算(考虑了加权校准)。"
+            + results.methods_note
             + ("" if results.is_region else f"本文件只含{unit}的结果：比例、分组和等级分布只用本区样本计算。"),
             body,
         ),
@@ -226,17 +229,18 @@ def wave_pdf(wave: Wave, results: WaveResults, analysis: ItemAnalysis | None = N
     for b in results.breakdowns[:2]:
         shown = [r for r in b.rows if not r.suppressed]
         if shown:
-            chart = _ci_chart([(labels.get(b.variable, {}).get(r.level, r.level), 100 * r.estimate,
-                                100 * _ci(r)[0], 100 * _ci(r)[1]) for r in shown], font)
+            chart = _ci_chart([(labels.get(b.variable, {}).get(r.level, r.level) + r.marks, 100 * r.estimate,
+                                100 * r.ci_published_low, 100 * r.ci_published_high) for r in shown], font)
             story.append(KeepTogether([Paragraph(f"按{b.label}：具备科学素质的比例及 95% 置信区间", h2), chart]))
             story.append(Spacer(1, 4 * mm))
     grid = [("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
             ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d1d9e0"))]
     story.append(Paragraph("估计结果", h2))
-    table = Table([HEAD, *[_pdf_cells(r) for r in _rows(results)]], repeatRows=1, hAlign="LEFT")
+    table = Table([HEAD[:MARK], *[_pdf_cells(r) for r in _rows(results)]], repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([*grid, ("ALIGN", (2, 1), (-2, -1), "RIGHT")]))
     story.append(table)
+    story += [Paragraph(note, body) for note in results.footnotes]
     if results.town_note:
         story += [Spacer(1, 2 * mm), Paragraph(results.town_note, body)]
     if results.tiers:

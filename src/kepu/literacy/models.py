@@ -183,6 +183,10 @@ class Answer(models.Model):
         constraints = [models.UniqueConstraint(fields=["session", "item"], name="answer_once")]
 
 
+# Presentation flags of shown estimates (kepu.stats.presentation) and the mark each gets beside its figure.
+REVIEW_MARKS = {"review_df": "*", "review_complement": "†", "review_p_0_or_1": "‡"}
+
+
 class WaveEstimate(models.Model):
     """A stored estimate of the literacy rate for a wave and domain (overall, or one level of a
     breakdown such as district or age band). Model-based small-area estimates are labelled."""
@@ -214,6 +218,36 @@ class WaveEstimate(models.Model):
 
     class Meta:
         ordering = ["variable", "level"]
+
+    @property
+    def ci_published(self) -> tuple[float, float]:
+        """The 95% interval shown on pages, exports and the plan: Korn–Graubard for direct estimates
+        (logit, then Wald, for rows stored before it existed); ±1.96·RMSE for model-based ones."""
+        for lo, hi in ((self.ci_kg_low, self.ci_kg_high), (self.ci_logit_low, self.ci_logit_high)):
+            if lo is not None and hi is not None:
+                return lo, hi
+        return self.ci_low, self.ci_high
+
+    @property
+    def ci_published_low(self) -> float:
+        return self.ci_published[0]
+
+    @property
+    def ci_published_high(self) -> float:
+        return self.ci_published[1]
+
+    @property
+    def effective_n(self) -> float | None:
+        """The effective sample size as the NCHS standard uses and exports show it: capped at n."""
+        return None if self.n_eff is None else min(self.n_eff, float(self.n))
+
+    @property
+    def marks(self) -> str:
+        """The marks of a shown estimate that needs care (the NCHS standard's review flags), each
+        explained by a footnote (kepu.literacy.selectors.footnotes)."""
+        if self.suppressed:
+            return ""
+        return "".join(mark for flag, mark in REVIEW_MARKS.items() if flag in (self.flags or []))
 
 
 class ItemRevision(models.Model):

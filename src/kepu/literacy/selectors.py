@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from kepu.core.errors import PermissionDenied
 from kepu.core.models import AuditEntry, OrgUnit, Role
 from kepu.core.scope import scope_for
-from kepu.literacy.models import Dimension, Item, Respondent, Wave, WaveEstimate
+from kepu.literacy.models import REVIEW_MARKS, Dimension, Item, Respondent, Wave, WaveEstimate
 
 # Published official figures to compare with (percent), from public CAST/NBS releases.
 OFFICIAL = [
@@ -152,6 +152,10 @@ class Breakdown:
     def label(self) -> str:
         return str(VARIABLE_LABELS.get(self.variable, self.variable))
 
+    @property
+    def footnotes(self) -> list[str]:
+        return footnotes(self.rows)
+
 
 def _level_order(variable: str) -> dict[str, int]:
     from kepu.literacy.people import AGE_BANDS, AREAS, EDUCATION, KEY_GROUPS, SEXES
@@ -218,6 +222,29 @@ def _town_rows(wave: Wave, estimates: list[WaveEstimate], unit: OrgUnit) -> tupl
     ) % {"n": model.get("shown"), "m": model.get("areas")}
 
 
+def footnotes(rows: list[WaveEstimate]) -> list[str]:
+    """The footnotes these estimates need: "—" for suppressed ones, and one per mark on shown ones."""
+    notes = [SUPPRESSED_NOTE] if any(e.suppressed for e in rows) else []
+    notes += [REVIEW_NOTES[flag] for flag, mark in REVIEW_MARKS.items() if any(mark in e.marks for e in rows)]
+    return [str(note) for note in notes]
+
+
+# Footnotes for the NCHS presentation standard (kepu.stats.presentation), the same on pages and in exports.
+SUPPRESSED_NOTE = _(
+    "— 样本量或有效样本量不足 30，或置信区间过宽，按 NCHS 比例数据发布标准不予显示。"
+)
+REVIEW_NOTES = {
+    "review_df": _("* 自由度小于 8，结果需审慎解读。"),
+    "review_complement": _("† 不具备科学素质者比例的置信区间相对过宽(超过该比例的 130%)，结果需审慎解读。"),
+    "review_p_0_or_1": _("‡ 比例为 0 或 100%，无法估计抽样误差，结果需审慎解读。"),
+}
+STANDARD_NOTE = _(
+    "比例为加权估计；置信区间为 95% Korn–Graubard 区间(按有效样本量和设计自由度计算)。按美国国家卫生统计中心"
+    "《比例数据发布标准》(NCHS, 2017)：样本量或有效样本量不足 30、区间宽度达到 30 个百分点、或区间宽度超过"
+    " 5 个百分点且超过比例本身的 130% 时不予显示；设计自由度小于 8 时显示但加注。"
+)
+
+
 @dataclass
 class WaveResults:
     """What one user may see of a wave's results: the whole region's, or one district's own."""
@@ -230,6 +257,19 @@ class WaveResults:
     town_note: str
     tiers: list[tuple[str, float, int]]
     earlier: list[tuple[Wave, WaveEstimate]]
+
+    @property
+    def methods_note(self) -> str:
+        return str(STANDARD_NOTE)
+
+    @property
+    def headline_footnotes(self) -> list[str]:
+        return footnotes([self.headline]) if self.headline else []
+
+    @property
+    def footnotes(self) -> list[str]:
+        """The footnotes that all of the direct estimates shown need (exports put them under one table)."""
+        return footnotes(([self.headline] if self.headline else []) + [e for b in self.breakdowns for e in b.rows])
 
 
 def wave_results(wave: Wave, user: User | AnonymousUser, unit_code: str = "") -> WaveResults:
@@ -410,7 +450,7 @@ def earlier_waves(wave: Wave, district: OrgUnit | None = None) -> list[tuple[Wav
     out = []
     for w in Wave.objects.filter(region=wave.region).exclude(pk=wave.pk).order_by("year"):
         if district is None:
-            e = w.estimates.filter(variable="overall").first()
+            e = w.estimates.filter(variable="overall", suppressed=False).first()
         else:
             e = w.estimates.filter(variable="district", level=district.code, unit="", suppressed=False).first()
         if e is not None:

@@ -19,7 +19,6 @@ from kepu.core.scope import actor, scope_for
 from kepu.core.uploads import read_upload
 from kepu.literacy import selectors, services
 from kepu.literacy.charts import breakdown_chart, tier_chart
-from kepu.literacy.estimates import MIN_CELL
 from kepu.literacy.exports import wave_pdf, wave_xlsx
 from kepu.literacy.items import item_revision_diff, item_revision_transition, item_transition
 from kepu.literacy.models import Dimension, Item, ItemRevision, Wave
@@ -101,7 +100,6 @@ def wave_detail(request: HttpRequest, code: str) -> HttpResponse:
             "variances": Wave.Variance.choices,
             "labels": labels,
             "lang": _lang(),
-            "min_cell": MIN_CELL,
         },
     )
 
