@@ -1,9 +1,10 @@
 """Benchmark: how often Kepu's 95 % confidence intervals cover the true value (simulation).
 
 Builds one finite population (fixed seed) and draws --samples independent stratified two-stage samples from it:
-  population  36 strata, 25–70 PSUs each (~1,700 PSUs, ~260,000 people); every PSU lies in one of 7 districts,
-              and districts cut across strata (a stratum holds PSUs of several districts), so the smallest
-              district (~7 % of the PSUs) is a domain spread over about 10 sampled PSUs in as many strata;
+  population  36 strata, 25–70 PSUs each (~1,800 PSUs, ~300,000 people); every PSU lies in one of 7 districts,
+              and districts cut across strata (a stratum holds PSUs of several districts); the small district
+              has 20 % of the PSUs of every third stratum, so it is a domain spread over about 10 sampled PSUs
+              in about 7 strata (median), with few design degrees of freedom;
               each person has an age band (5, mix varying by PSU) and a sex; the 0/1 outcome (~20 %)
               depends on age band, sex and district and has a PSU random effect (logit scale, SD 0.5);
   sampling    stage 1: 2–6 PSUs per stratum (fixed per stratum), simple random sampling without replacement;
