@@ -79,6 +79,7 @@ from kepu.stats.survey import (
 
 RANK_LIMIT = 2_000_000_000  # rows x replicates^2 of the distinct-row matrix up to which degf is R's rank
 RANK_MAX_REPLICATES = 1000
+CHUNK_ENTRIES = 20_000_000  # replicates x cells x domains gathered at once (160 MB)
 RANK_TOL = 1e-5  # R's degf(): qr(weights(design, "analysis"), tol = 1e-5)$rank - 1
 
 
@@ -206,11 +207,13 @@ class JackknifeDesign:
         groups = np.concatenate([np.add.reduceat(sums, d._stratum_starts, axis=0), total[None]], axis=0)
         full = f[0] @ total
         fr = f[1:]
-        rep = (
-            fr @ total
-            + (reps.factor - 1.0)[:, None] * np.einsum("rj,rjg->rg", fr, groups[reps.group])
-            - reps.factor[:, None] * np.einsum("rj,rjg->rg", fr, sums[reps.psu])
-        )
+        rep = fr @ total
+        # The gathered (R, J, G) blocks are formed a few domain columns at a time to bound memory.
+        step = max(1, CHUNK_ENTRIES // max(1, fr.size))
+        for g0 in range(0, sums.shape[2], step):
+            cols = slice(g0, g0 + step)
+            rep[:, cols] += (reps.factor - 1.0)[:, None] * np.einsum("rj,rjg->rg", fr, groups[:, :, cols][reps.group])
+            rep[:, cols] -= reps.factor[:, None] * np.einsum("rj,rjg->rg", fr, sums[:, :, cols][reps.psu])
         return np.asarray(full, dtype=np.float64), np.asarray(rep, dtype=np.float64)
 
     def _means(

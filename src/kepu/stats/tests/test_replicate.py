@@ -223,3 +223,13 @@ def test_calibrated_design_is_refused() -> None:
     raked = rake(design, [Margin("a", cols["a"], {"y": 50, "z": 50})]).design
     with pytest.raises(SurveyError, match="before raking"):
         jackknife(raked)
+
+
+def test_domains_in_chunks_equal_all_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kepu.stats.replicate as replicate_module
+
+    data = columns("d2")
+    jk = build("d2", "raked", "fail")
+    whole = jk.by(data["y"], data["age"])
+    monkeypatch.setattr(replicate_module, "CHUNK_ENTRIES", 1)  # one domain column at a time
+    assert {k: e.se for k, e in jk.by(data["y"], data["age"]).items()} == {k: e.se for k, e in whole.items()}
