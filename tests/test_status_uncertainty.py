@@ -100,12 +100,12 @@ def test_api_status_values_are_the_models() -> None:
 # -- the pages, the API and the assessment ---------------------------------------------------------
 
 def _obs(plan: Any, unit: str, year: int, value: float, low: float | None, high: float | None,
-         se: float | None = None) -> None:
+         se: float | None = None, indicator: str = "LIT_RATE") -> None:
     from kepu.core.models import OrgUnit
     from kepu.plans.models import Observation
 
     Observation.objects.update_or_create(
-        indicator=plan.indicators.get(code="LIT_RATE"), org_unit=OrgUnit.objects.get(code=unit), year=year,
+        indicator=plan.indicators.get(code=indicator), org_unit=OrgUnit.objects.get(code=unit), year=year,
         quarter=0, defaults={"value": value, "se": se, "ci_low": low, "ci_high": high, "status": "approved"})
 
 
@@ -132,6 +132,14 @@ def _cell(row: str, unit: str) -> str:
     m = re.search(rf'<td data-unit="{unit}">(.*?)</td>', row, flags=re.S)
     assert m, unit
     return m.group(1)
+
+
+def _headline(page: str) -> str:
+    """The headline card's status and the uncertainty beside it."""
+    m = re.search(r'data-testid="headline-status">(.*?)</div>(?:<div class="l" data-testid="headline-uncertainty">'
+                  r"(.*?)</div>)?", page, flags=re.S)
+    assert m
+    return _text(f"{m.group(1)} {m.group(2) or ''}")
 
 
 @pytest.fixture
@@ -163,12 +171,11 @@ def test_dashboard_shows_the_status_its_interval_and_legend(example: Any) -> Non
     page = _login("office").get("/").content.decode()
     city = _text(_cell(_row(page, "T01"), "city"))
     assert city.startswith("与目标无显著差异") and "严重滞后" not in city
-    assert "21.3 / 21.5" in city and "95%置信区间 18.7–24.3" in city
+    assert "21.3 / 21.5" in city and "2025年估计值 21.3，95%置信区间 18.7–24.3" in city
     wujin = _text(_cell(_row(page, "T01"), WUJIN))
-    assert wujin.startswith("严重滞后") and "95%置信区间 16.1–20.4" in wujin
+    assert wujin.startswith("严重滞后") and "2025年估计值 18.2，95%置信区间 16.1–20.4" in wujin
     # The headline card (T01 leads the dashboard) says the same, and the counter counts it
-    headline = re.search(r'data-testid="headline-status">(.*?)</div>', page, flags=re.S)
-    assert headline and _text(headline.group(1)) == "与目标无显著差异 95%置信区间 18.7–24.3"
+    assert _headline(page) == "与目标无显著差异 2025年估计值 21.3，95%置信区间 18.7–24.3"
     counter = re.search(r'data-testid="count-not_distinguishable"><div class="n c-near">(\d+)<', page)
     assert counter and int(counter.group(1)) >= 1
     legend = re.search(r'data-testid="status-legend">(.*?)</p>', page, flags=re.S)
@@ -179,9 +186,8 @@ def test_dashboard_shows_the_status_its_interval_and_legend(example: Any) -> Non
 def test_district_reporter_sees_their_districts_judgement(example: Any) -> None:
     page = _login("wujin").get("/").content.decode()
     cell = _text(_cell(_row(page, "T01"), WUJIN))
-    assert cell.startswith("严重滞后") and "95%置信区间 16.1–20.4" in cell
-    headline = re.search(r'data-testid="headline-status">(.*?)</div>', page, flags=re.S)
-    assert headline and _text(headline.group(1)) == "严重滞后 95%置信区间 16.1–20.4"
+    assert cell.startswith("严重滞后") and "2025年估计值 18.2，95%置信区间 16.1–20.4" in cell
+    assert _headline(page) == "严重滞后 2025年估计值 18.2，95%置信区间 16.1–20.4"
 
 
 def test_target_page_shows_the_status_the_ci_and_the_rule(example: Any) -> None:
@@ -192,7 +198,7 @@ def test_target_page_shows_the_status_the_ci_and_the_rule(example: Any) -> None:
     text = _text(city_row)
     assert "与目标无显著差异" in text and "严重滞后" not in text
     assert "期限已到，估计值低于目标，但 95% 置信区间包含目标值" in text
-    assert "21.3 (2025) 95%置信区间 18.7–24.3 已有实际值，无需预测" in text
+    assert "21.3 (2025) 2025年估计值 21.3，95%置信区间 18.7–24.3 已有实际值，无需预测" in text
     rule = re.search(r'data-testid="status-rule">(.*?)</div>', page, flags=re.S)
     assert rule and "低于目标、但其 95% 置信区间包含目标值时为“与目标无显著差异”" in _text(rule.group(1))
 
@@ -202,7 +208,7 @@ def test_english_target_page_words(example: Any, settings: Any) -> None:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = html.unescape(client.get("/targets/T01/").content.decode())
     assert "Not significantly different from target" in page
-    assert "95% CI 18.7–24.3" in page
+    assert "2025 estimate 21.3, 95% CI 18.7–24.3" in page
     assert "whose 95% confidence interval contains the target is “not significantly different from target”" in page
 
 
@@ -212,6 +218,9 @@ def test_before_the_deadline_pages_show_probability_with_interval(users: dict[st
 
     for year, (value, low, high) in {2022: (18.9, 17.6, 20.3), 2023: (19.8, 18.3, 21.4)}.items():
         _obs(plan, CITY, year, value, low, high)
+    # and a yearly count reported without sampling error (its forecast stays on the target page)
+    for year, value in {2021: 280.0, 2022: 290.0, 2023: 295.0}.items():
+        _obs(plan, CITY, year, value, None, None, indicator="SCI_COUNSELLORS_TRAINED")
     status_refresh(plan, today_year=2024)
     s = TargetStatus.objects.get(target__code="T01", org_unit__code=CITY)
     assert s.probability is not None and 0 < s.probability < 1 and s.low is not None and s.high is not None
@@ -220,6 +229,10 @@ def test_before_the_deadline_pages_show_probability_with_interval(users: dict[st
     page = _login("office").get("/").content.decode()
     city = _text(_cell(_row(page, "T01"), "city"))
     assert f"达成概率 {s.probability:.2f}；2025年预测区间(80%) {interval}" in city
+    assert _headline(page).endswith(f"达成概率 {s.probability:.2f}；2025年预测区间(80%) {interval}")
+    t06 = TargetStatus.objects.get(target__code="T06", org_unit__code=CITY)
+    assert t06.probability is not None and t06.low is not None and not t06.survey and s.survey
+    assert 'data-testid="uncertainty"' not in _cell(_row(page, "T06"), "city")
     target_page = _text(_login("office").get("/targets/T01/").content.decode())
     assert f"[{s.low:.1f}, {s.high:.1f}]" in target_page and f"{s.probability:.2f}" in target_page
 

@@ -323,6 +323,8 @@ class TargetStatus(models.Model):
     # Past the deadline, the 95 % confidence interval of the survey estimate the status was judged on.
     ci_low = models.FloatField(null=True)
     ci_high = models.FloatField(null=True)
+    # Judged on survey estimates (values with a standard error or confidence interval).
+    survey = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices)
     rule = models.CharField(max_length=20)
     n_points = models.PositiveSmallIntegerField(default=0)

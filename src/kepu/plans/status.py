@@ -92,15 +92,16 @@ def uncertainty(t: Target, status: TargetStatus) -> str:
     """The uncertainty behind a status, in words: before the deadline the probability of reaching the
     target with the forecast's interval for the deadline-year value; past it, a survey estimate's 95 %
     confidence interval. Empty when there is neither."""
+    integer = t.indicator.integer
     if status.ci_low is not None and status.ci_high is not None:
-        return _("95%%置信区间 %(low)s–%(high)s") % {
-            "low": format_value(status.ci_low, t.indicator.integer),
-            "high": format_value(status.ci_high, t.indicator.integer)}
+        return _("%(year)s年估计值 %(value)s，95%%置信区间 %(low)s–%(high)s") % {
+            "year": status.evaluation_year, "value": format_value(status.projected, integer),
+            "low": format_value(status.ci_low, integer), "high": format_value(status.ci_high, integer)}
     if status.status == TargetStatus.Status.MET or None in (status.probability, status.low, status.high):
         return ""
     return _("达成概率 %(p).2f；%(year)s年预测区间(80%%) %(low)s–%(high)s") % {
         "p": status.probability, "year": status.evaluation_year,
-        "low": format_value(status.low, t.indicator.integer), "high": format_value(status.high, t.indicator.integer)}
+        "low": format_value(status.low, integer), "high": format_value(status.high, integer)}
 
 
 def _baseline(target: Target, unit: OrgUnit, region: OrgUnit) -> tuple[int, float] | None:
@@ -190,6 +191,7 @@ def compute_statuses(plan: Plan, today_year: int | None = None) -> list[TargetSt
                     probability=r.probability,
                     ci_low=r.ci_low,
                     ci_high=r.ci_high,
+                    survey=any(p.se is not None or p.ci_low is not None for p in s.values()),
                     status=r.status,
                     rule=r.rule,
                     n_points=r.n_points,

@@ -66,8 +66,8 @@ after reaching it on time does not undo it); an unmet target is ``off_track`` wi
 (rule ``deadline_passed``), unless the value it is judged on is a survey estimate whose 95 % confidence
 interval (``cis``, else ``value +- 1.96 * se``) contains the target: the shortfall is then within
 sampling error and the status is ``not_distinguishable`` (rule ``ci_contains_target``, no probability;
-the interval is returned as ``ci_low``/``ci_high``). The judged values are the deadline-year value and
-the latest one, as for "met". Before the deadline ``probability`` = P(value at deadline >= target)
+the interval is returned as ``ci_low``/``ci_high``). The value judged is ``projected``: the
+deadline-year value, else the latest. Before the deadline ``probability`` = P(value at deadline >= target)
 under the predictive distribution (whose variance includes the standard errors, see above) and the
 status is ``on_track`` if it is >= ``on_track_p`` (0.6), ``at_risk`` if it is >= ``at_risk_p`` (0.2)
 and ``off_track`` below. No observations at all give ``no_data``.
@@ -372,12 +372,6 @@ class _Series:
         se = None if self.ses is None else float(self.ses[i])
         return survey_ci(float(self.values[i]), se, low, high)
 
-    def final_ci(self, target: float, indices: Iterable[int]) -> tuple[float, float] | None:
-        """Of the judged points, the CI that decides a missed target's status: the first that contains
-        the target (either judged value can make the shortfall not significant, as either can make the
-        target met), else the first point's. None when the points are not survey estimates."""
-        cis = [c for c in (self.ci(i) for i in indices) if c is not None]
-        return next((c for c in cis if c[0] <= target <= c[1]), cis[0] if cis else None)
 
 
 def _clean(
@@ -547,7 +541,7 @@ def _assess_level(
         # Reached in the deadline year counts even if a later value dipped (reached late counts too).
         met = met or projected >= target
         if not met:
-            final_ci = s.final_ci(target, [*at_deadline.tolist(), n - 1])
+            final_ci = s.ci(int(at_deadline[0]) if at_deadline.size else n - 1)
     elif fit is None:
         projected = current
     else:
@@ -654,7 +648,7 @@ def _assess_flow(
         projected = float(s.values[observed[0]])
         met, final = projected >= target, True
         if not met:
-            final_ci = s.final_ci(target, observed.tolist())
+            final_ci = s.ci(int(observed[0]))
     else:
         met, final = False, False
         if fit is not None and n >= 3:

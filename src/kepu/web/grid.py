@@ -27,7 +27,9 @@ def _value(t: Target, status: TargetStatus) -> str:
 
 
 def _uncertainty_line(t: Target, status: TargetStatus) -> str:
-    text = uncertainty(t, status)
+    """Only for targets judged from survey estimates: the grid stays compact for the rest (their
+    probability and interval are on the target page)."""
+    text = uncertainty(t, status) if status.survey else ""
     return format_html('<div class="muted" data-testid="uncertainty">{}</div>', text) if text else ""
 
 
