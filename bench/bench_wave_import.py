@@ -4,8 +4,8 @@ Sets up a throw-away SQLite database (migrate, the Changzhou region and plan, th
 respondent CSV (default 100,000 respondents × 40 items, 7 districts, fixed seed) and times
   1. the whole command `kepu literacy wave import CODE FILE --year 2026` in a fresh process
      (start-up, reading, checking every row, writing, scoring), and
-  2. its steps, in a second run inside one process: reading the file (`read_table`), checking and
-     building the rows, writing them (`bulk_create`) and scoring (`respondents_score`).
+  2. its steps, in a second run inside one process: reading the file (`read_rows`), checking and
+     building the rows, scoring (`respondents_score_set`) and writing them (`_insert`, one executemany).
 Run: .venv/bin/python bench/bench_wave_import.py [--n 100000] [--items 40] [--keep DIR]
 Goal (issue 7): 100,000 respondents × 40 items imported in ≤ 30 s on SQLite."""
 
@@ -86,7 +86,6 @@ def steps(data: Path) -> None:
     from django.db import transaction
 
     from kepu.literacy import waves
-    from kepu.literacy.models import Respondent
     from kepu.literacy.services import wave_create
 
     times: dict[str, float] = {}
@@ -101,20 +100,18 @@ def steps(data: Path) -> None:
 
         return wrapper
 
-    waves.read_table = timed("read the file", waves.read_table)  # type: ignore[attr-defined]
-    waves.respondents_score = timed("score", waves.respondents_score)  # type: ignore[attr-defined]
-    manager = Respondent.objects
-    original_bulk = manager.bulk_create
-    manager.bulk_create = timed("write (bulk_create)", original_bulk)  # type: ignore[method-assign]
+    waves.read_rows = timed("read the file", waves.read_rows)  # type: ignore[attr-defined]
+    waves.respondents_score_set = timed("score", waves.respondents_score_set)  # type: ignore[attr-defined]
+    waves._insert = timed("write (one executemany)", waves._insert)  # type: ignore[attr-defined]
     content = data.read_bytes()
     t = time.perf_counter()
     with transaction.atomic():
-        wave = wave_create(code="bench-steps", year=2026)
+        wave = wave_create(code=f"bench-steps-{time.time_ns()}", year=2026)
         n = waves.respondents_import(wave=wave, content=content, name=data.name)
     total = time.perf_counter() - t
     times["check rows and build objects"] = total - sum(times.values())
     times["total (in process)"] = total
-    for label in ("read the file", "check rows and build objects", "write (bulk_create)", "score",
+    for label in ("read the file", "check rows and build objects", "score", "write (one executemany)",
                   "total (in process)"):
         print(f"  {label:<32}{times[label]:8.2f} s")
     print(f"  ({n:,} respondents)")
@@ -144,7 +141,8 @@ def main() -> None:
         kepu(env, "migrate", "--verbosity", "0")
         kepu(env, "region", "import", str(ROOT / "data" / "regions" / "changzhou.yaml"))
         kepu(env, "plan", "import", str(ROOT / "data" / "plans" / "changzhou-2021-2035.yaml"))
-        kepu(env, "literacy", "items", "import", *map(str, sorted((ROOT / "data" / "literacy" / "items").glob("*.yaml"))))
+        banks = sorted((ROOT / "data" / "literacy" / "items").glob("*.yaml"))
+        kepu(env, "literacy", "items", "import", *map(str, banks))
         items = bank_items(args.items)
         data = folder / "respondents.csv"
         write_respondents(data, args.n, items)

@@ -152,9 +152,13 @@ def test_csv_field_over_the_limit_names_row_and_column() -> None:
     with pytest.raises(InputError) as info:
         read_table(content.encode(), "r.csv")
     assert str(info.value) == "r.csv: row 3, column stratum is longer than the limit of 10,000 characters."
-    # A field beyond the csv module's own limit is named by its row too
+    # A longer field is named by its row and column too (the columnar reader has no smaller field limit)
     content = "respondent_id,stratum\nr1,\"" + "x" * 200_000 + "\"\n"
-    with pytest.raises(InputError, match=r"r.csv: row \d+ cannot be read: a field is too long"):
+    with pytest.raises(InputError, match=r"r.csv: row 2, column stratum is longer than the limit"):
+        read_table(content.encode(), "r.csv")
+    # and so is a runaway quote (5 MB with no closing quote)
+    content = "respondent_id,stratum\nr1,s\nr2,\"" + "x" * 5_000_000 + "\n"
+    with pytest.raises(InputError, match=r"r.csv: row 3, column stratum is longer than the limit"):
         read_table(content.encode(), "r.csv")
 
 

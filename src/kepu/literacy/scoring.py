@@ -99,9 +99,9 @@ def irt_abilities(respondents: Sequence[Respondent], profile: ScoringProfile) ->
     return np.asarray(theta, dtype=float)
 
 
-@transaction.atomic
-def respondents_score(respondents: Sequence[Respondent], profile: ScoringProfile) -> None:
-    """(Re-)score respondents reproducibly from their stored answers and the profile."""
+def respondents_score_set(respondents: Sequence[Respondent], profile: ScoringProfile) -> None:
+    """Set score, passed and tier on respondents from their answers and the profile, without saving (an
+    import scores its new respondents before inserting them, so they are written once)."""
     if not respondents:
         return
     theta = irt_abilities(respondents, profile) if profile.config.get("rule") == "irt" else None
@@ -111,4 +111,10 @@ def respondents_score(respondents: Sequence[Respondent], profile: ScoringProfile
         r.score = float(result.total[i])
         r.passed = bool(result.passed[i])
         r.tier = tiers[int(result.tier[i])].label_zh
+
+
+@transaction.atomic
+def respondents_score(respondents: Sequence[Respondent], profile: ScoringProfile) -> None:
+    """(Re-)score stored respondents reproducibly from their stored answers and the profile."""
+    respondents_score_set(respondents, profile)
     Respondent.objects.bulk_update(list(respondents), ["score", "passed", "tier"], batch_size=2000)
