@@ -84,7 +84,7 @@ def test_district_reporter_sees_only_own_district(estimated: Any) -> None:
     own = WaveEstimate.objects.get(wave=estimated, variable="district", level="320412", unit="")
     # The headline is Wujin's row: 3 PSUs give it 2 degrees of freedom and too wide an interval to show.
     assert own.suppressed and "suppress_width" in own.flags
-    assert 'data-testid="overall-suppressed">—' in html and f"样本 {own.n} 人：" in html
+    assert 'data-testid="overall-suppressed">—' in html and f"样本 {own.n} 人：置信区间过宽，按 NCHS" in html
     assert 'data-testid="district-scope"' in html and 'data-testid="item-analysis"' not in html
     wb = load_workbook(io.BytesIO(c.get("/literacy/waves/t-2025/export.xlsx").content))
     cells = {str(v) for row in wb.worksheets[0].iter_rows(values_only=True) for v in row if v is not None}
@@ -155,13 +155,32 @@ def test_exports_show_suppressed_cells_and_marks_with_footnotes(estimated: Any) 
     assert "样本量不足 50" not in flat
 
 
+def test_each_mark_has_its_footnote_and_a_suppressed_cell_none() -> None:
+    from kepu.literacy.models import WaveEstimate
+    from kepu.literacy.selectors import footnotes
+
+    def row(flags: list[str]) -> WaveEstimate:
+        return WaveEstimate(n=40, estimate=0.9, se=0.05, ci_low=0.8, ci_high=1.0, flags=flags,
+                            suppressed=any(f.startswith("suppress_") for f in flags))
+
+    rows = [row(["review_complement"]), row(["suppress_n", "suppress_width", "review_df"]), row(["review_p_0_or_1"])]
+    assert [e.marks for e in rows] == ["†", "", "‡"]  # a suppressed cell shows "—", never a mark
+    assert [note[0] for note in footnotes(rows)] == ["—", "†", "‡"]
+    assert rows[1].suppressed_because == "样本量不足 30、置信区间过宽"
+    assert footnotes([row(["review_df"])]) == [REVIEW_DF_NOTE]
+
+
 def test_a_suppressed_headline_says_why_in_every_format(estimated: Any) -> None:
+    from kepu.literacy.models import WaveEstimate
+
+    own = WaveEstimate.objects.get(wave=estimated, variable="district", level="320412", unit="")
+    assert own.flags == ["suppress_width", "review_df"]
     wujin = client_for("wujin")
-    reason = "按 NCHS 比例数据发布标准不予显示"
+    reason = f"样本 {own.n} 人：置信区间过宽，按 NCHS 比例数据发布标准不予显示"
     assert reason in wujin.get("/literacy/waves/t-2025/").content.decode()
-    assert any(reason in str(v) for r in xlsx_cells(wujin.get("/literacy/waves/t-2025/export.xlsx").content)
+    assert any(f"武进区{reason}。" == v for r in xlsx_cells(wujin.get("/literacy/waves/t-2025/export.xlsx").content)
                for v in r)
-    assert reason in pdf_text(wujin.get("/literacy/waves/t-2025/export.pdf").content)
+    assert f"武进区{reason}。" in pdf_text(wujin.get("/literacy/waves/t-2025/export.pdf").content)
 
 
 def test_pages_need_login_and_the_test_is_public(estimated: Any) -> None:

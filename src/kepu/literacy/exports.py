@@ -39,8 +39,7 @@ def headline_text(wave: Wave, results: WaveResults) -> str:
     if e is None:
         return "尚无估计结果。"
     if e.suppressed:
-        return (f"{_unit_name(results)}样本 {e.n} 人：样本量或有效样本量不足 30，或置信区间过宽，"
-                "按 NCHS 比例数据发布标准不予显示。")
+        return f"{_unit_name(results)}样本 {e.n} 人：{e.suppressed_because}，按 NCHS 比例数据发布标准不予显示。"
     lo, hi = e.ci_published
     return (
         f"{_unit_name(results)}{wave.age_min}–{wave.age_max} 岁居民中具备科学素质的比例为 {100 * e.estimate:.1f}%"
@@ -240,7 +239,7 @@ def wave_pdf(wave: Wave, results: WaveResults, analysis: ItemAnalysis | None = N
     table = Table([HEAD[:MARK], *[_pdf_cells(r) for r in _rows(results)]], repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([*grid, ("ALIGN", (2, 1), (-2, -1), "RIGHT")]))
     story.append(table)
-    story += [Paragraph(note, body) for note in results.footnotes]
+    story += [Spacer(1, 1.5 * mm), *[Paragraph(note, body) for note in results.footnotes]]
     if results.town_note:
         story += [Spacer(1, 2 * mm), Paragraph(results.town_note, body)]
     if results.tiers:

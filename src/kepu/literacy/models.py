@@ -185,6 +185,14 @@ class Answer(models.Model):
 
 # Presentation flags of shown estimates (kepu.stats.presentation) and the mark each gets beside its figure.
 REVIEW_MARKS = {"review_df": "*", "review_complement": "†", "review_p_0_or_1": "‡"}
+# Why an estimate is suppressed, in words (several flags may name the same reason).
+SUPPRESS_REASONS = {
+    "suppress_n": _("样本量不足 30"),
+    "suppress_n_eff": _("有效样本量不足 30"),
+    "suppress_width": _("置信区间过宽"),
+    "suppress_relative_width": _("置信区间过宽"),
+    "suppress_ci_undefined": _("无法计算置信区间"),
+}
 
 
 class WaveEstimate(models.Model):
@@ -240,6 +248,12 @@ class WaveEstimate(models.Model):
     def effective_n(self) -> float | None:
         """The effective sample size as the NCHS standard uses and exports show it: capped at n."""
         return None if self.n_eff is None else min(self.n_eff, float(self.n))
+
+    @property
+    def suppressed_because(self) -> str:
+        """Why the NCHS standard suppresses this estimate, e.g. "有效样本量不足 30、置信区间过宽"."""
+        reasons = dict.fromkeys(str(SUPPRESS_REASONS[f]) for f in self.flags or [] if f in SUPPRESS_REASONS)
+        return "、".join(reasons)
 
     @property
     def marks(self) -> str:
