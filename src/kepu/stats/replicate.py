@@ -8,7 +8,8 @@ Replicates
     One per PSU of every stratum with two or more PSUs: the PSU's weights are set to 0 and the other PSUs of its
     stratum are multiplied by ``n_h / (n_h - 1)``; everything else keeps its weight. The variance of an estimate
     ``theta`` is ``scale * sum_r (n_h - 1) / n_h * (theta_r - theta)^2``, centred on the full-sample estimate
-    (``mse=TRUE``), ``scale`` = 1.
+    (``mse=TRUE``), ``scale`` = 1. A replicate that deletes every respondent of a domain has no estimate for it
+    and adds nothing, as R's ``svrVar`` discards such replicates (with a warning).
 
 Raking
     When margins are given, the full sample and EVERY replicate are raked to the same margins (R: ``rake()`` on
@@ -233,7 +234,9 @@ class JackknifeDesign:
         with np.errstate(divide="ignore", invalid="ignore"):
             theta = num_rep / den_rep
         reps = self._reps
-        var = reps.scale * (reps.rscale[:, None] * (theta - est[None, :]) ** 2).sum(axis=0)
+        # A replicate without the domain's respondents has no estimate; R's svrVar discards it (with a warning).
+        terms = np.where(np.isfinite(theta), reps.rscale[:, None] * (theta - est[None, :]) ** 2, 0.0)
+        var = reps.scale * terms.sum(axis=0)
         se = np.sqrt(var)
         wfull = w * self._factors[0][self._cells]
         resid = np.where(member, ym - est[col], 0.0)

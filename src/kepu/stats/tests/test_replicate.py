@@ -233,3 +233,15 @@ def test_domains_in_chunks_equal_all_at_once(monkeypatch: pytest.MonkeyPatch) ->
     whole = jk.by(data["y"], data["age"])
     monkeypatch.setattr(replicate_module, "CHUNK_ENTRIES", 1)  # one domain column at a time
     assert {k: e.se for k, e in jk.by(data["y"], data["age"]).items()} == {k: e.se for k, e in whole.items()}
+
+
+def test_a_replicate_without_the_domain_is_discarded_as_in_r() -> None:
+    # R's svrVar discards a replicate with no estimate ("1 replicates gave NA results and were discarded").
+    ref = reference()["discarded"]
+    strata, psu = np.array(ref["stratum"]), np.array(ref["psu"])
+    design = Design.from_arrays(strata=strata, psu=psu, weights=np.array(ref["w"], dtype=float))
+    jk = jackknife(design, psu=psu)
+    y = np.array(ref["y"], dtype=float)
+    only_b2 = jk.mean(y, domain=psu == "b2")
+    assert only_b2.n == 1 and only_b2.se == pytest.approx(ref["se_psu_b2"], abs=1e-12)
+    assert jk.mean(y, domain=strata == "A").se == pytest.approx(ref["se_stratum_A"], rel=1e-12)

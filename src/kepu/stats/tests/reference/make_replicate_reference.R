@@ -83,5 +83,16 @@ for (name in c("d1", "d2", "d3")) {
   reference$datasets[[name]] <- block
 }
 
+# A domain that one replicate deletes entirely: R's svrVar discards that replicate (with a warning).
+tiny <- data.frame(stratum = c("A", "A", "A", "A", "B", "B", "B", "B"),
+                   psu = c("a1", "a1", "a2", "a2", "b1", "b1", "b2", "b3"), y = c(1, 0, 0, 0, 1, 0, 1, 0), w = 10)
+tiny_rep <- as.svrepdesign(svydesign(ids = ~psu, strata = ~stratum, weights = ~w, nest = TRUE, data = tiny),
+                           type = "JKn", mse = TRUE)
+reference$discarded <- list(
+  stratum = tiny$stratum, psu = tiny$psu, y = tiny$y, w = tiny$w,
+  se_psu_b2 = suppressWarnings(num(SE(svymean(~y, subset(tiny_rep, psu == "b2"))))),
+  se_stratum_A = num(SE(svymean(~y, subset(tiny_rep, stratum == "A"))))
+)
+
 writeLines(to_json(reference), "replicate_reference.json")
 cat("wrote replicate_reference.json\n")
