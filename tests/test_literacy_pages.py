@@ -156,6 +156,8 @@ def test_exports_show_suppressed_cells_and_marks_with_footnotes(estimated: Any) 
 
 
 def test_each_mark_has_its_footnote_and_a_suppressed_cell_none() -> None:
+    from django.utils import translation
+
     from kepu.literacy.models import WaveEstimate
     from kepu.literacy.selectors import footnotes
 
@@ -167,6 +169,8 @@ def test_each_mark_has_its_footnote_and_a_suppressed_cell_none() -> None:
     assert [e.marks for e in rows] == ["†", "", "‡"]  # a suppressed cell shows "—", never a mark
     assert [note[0] for note in footnotes(rows)] == ["—", "†", "‡"]
     assert rows[1].suppressed_because == "样本量不足 30、置信区间过宽"
+    with translation.override("en"):
+        assert rows[1].suppressed_because == "fewer than 30 respondents, confidence interval too wide"
     assert footnotes([row(["review_df"])]) == [REVIEW_DF_NOTE]
 
 

@@ -6,6 +6,7 @@ a keyed hash of the survey's own respondent id, and ages are kept only as needed
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kepu.core.models import OrgUnit
@@ -253,7 +254,7 @@ class WaveEstimate(models.Model):
     def suppressed_because(self) -> str:
         """Why the NCHS standard suppresses this estimate, e.g. "有效样本量不足 30、置信区间过宽"."""
         reasons = dict.fromkeys(str(SUPPRESS_REASONS[f]) for f in self.flags or [] if f in SUPPRESS_REASONS)
-        return "、".join(reasons)
+        return ("、" if (get_language() or "zh-hans").startswith("zh") else ", ").join(reasons)
 
     @property
     def marks(self) -> str:
