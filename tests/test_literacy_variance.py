@@ -103,3 +103,18 @@ def test_jackknife_with_trimmed_weights_is_refused_and_nothing_changes(wave: Any
     with pytest.raises(InputError, match="刀切法不能与权数截尾同时使用"):
         wave_variance_set(wave=wave, variance="jkn")
     assert Wave.objects.get(pk=wave.pk).variance == "taylor" and overall(wave).se == se
+
+
+def test_cli_wave_weight_sets_the_variance_method(wave: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("literacy", "wave", "weight", "v-2025", "--variance", "jkn", stdout=out)
+    wave.refresh_from_db()
+    assert wave.variance == "jkn" and "variance jkn" in out.getvalue()
+    assert overall(wave).df == 3 * len(DISTRICTS) - 1  # estimated with the re-raked jackknife
+    call_command("literacy", "wave", "weight", "v-2025", stdout=StringIO())  # no --variance: the wave keeps it
+    wave.refresh_from_db()
+    assert wave.variance == "jkn"

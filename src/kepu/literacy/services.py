@@ -120,17 +120,22 @@ def wave_process(
     trim: tuple[float, float] | None = None,
     publish: bool = False,
     actor: User | None = None,
+    variance: str | None = None,
 ) -> str:
+    """Weight and estimate a wave (and publish it on request); ``variance`` ("taylor"/"jkn") changes the wave's
+    variance method first, None keeps it."""
     wave = Wave.objects.filter(code=code).first()
     if wave is None:
         raise InputError(f"No wave {code!r}.")
+    if variance is not None:
+        wave_variance_set(wave=wave, variance=variance, actor=actor, estimate=False)
     report = wave_weight(wave=wave, variables=variables, supplied=supplied, trim=trim, actor=actor)
     rows = wave_estimate(wave=wave, actor=actor)
     overall = next(r for r in rows if r.variable == "overall")
     text = (
         f"{wave.code}: raked to {', '.join(report.margins)} in {report.iterations} iterations "
         f"(converged={report.converged}, Kish deff {report.kish_deff:.2f}); literacy "
-        f"{100 * overall.estimate:.1f}% (SE {100 * overall.se:.1f}, n={overall.n})."
+        f"{100 * overall.estimate:.1f}% (SE {100 * overall.se:.1f}, n={overall.n}, variance {wave.variance})."
     )
     if publish:
         plan = plan_default()
@@ -141,10 +146,11 @@ def wave_process(
 
 
 @transaction.atomic
-def wave_variance_set(*, wave: Wave, variance: str, actor: User | None = None) -> Wave:
+def wave_variance_set(*, wave: Wave, variance: str, actor: User | None = None, estimate: bool = True) -> Wave:
     """Choose how the wave's standard errors are estimated (``Wave.Variance``) and estimate again with it, so
     the stored estimates always match the wave's setting; a published wave's plan figures are republished.
-    Weights are unchanged (the jackknife rakes its replicates to the wave's margins itself)."""
+    Weights are unchanged (the jackknife rakes its replicates to the wave's margins itself). ``estimate=False``
+    only records the choice, for a caller that weights and estimates next (``wave_process``)."""
     if variance not in Wave.Variance.values:
         raise InputError(_("未知的方差估计方法：%(value)s") % {"value": variance})
     old = wave.variance
@@ -152,7 +158,7 @@ def wave_variance_set(*, wave: Wave, variance: str, actor: User | None = None) -
         return wave
     wave.variance = variance
     wave.save(update_fields=["variance"])
-    if wave.estimates.exists():
+    if estimate and wave.estimates.exists():
         wave_estimate(wave=wave, actor=actor)
         if wave.published_at is not None:
             plan = plan_default()

@@ -69,6 +69,11 @@ class Command(BaseCommand):
                         help="Margins CSV instead: category column(s) then 'population' (repeatable).")
         ww.add_argument("--trim", type=float, nargs=2, metavar=("LOW", "HIGH"))
         ww.add_argument("--publish", action="store_true")
+        ww.add_argument(
+            "--variance",
+            choices=VARIANCE_CHOICES,
+            help="Change the wave's variance method (as on the wave page): taylor or jkn (re-raked jackknife).",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -149,5 +154,6 @@ class Command(BaseCommand):
             supplied=margins_read(opts["margins_file"]) if opts["margins_file"] else None,
             trim=tuple(opts["trim"]) if opts["trim"] else None,
             publish=opts["publish"],
+            variance=opts["variance"],
         )
         self.stdout.write(report)
