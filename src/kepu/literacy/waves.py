@@ -85,7 +85,7 @@ def respondents_import(*, wave: Wave, content: bytes, name: str, actor: User | N
     answers = _Answers(items)
     for r, row in zip(table.numbers, table.rows, strict=True):
         row = row + [""] * (len(header) - len(row))
-        where = _("%(name)s：第 %(row)s 行") % {"name": name, "row": r}
+        where = _Where(name, r)
         obj = _respondent(wave, row, col, answers, districts, towns, where, errors)
         if obj is not None:
             if obj.key in seen:
@@ -137,6 +137,16 @@ def _insert(objs: list[Respondent]) -> None:
             cursor.executemany(sql, [[c(getattr(o, a)) if c else getattr(o, a) for a, c in pairs] for o in chunk])
 
 
+class _Where:
+    """ "<file>：第 N 行" for messages, translated only when a message uses it (not once per row)."""
+
+    def __init__(self, name: str, row: int) -> None:
+        self.name, self.row = name, row
+
+    def __str__(self) -> str:
+        return _("%(name)s：第 %(row)s 行") % {"name": self.name, "row": self.row}
+
+
 class _Answers:
     """Answers normalised once per distinct (item, answer as written): a file of 100,000 respondents × 40
     items holds a few hundred distinct answers, not four million."""
@@ -178,7 +188,7 @@ def _respondent(
     answers: _Answers,
     districts: dict[str, OrgUnit],
     towns: dict[str, OrgUnit],
-    where: str,
+    where: _Where,
     errors: list[str],
 ) -> Respondent | None:
     def cell(name: str) -> str:
