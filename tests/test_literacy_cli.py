@@ -215,3 +215,34 @@ def test_variance_jkn_replicate_raking_that_fails_names_the_replicate(tmp_path: 
     assert run(*args)["variance"] == "taylor"  # the full sample can be raked
     with pytest.raises(CommandError, match=r"replicate that deletes PSU '3' of stratum 'B'"):
         run(*args, "--variance", "jkn")
+
+
+def test_a_bad_value_is_named_by_row_and_column_after_bulk_conversion(tmp_path: Path) -> None:
+    from django.utils import translation
+
+    f = write_sample(tmp_path / "s.csv")
+    lines = f.read_text().splitlines()
+    lines[6] = "A,1,abc,0,x,M"  # row 7 (the header is row 1)
+    f.write_text("\n".join(lines) + "\n")
+    with translation.override("en"), pytest.raises(
+        CommandError, match=r"s\.csv: row 7, column weight: expected a number, got “abc”\."
+    ):
+        run(*base_args(f))
+
+
+def test_a_blank_design_label_is_named(tmp_path: Path) -> None:
+    f = write_sample(tmp_path / "s.csv")
+    lines = f.read_text().splitlines()
+    lines[3] = ",1,100,0,x,M"
+    f.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CommandError, match=r"row 4, column stratum: empty \(every respondent needs a stratum\)"):
+        run(*base_args(f))
+
+
+def test_only_the_needed_columns_are_read_so_others_may_hold_anything(tmp_path: Path) -> None:
+    # A free-text column with commas, quotes and line breaks, and a column the estimate does not use
+    f = write_sample(tmp_path / "s.csv")
+    lines = f.read_text().splitlines()
+    lines = [lines[0] + ",note"] + [line + ',"a, ""quoted""\nnote"' for line in lines[1:]]
+    f.write_text("\n".join(lines) + "\n")
+    assert run(*base_args(f))["n"] == 135
