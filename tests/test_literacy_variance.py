@@ -118,3 +118,17 @@ def test_cli_wave_weight_sets_the_variance_method(wave: Any) -> None:
     call_command("literacy", "wave", "weight", "v-2025", stdout=StringIO())  # no --variance: the wave keeps it
     wave.refresh_from_db()
     assert wave.variance == "jkn"
+
+
+def test_a_replicate_that_cannot_be_raked_is_named_in_chinese(wave: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kepu.core.errors import InputError
+    from kepu.literacy.services import wave_variance_set
+    from kepu.stats import replicate
+
+    def fails(*args: Any, **kwargs: Any) -> Any:
+        raise replicate.ReplicateRakingError("no respondent left", stratum="320402", psu="2", margin="sex")
+
+    monkeypatch.setattr(replicate, "jackknife", fails)
+    with pytest.raises(InputError, match="去掉层 320402 的初级抽样单元 2 后，无法再按性别加权") as e:
+        wave_variance_set(wave=wave, variance="jkn")
+    assert "sex" not in str(e.value) and "respondent" not in str(e.value)

@@ -185,6 +185,14 @@ def wave_design(wave: Wave) -> tuple[list[Respondent], Estimator]:
             raise InputError(_("刀切法不能与权数截尾同时使用：请去掉截尾，或改用泰勒线性化。"))
         try:
             return rs, replicate.jackknife(design, margins, psu=np.array([r.psu for r in rs]))
+        except replicate.ReplicateRakingError as exc:
+            raise InputError(
+                _(
+                    "刀切法无法估计：去掉层 %(stratum)s 的初级抽样单元 %(psu)s 后，无法再按%(margin)s加权。"
+                    "请合并人数很少的类别或层，或改用泰勒线性化。"
+                )
+                % {"stratum": exc.stratum, "psu": exc.psu, "margin": margins_label([exc.margin])}
+            ) from exc
         except ValueError as exc:
             raise InputError(_("刀切法方差估计失败：%(error)s") % {"error": exc}) from exc
     if margins:
