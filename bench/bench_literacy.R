@@ -4,11 +4,29 @@
 # DIR/weights_R.bin (raw float64).
 # Raking is calibrate(..., calfun = "raking") to the two margins, whose standard errors are those of Kepu's default
 # (rake(variance="calibrate")); the weights are the same as rake()'s.
+# Usage: Rscript --vanilla bench_literacy.R DIR whole  -- the whole job as a user runs it: read DIR/data.csv,
+# overall share and shares by district with SEs, JSON on stdout (timed from outside, start to exit).
 args <- commandArgs(trailingOnly = TRUE)
 dir <- args[[1]]
-reps <- as.integer(args[[2]])
 suppressPackageStartupMessages(library(survey))
 options(survey.lonely.psu = "fail")
+
+if (args[[2]] == "whole") {
+  d <- if (requireNamespace("data.table", quietly = TRUE)) {
+    as.data.frame(data.table::fread(file.path(dir, "data.csv")))
+  } else {
+    read.csv(file.path(dir, "data.csv"))
+  }
+  des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, nest = TRUE, data = d)
+  overall <- svymean(~y, des)
+  b <- svyby(~y, ~district, des, svymean)
+  num <- function(x) sprintf("%.17g", x)
+  cells <- sprintf("\"%s\": {\"estimate\": %s, \"se\": %s}", as.character(b$district), num(coef(b)), num(SE(b)))
+  cat(sprintf("{\"n\": %d, \"overall\": {\"estimate\": %s, \"se\": %s}, \"by\": {\"district\": {%s}}}\n",
+              nrow(d), num(coef(overall)[[1]]), num(SE(overall)[[1]]), paste(cells, collapse = ", ")))
+  quit(save = "no")
+}
+reps <- as.integer(args[[2]])
 
 peak_rss_mib <- function() {
   line <- grep("^VmHWM:", readLines("/proc/self/status"), value = TRUE)
