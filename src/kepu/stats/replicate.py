@@ -27,23 +27,35 @@ Lonely PSUs (a stratum with a single PSU), as R's ``jknweights`` under ``options
     ``adjust``: one replicate that deletes the stratum and multiplies every other PSU by ``H / (H - 1)``
     (``H`` strata), with the factor ``(H - 1) / H``.
 
-Degrees of freedom (``Estimate.df``)
-    R's ``degf()`` of a replicate design is the rank of its replicate weight matrix minus one (``qr(...,
-    tol=1e-5)``), recomputed for a domain on the domain's rows (``svyby`` drops the other rows). Kepu computes
-    the same rank, by R's criterion, on the distinct rows of that matrix (one per PSU, or per PSU and joint
-    raking cell). Without raking this is the Taylor design's ``PSUs - strata`` in most domains; after raking it
-    is usually the number of replicates minus one. Beyond :data:`RANK_LIMIT` (rows x replicates^2) or
-    :data:`RANK_MAX_REPLICATES` (R itself would need a QR of an n x replicates matrix there) the rank is not
-    computed: without raking
-    the closed form ``sum_h min(d_h, n_h - 1) + 1 - 1`` (``d_h`` domain PSUs of stratum ``h``; exact without
-    lonely PSUs), after raking ``min(replicates, distinct rows) - 1``, an upper bound. Either is far above the
-    presentation standard's threshold of 8 at that size.
+Degrees of freedom (``Estimate.df``): the domain's design df, NOT R's ``degf()`` of the replicate design
+    ``df`` is the Taylor estimate's (``Design._domain_df`` of kepu.stats.survey, reused): PSUs with domain
+    members minus strata with domain members. The logit and Korn–Graubard intervals and the presentation flags
+    (``review_df`` when df < 8) use it. This is the NCHS presentation standard's choice (Vital Health Stat
+    2(175), 2017: the design degrees of freedom of the domain), and the simulation of ``bench/bench_coverage.py``
+    shows why: with R's ``degf()`` of the raked replicate design (the rank of the replicate weights minus one,
+    about the number of replicates − 1: ~41 for a district whose information comes from ~10 PSUs in ~7 strata)
+    the district's Korn–Graubard intervals covered only ~92% and ``review_df`` never fired; with the design df
+    (median 3) they cover ~99% and are flagged as for Taylor (docs/literacy.md, "What coverage we measured").
+    The SEs and design effects are R's exactly; only the df, and so the intervals that use t quantiles, differ
+    from ``svyciprop`` on the replicate design: the same formulas with the design df in place of ``degf()``
+    (R's ``method="beta"`` always takes ``degf(design)``; its ``df=`` argument does not reach it).
+
+    R's ``degf()`` itself is :meth:`JackknifeDesign.replicate_df` (checked against R): the rank of the
+    replicate weight matrix minus one (``qr(..., tol=1e-5)``), recomputed for a domain on the domain's rows
+    (``svyby`` drops the other rows), computed by R's criterion on the distinct rows of that matrix (one per
+    PSU, or per PSU and joint raking cell). Without raking this is mostly ``PSUs - strata``; after raking
+    usually the number of replicates minus one. Beyond :data:`RANK_LIMIT` (rows x replicates^2) or
+    :data:`RANK_MAX_REPLICATES` the rank is not computed: without raking the closed form
+    ``sum_h min(d_h, n_h - 1) + 1 - 1`` (``d_h`` domain PSUs of stratum ``h``; exact without lonely PSUs),
+    after raking ``min(replicates, distinct rows) - 1``, an upper bound.
 
 Intervals
-    Wald (normal quantile, as ``confint(svymean())``), logit and Korn–Graubard (t on the df above, as
-    ``svyciprop(method="logit"/"beta")``; ``nrow(design)`` = the domain's respondents, since a subset of a
-    replicate design drops the other rows). The design effect is R's ``svymean(..., deff=TRUE)`` on the
-    replicate design: the replicate variance over that of simple random sampling without replacement.
+    Wald (normal quantile, as ``confint(svymean())``), logit and Korn–Graubard (t on the design df above, the
+    formulas of ``svyciprop(method="logit"/"beta")``; ``nrow(design)`` = the domain's respondents, since a subset
+    of a replicate design drops the other rows), built by :func:`~kepu.stats.survey.domain_estimates` as for
+    Taylor.
+    The design effect is R's ``svymean(..., deff=TRUE)`` on the replicate design: the replicate variance over
+    that of simple random sampling without replacement.
 """
 
 from __future__ import annotations
@@ -55,7 +67,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special as spsp  # not scipy.stats, whose import costs ~0.5 s of the CLI's start-up
 
 from kepu.stats import raking
 from kepu.stats.arrays import BoolArray, FloatArray
@@ -69,13 +80,10 @@ from kepu.stats.survey import (
     SurveyError,
     _as_mask,
     _as_outcome,
-    _deff,
     _factorize_ints,
     check_level,
-    effective_sample_size,
+    domain_estimates,
     factorize,
-    korn_graubard_ci,
-    logit_ci,
 )
 
 RANK_LIMIT = 2_000_000_000  # rows x replicates^2 of the distinct-row matrix up to which degf is R's rank
@@ -237,40 +245,28 @@ class JackknifeDesign:
         # A replicate without the domain's respondents has no estimate; R's svrVar discards it (with a warning).
         terms = np.where(np.isfinite(theta), reps.rscale[:, None] * (theta - est[None, :]) ** 2, 0.0)
         var = reps.scale * terms.sum(axis=0)
-        se = np.sqrt(var)
         wfull = w * self._factors[0][self._cells]
         resid = np.where(member, ym - est[col], 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             s2 = np.bincount(col, weights=wfull * resid * resid, minlength=n_cols) / den_full * (nobs / (nobs - 1.0))
-        s2 = np.where(nobs > 1, s2, np.nan)
-        df = self._domain_df(cnt, self._cell_sums(w * w, col, n_cols))
-        q = float(spsp.ndtri(0.5 + level / 2))
-        nan = np.full(n_cols, np.nan)
-        lo_l, hi_l, lo_kg, hi_kg, n_eff = nan, nan, nan, nan, nan
-        if binary:
-            lo_l, hi_l = logit_ci(est, se, df, level)
-            n_eff = effective_sample_size(est, se, nobs)
-            lo_kg, hi_kg = korn_graubard_ci(est, se, nobs, df, level)
-        return [
-            Estimate(
-                n=int(nobs[g]),
-                estimate=float(est[g]),
-                se=float(se[g]),
-                ci_low=float(est[g] - q * se[g]),
-                ci_high=float(est[g] + q * se[g]),
-                ci_logit_low=float(lo_l[g]),
-                ci_logit_high=float(hi_l[g]),
-                deff=_deff(float(var[g]), float(s2[g]), float(den_full[g]), int(nobs[g])),
-                df=int(df[g]),
-                weight_sum=float(den_full[g]),
-                ci_kg_low=float(lo_kg[g]),
-                ci_kg_high=float(hi_kg[g]),
-                n_eff=float(n_eff[g]),
-            )
-            for g in range(n_cols)
-        ]
+        # The domain's design df (PSUs minus strata with domain members), as for the Taylor estimate: see the
+        # module docstring for why not R's degf() of the replicate design (replicate_df()).
+        df = self.design._domain_df(col, n_cols, member)
+        return domain_estimates(est=est, var=var, s2=s2, wsum=den_full, nobs=nobs, df=df, level=level, binary=binary)
 
-    def _domain_df(self, counts: FloatArray, sq_weights: FloatArray) -> NDArray[np.int64]:
+    def replicate_df(self, domain: ArrayLike | None = None) -> int:
+        """R's ``degf()`` of the replicate design (or its subset to ``domain``, a 0/1 mask): the rank of the
+        replicate weights minus one. Not the ``df`` of the estimates (see the module docstring); kept to check
+        against R and to show how far it is from the design df."""
+        member = np.ones(self.n, dtype=bool) if domain is None else _as_mask(domain, self.n)
+        if not member.any():
+            raise EmptyDomainError("domain (mask) is empty")
+        col = np.zeros(self.n, dtype=np.intp)
+        w = np.where(member, self.design.weights, 0.0)
+        counts = self._cell_sums(member.astype(np.float64), col, 1)
+        return int(self._replicate_df(counts, self._cell_sums(w * w, col, 1))[0])
+
+    def _replicate_df(self, counts: FloatArray, sq_weights: FloatArray) -> NDArray[np.int64]:
         """R's ``degf()`` of each domain's subset of the replicate design (see the module docstring).
 
         ``counts``/``sq_weights``: respondents and sums of squared weights per PSU, cell and domain. Rows of the

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from kepu.stats.presentation import REVIEW_DF, assess
 from kepu.stats.raking import Margin, rake
 from kepu.stats.replicate import ReplicateRakingError, jackknife
-from kepu.stats.survey import Design, Estimate, LonelyPSUError, SurveyError
+from kepu.stats.survey import Design, Estimate, LonelyPSUError, SurveyError, korn_graubard_ci
 
 REF_DIR = Path(__file__).parent / "reference"
 TOL = 1e-7  # SEs, CI bounds, design effects (relative), as the issue asks
@@ -61,19 +62,35 @@ def close(a: float, b: float, tol: float = TOL) -> bool:
     return math.isclose(a, b, rel_tol=tol, abs_tol=tol * 1e-3)
 
 
-def check(e: Estimate, r: dict[str, Any], binary: bool) -> None:
+def design_df(data: dict[str, np.ndarray], mask: np.ndarray) -> int:
+    """The domain's design df, counted here directly: PSUs minus strata with domain members."""
+    return len(set(zip(data["stratum"][mask], data["psu"][mask], strict=True))) - len(set(data["stratum"][mask]))
+
+
+def check(e: Estimate, r: dict[str, Any], binary: bool, jk: Any, data: dict[str, np.ndarray], mask: Any) -> None:
+    """``e`` (the estimate in domain ``mask``, all rows if None) against R's values ``r``. SE, deff and estimate
+    are R's; R's ``degf()`` of the replicate (sub)design is ``jk.replicate_df``; ``e.df`` is the domain's design
+    df, as for Taylor (not R's degf: see kepu.stats.replicate), and so is the Korn–Graubard interval's df. R's
+    interval (on its degf) is reproduced from Kepu's SE with R's df."""
     assert e.n == r["n"]
     assert close(e.estimate, r["estimate"], 1e-9)
     assert close(e.se, r["se"]), (e.se, r["se"])
     assert close(e.deff, r["deff"]), (e.deff, r["deff"])
     assert close(e.weight_sum, r["weight_sum"], 1e-9)
-    assert e.df == r["df"]
+    assert jk.replicate_df(mask) == r["df"]
+    rows = np.ones(jk.n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    assert e.df == design_df(data, rows)
     if binary and e.estimate in (0.0, 1.0):
         # R's n.eff is 0/0 there (NaN bounds); Kepu takes n_eff = n, as the NCHS standard says (survey.py).
         assert math.isnan(r["ci_kg_low"]) and e.n_eff == e.n
     elif binary:
-        assert close(e.ci_kg_low, r["ci_kg_low"]), (e.ci_kg_low, r["ci_kg_low"])
-        assert close(e.ci_kg_high, r["ci_kg_high"]), (e.ci_kg_high, r["ci_kg_high"])
+        (lo_r,), (hi_r,) = korn_graubard_ci(e.estimate, e.se, e.n, r["df"])
+        assert close(lo_r, r["ci_kg_low"]), (lo_r, r["ci_kg_low"])
+        assert close(hi_r, r["ci_kg_high"]), (hi_r, r["ci_kg_high"])
+        (lo, _), (hi, _) = korn_graubard_ci([e.estimate, 0.5], [e.se, 0.1], [e.n, 10], [e.df, 1])
+        assert (e.ci_kg_low, e.ci_kg_high) == (lo, hi)
+        if e.df != r["df"]:
+            assert e.ci_kg_high - e.ci_kg_low != pytest.approx(hi_r - lo_r, rel=1e-9)
 
 
 @pytest.mark.parametrize(("name", "kind", "opt"), CASES)
@@ -82,8 +99,8 @@ def test_overall_equals_r(name: str, kind: str, opt: str) -> None:
     ref = reference()["datasets"][name][kind][opt]
     assert jk.n_replicates == ref["replicates"]
     data = columns(name)
-    check(jk.mean(data["y"]), ref["overall"]["y"], binary=True)
-    check(jk.mean(data["score"]), ref["overall"]["score"], binary=False)
+    check(jk.mean(data["y"]), ref["overall"]["y"], True, jk, data, None)
+    check(jk.mean(data["score"]), ref["overall"]["score"], False, jk, data, None)
 
 
 @pytest.mark.parametrize(("name", "kind", "opt"), CASES)
@@ -95,9 +112,9 @@ def test_domains_equal_r_svyby(name: str, kind: str, opt: str) -> None:
         got = jk.by(data["y"], data[group])
         assert sorted(got) == sorted(levels)
         for level, r in levels.items():
-            check(got[level], r, binary=True)
+            check(got[level], r, True, jk, data, data[group] == level)
     for level, r in ref["by_score"]["age"].items():
-        check(jk.by(data["score"], data["age"])[level], r, binary=False)
+        check(jk.by(data["score"], data["age"])[level], r, False, jk, data, data["age"] == level)
 
 
 def test_domain_mask_equals_by() -> None:
@@ -108,6 +125,22 @@ def test_domain_mask_equals_by() -> None:
     assert (mask.n, mask.df) == (by.n, by.df)
     assert math.isclose(mask.se, by.se, rel_tol=1e-12)
     assert math.isclose(mask.ci_kg_high, by.ci_kg_high, rel_tol=1e-12)
+
+
+def test_small_domain_after_raking_has_the_taylor_design_df_and_is_flagged() -> None:
+    # A domain in few PSUs of a raked replicate design: R's degf() of the subset is about the number of
+    # replicates - 1, but the domain's information comes from its own PSUs. Its df (and the Korn–Graubard
+    # interval's and the presentation flags') are the Taylor design df of the domain, as NCHS prescribes.
+    data = columns("d1")
+    jk = build("d1", "raked", "fail")
+    small = (data["stratum"] == "1") & (data["sex"] == "F")
+    e = jk.mean(data["y"], domain=small)
+    taylor = rake(jk.design, [Margin(v, data[v], t) for v, t in reference()["datasets"]["d1"]["margins"].items()])
+    assert e.df == taylor.design.mean(data["y"], domain=small).df == design_df(data, small) < 8
+    assert jk.replicate_df(small) > e.df  # what R's degf() would have said
+    assert REVIEW_DF in assess(e).flags
+    (lo_rep,), (hi_rep,) = korn_graubard_ci(e.estimate, e.se, e.n, jk.replicate_df(small))
+    assert e.ci_kg_high - e.ci_kg_low > hi_rep - lo_rep  # fewer df: a wider interval
 
 
 def test_one_psu_stratum_fails_like_r() -> None:
