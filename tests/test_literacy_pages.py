@@ -466,3 +466,18 @@ def test_towns_are_listed_only_where_the_model_adds_something(estimated: Any) ->
     assert town_view("office")[0] == [town.code]
     assert town_view("wujin")[0] == [town.code]
     assert town_view("xinbei")[0] == []
+
+
+def test_an_unpublished_wave_is_the_offices_until_published(estimated: Any) -> None:
+    """Pages, exports and the API show a wave's results to others only once the office has published it."""
+    from kepu.literacy.models import Wave
+
+    Wave.objects.filter(pk=estimated.pk).update(published_at=None)
+    for user in ("wujin", "reviewer"):
+        c = client_for(user)
+        assert "t-2025" not in c.get("/literacy/").content.decode()
+        for url in ("/literacy/waves/t-2025/", "/literacy/waves/t-2025/export.xlsx", "/api/literacy/waves/t-2025"):
+            assert c.get(url).status_code in (403, 404), (user, url)
+    office = client_for("office")
+    assert "t-2025" in office.get("/literacy/").content.decode()
+    assert office.get("/literacy/waves/t-2025/").status_code == 200

@@ -127,8 +127,8 @@ def waves_visible(user: User | AnonymousUser) -> list[Wave]:
 
 
 def waves_readable(user: User | AnonymousUser) -> list[Wave]:
-    """The waves in the user's scope that the API serves: published ones, and for the office of the
-    wave's region (who publishes it) also those not yet published."""
+    """The waves in the user's scope that the pages and the API show: published ones, and for the office of
+    the wave's region (who publishes it) also those not yet published."""
     scope = scope_for(user)
     return [
         w for w in waves_visible(user) if w.published_at is not None or scope.covers(w.region, (Role.OFFICE_ADMIN,))

@@ -58,7 +58,7 @@ def waves(request: HttpRequest) -> HttpResponse:
         except ValueError as exc:
             errors = getattr(exc, "errors", None) or [str(exc)]
     context = {
-        "waves": selectors.waves_visible(request.user),
+        "waves": selectors.waves_readable(request.user),
         "lang": _lang(),
         "can_import": scope.is_office_admin,
         "errors": errors,
@@ -70,7 +70,7 @@ def waves(request: HttpRequest) -> HttpResponse:
 
 def _wave(request: HttpRequest, code: str) -> Wave:
     wave = get_object_or_404(Wave.objects.select_related("profile", "region"), code=code)
-    if wave not in selectors.waves_visible(request.user):
+    if wave not in selectors.waves_readable(request.user):  # unpublished waves: the office only, as the API
         raise DjangoPermissionDenied(_("This wave is outside your scope."))
     return wave
 
