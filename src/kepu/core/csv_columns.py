@@ -28,10 +28,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from django.utils.translation import gettext as _
 
 from kepu.core.errors import InputError
-from kepu.core.uploads import Limits, _cell_too_long, _too_many_rows, check_size, limits_for
+from kepu.core.uploads import Limits, _, _cell_too_long, _too_many_rows, check_size, limits_for
 
 SNIFF_BYTES = 64 * 1024  # enough for the header and to tell UTF-8 from GBK
 BLOCK_BYTES = 4 * 1024 * 1024  # one row may be this long at most
@@ -191,6 +190,107 @@ def read_columns(
             data = {c: a.filter(keep) for c, a in data.items()}
     n = len(next(iter(data.values()))) if data else table.num_rows
     return Columns(name=name, header=header, n=n, data=data, rows=rows, encoding=encoding)
+
+
+@dataclass(frozen=True)
+class Typed:
+    """Columns parsed by Arrow straight to their types (see :func:`read_typed`): floats and factorized labels."""
+
+    n: int
+    numbers: dict[str, np.ndarray]
+    factors: dict[str, tuple[np.ndarray, np.ndarray]]
+
+    def factor(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        return self.factors[column]
+
+
+def read_typed(path: Path, *, name: str, kind: str, numbers: Sequence[str], labels: Sequence[str]) -> Typed | None:
+    """The fast path of a well-formed file: Arrow parses the ``numbers`` columns to float64 itself (no text
+    column is built for them) and the ``labels`` columns are factorized on their distinct values only.
+
+    Returns None whenever the file is not plainly good (not UTF-8, a column missing, a ragged row, a value that
+    is not a finite number, an empty number or label, a blank row, a label over the length limit, more rows
+    than allowed, any read error): the caller then reads it with :func:`read_columns`, whose checks name the
+    file, row and column of the first problem. A number cell is bounded by the block size here, not by
+    ``max_cell_chars`` (it becomes 8 bytes whatever its length)."""
+    numbers, labels = list(dict.fromkeys(numbers)), list(dict.fromkeys(labels))
+    if (not numbers and not labels) or set(numbers) & set(labels):
+        return None
+    lim = limits_for(kind)
+    encoding, header = _head(path, name=name, kind=kind)
+    wanted = numbers + labels
+    names = [f"c{i}" for i in range(len(header))]
+    if encoding != UTF8 or len(header) > lim.max_columns or any(c not in header for c in wanted):
+        return None
+    position = {c: f"c{header.index(c)}" for c in wanted}
+    types = {position[c]: pa.float64() for c in numbers} | {position[c]: pa.string() for c in labels}
+    chunks: dict[str, list[pa.Array]] = {c: [] for c in wanted}
+    count = 0
+    try:
+        reader = pacsv.open_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(
+                use_threads=False, block_size=BLOCK_BYTES, skip_rows=1, column_names=names
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda row: "error"),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(types),
+                column_types=types,
+                null_values=[""],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        for batch in reader:
+            count += batch.num_rows
+            if count > lim.max_rows:
+                return None
+            for c in wanted:
+                chunks[c].append(batch.column(position[c]))
+    except (pa.ArrowException, UnicodeDecodeError, OSError):
+        return None
+    if count == 0:
+        return None
+    out_numbers: dict[str, np.ndarray] = {}
+    for c in numbers:
+        arr = pa.chunked_array(chunks[c], pa.float64()).combine_chunks()
+        if arr.null_count:
+            return None
+        values = _numpy(arr, np.float64)
+        if not np.isfinite(values).all():
+            return None
+        out_numbers[c] = values
+    factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for c in labels:
+        found = _factor_text(pa.chunked_array(chunks[c], pa.string()), lim.max_cell_chars)
+        if found is None:
+            return None
+        factors[c] = found
+    return Typed(n=count, numbers=out_numbers, factors=factors)
+
+
+def _factor_text(column: pa.ChunkedArray, max_chars: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Sorted distinct labels (stripped of surrounding white space) and the code of each value, from the
+    dictionary of each chunk; None for an empty label or one longer than ``max_chars``."""
+    dictionaries, indices = [], []
+    for chunk in column.chunks:
+        encoded = pc.dictionary_encode(chunk)
+        dictionary = encoded.dictionary
+        if len(dictionary) and pc.max(pc.utf8_length(dictionary)).as_py() > max_chars:
+            return None
+        dictionaries.append(np.asarray(pc.utf8_trim_whitespace(dictionary).to_pylist(), dtype=str))
+        indices.append(_numpy(encoded.indices, np.int32))
+    if not dictionaries:
+        return np.asarray([], dtype=str), np.zeros(0, dtype=np.intp)
+    labels, inverse = np.unique(np.concatenate(dictionaries), return_inverse=True)
+    if labels.size and labels[0] == "":
+        return None
+    codes = np.empty(sum(len(i) for i in indices), dtype=np.intp)
+    start = offset = 0
+    for dictionary, index in zip(dictionaries, indices, strict=True):
+        codes[start : start + len(index)] = inverse[offset : offset + len(dictionary)][index]
+        start, offset = start + len(index), offset + len(dictionary)
+    return labels, codes
 
 
 class _NotUtf8(Exception):

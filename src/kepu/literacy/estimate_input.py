@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kepu.core.csv_columns import Columns, read_columns, read_header
+from kepu.core.csv_columns import Columns, Typed, read_columns, read_header, read_typed
 from kepu.core.errors import InputError
 from kepu.stats import raking, survey
 
@@ -68,6 +68,17 @@ def read_input(
         _need(header, col, "--by variable", path)
     margin_files = [_margin_file(p, header, path) for p in rake]
     cats = [c for m in margin_files for c in m[0]]
+    fast = _read_fast(path, strata=strata, psu=psu, weight=weight, outcome=outcome, by=by, cats=cats)
+    if fast is not None:
+        return EstimateInput(
+            n=fast.n,
+            outcome=fast.numbers[outcome],
+            weight=fast.numbers[weight],
+            strata=survey.Factor(*fast.factor(strata)),
+            psu=survey.Factor(*fast.factor(psu)),
+            groups={col: survey.Factor(*fast.factor(col)) for col in by},
+            margins=[_margin(p, c, totals, fast) for p, (c, totals) in zip(rake, margin_files, strict=True)],
+        )
     table = _read(path, "analysis", [strata, psu, weight, outcome, *by, *cats])
     if table.n == 0:
         raise EstimateError(f"{path}: needs a header row and at least one data row")
@@ -94,6 +105,22 @@ def read_input(
         groups={col: _factor(table, col, "domain label", path) for col in by},
         margins=[_margin(p, c, totals, table) for p, (c, totals) in zip(rake, margin_files, strict=True)],
     )
+
+
+def _read_fast(
+    path: Path, *, strata: str, psu: str, weight: str, outcome: str, by: list[str], cats: list[str]
+) -> Typed | None:
+    """The typed fast path (Arrow parses the outcome and weight as floats; labels are factorized on their
+    distinct values), or None when anything is amiss: then the text path above reads the file again and names
+    the first bad value by row and column. It takes only files it checks completely (outcome 0/1, weights > 0)."""
+    labels = [strata, psu, *by, *cats]
+    fast = read_typed(path, name=path.name, kind="analysis", numbers=[outcome, weight], labels=labels)
+    if fast is None or fast.n == 0:
+        return None
+    y, w = fast.numbers[outcome], fast.numbers[weight]
+    if not (((y == 0) | (y == 1)).all() and (w > 0).all()):
+        return None
+    return fast
 
 
 def _header(path: Path) -> list[str]:
@@ -125,7 +152,7 @@ def _margin_file(path: Path, data_header: list[str], data_path: Path) -> tuple[l
     return cats, dict(zip(labels, pops.tolist(), strict=True))
 
 
-def _margin(path: Path, cats: list[str], totals: dict[str, float], table: Columns) -> raking.Margin:
+def _margin(path: Path, cats: list[str], totals: dict[str, float], table: Columns | Typed) -> raking.Margin:
     data_labels = _joint_labels(table, cats)
     in_data = set(np.unique(data_labels).tolist())
     missing = sorted(in_data - set(totals))
@@ -137,7 +164,7 @@ def _margin(path: Path, cats: list[str], totals: dict[str, float], table: Column
     return raking.Margin(column="|".join(cats), categories=data_labels, totals=totals)
 
 
-def _joint_labels(table: Columns, cats: list[str]) -> np.ndarray:
+def _joint_labels(table: Columns | Typed, cats: list[str]) -> np.ndarray:
     """Each respondent's joint category "a|b|…" of the margin's columns, built on the distinct combinations only."""
     factors = [table.factor(c) for c in cats]
     key = np.zeros(table.n, dtype=np.int64)
