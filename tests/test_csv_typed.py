@@ -70,3 +70,35 @@ def test_the_estimate_takes_the_fast_path_and_falls_back_for_a_bad_outcome(tmp_p
     f.write_text("s,p,w,y\na,1,1,1\na,2,2,2\n")  # well-formed, but the outcome is not 0/1: the text path says where
     with pytest.raises(estimate_input.EstimateError, match="row 3, column y: the outcome must be 0 or 1, got '2'"):
         estimate_input.read_input(f, **kw)
+
+
+def _kepu(*args: str) -> Any:
+    """The `kepu` command in a fresh process; also says whether Django was imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from kepu.cli import main\n"
+        "try:\n    main(sys.argv[1:])\n"
+        "finally:\n    print('DJANGO' if 'django' in sys.modules else 'NODJANGO', file=sys.stderr)"
+    )
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
+
+
+def test_the_bare_command_runs_without_django_and_prints_what_the_management_command_prints(tmp_path: Path) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    f = tmp_path / "d.csv"
+    f.write_text("s,p,w,y,d\na,1,1,1,x\na,2,2,0,y\nb,3,1,0,x\nb,4,3,1,y\n")
+    args = ["literacy", "estimate", str(f), "--strata", "s", "--psu", "p", "--weight", "w", "--outcome", "y"]
+    for extra in (["--by", "d", "--json"], ["--by", "d"]):
+        done = _kepu(*args, *extra)
+        out = StringIO()
+        call_command(*args, *extra, stdout=out)
+        assert done.returncode == 0 and done.stdout == out.getvalue()
+        assert done.stderr.strip() == "NODJANGO"
+    bad = _kepu(*args[:-1], "d")  # the outcome column holds labels: named by row and column, exit status 1
+    assert bad.returncode == 1
+    assert "CommandError: " in bad.stderr and "第 2 行 d 列" in bad.stderr

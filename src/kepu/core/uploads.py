@@ -39,8 +39,11 @@ MB = 1024 * 1024
 
 
 def _(message: str) -> str:
-    """Django's gettext, imported only when a message is made: reading a well-formed file needs no Django
-    (`kepu literacy estimate` starts without it)."""
+    """Django's gettext where Django is in use. The bare `kepu literacy estimate` command runs without Django
+    (its start-up is part of every estimate): there a message stays in the source language, Chinese, which is
+    what the default language (zh-hans) shows anyway."""
+    if "django.conf" not in sys.modules:
+        return message
     from django.utils.translation import gettext
 
     return gettext(message)

@@ -91,3 +91,71 @@ def estimate(
     except ValueError as exc:
         raise EstimateError(f"{path}: {exc}") from exc
     return {"n": data.n, "overall": estimate_json(overall), "by": out_by, "raked": bool(rake), "variance": variance}
+
+
+def add_arguments(e: Any) -> None:
+    """The options of `kepu literacy estimate` (an argparse parser), shared by the management command and the
+    Django-free fast path of the `kepu` command (:func:`kepu.cli.literacy_estimate`)."""
+    e.add_argument("file", type=Path)
+    e.add_argument("--strata", required=True)
+    e.add_argument("--psu", required=True, help="PSU column; PSU ids may repeat across strata (nested).")
+    e.add_argument("--weight", required=True)
+    e.add_argument("--outcome", required=True, help="0/1 column (1 = 具备科学素质).")
+    e.add_argument("--by", action="append", default=[], help="Domain variable (repeatable).")
+    e.add_argument(
+        "--rake",
+        action="append",
+        default=[],
+        type=Path,
+        help="Margins CSV: category column(s) then 'population' (repeatable).",
+    )
+    e.add_argument(
+        "--lonely-psu",
+        choices=survey.LONELY_PSU_OPTIONS,
+        default="fail",
+        help="Strata with one PSU, as R's survey.lonely.psu (default: fail).",
+    )
+    e.add_argument(
+        "--variance",
+        choices=VARIANCE_CHOICES,
+        default="taylor",
+        help="taylor: linearisation (default); jkn: delete-one-PSU jackknife within strata, every replicate "
+        "re-raked to the --rake margins (R: as.svrepdesign(type='JKn', mse=TRUE) then rake()).",
+    )
+    e.add_argument("--json", action="store_true")
+
+
+def output_lines(opts: dict[str, Any]) -> list[str]:
+    """What `kepu literacy estimate` prints for parsed options: one line of strict JSON, or a readable table."""
+    from kepu.core import strict_json
+
+    result = estimate(
+        opts["file"],
+        strata=opts["strata"],
+        psu=opts["psu"],
+        weight=opts["weight"],
+        outcome=opts["outcome"],
+        by=opts["by"],
+        rake=opts["rake"],
+        lonely_psu=opts["lonely_psu"],
+        variance=opts["variance"],
+    )
+    if opts["json"]:
+        return [strict_json.dumps(result, ensure_ascii=False)]
+
+    def f(x: float | None, spec: str = ".4f") -> str:
+        return "-" if x is None else format(x, spec)
+
+    o = result["overall"]
+    lines = [
+        f"n={result['n']}  raked={result['raked']}  variance={result['variance']}",
+        f"overall  {f(o['estimate'])}  SE {f(o['se'])}  95% CI [{f(o['ci_low'])}, {f(o['ci_high'])}]"
+        f"  logit CI [{f(o['ci_logit_low'])}, {f(o['ci_logit_high'])}]  deff {f(o['deff'], '.3f')}",
+    ]
+    for col, levels in result["by"].items():
+        for level, e in levels.items():
+            lines.append(
+                f"{col}={level}  n={e['n']}  {f(e['estimate'])}  SE {f(e['se'])}  "
+                f"[{f(e['ci_low'])}, {f(e['ci_high'])}]"
+            )
+    return lines

@@ -7,11 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kepu.core import strict_json
 from kepu.core.errors import InputError
-from kepu.literacy.cli_estimate import VARIANCE_CHOICES, EstimateError, estimate
-
-LONELY = ["fail", "remove", "adjust", "certainty", "average"]
+from kepu.literacy.cli_estimate import VARIANCE_CHOICES, EstimateError
+from kepu.literacy.cli_estimate import add_arguments as add_estimate_arguments
+from kepu.literacy.cli_estimate import output_lines as estimate_lines
 
 
 class Command(BaseCommand):
@@ -20,33 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         e = sub.add_parser("estimate", help="Weighted share with design-based SEs from a respondent CSV.")
-        e.add_argument("file", type=Path)
-        e.add_argument("--strata", required=True)
-        e.add_argument("--psu", required=True, help="PSU column; PSU ids may repeat across strata (nested).")
-        e.add_argument("--weight", required=True)
-        e.add_argument("--outcome", required=True, help="0/1 column (1 = 具备科学素质).")
-        e.add_argument("--by", action="append", default=[], help="Domain variable (repeatable).")
-        e.add_argument(
-            "--rake",
-            action="append",
-            default=[],
-            type=Path,
-            help="Margins CSV: category column(s) then 'population' (repeatable).",
-        )
-        e.add_argument(
-            "--lonely-psu",
-            choices=LONELY,
-            default="fail",
-            help="Strata with one PSU, as R's survey.lonely.psu (default: fail).",
-        )
-        e.add_argument(
-            "--variance",
-            choices=VARIANCE_CHOICES,
-            default="taylor",
-            help="taylor: linearisation (default); jkn: delete-one-PSU jackknife within strata, every replicate "
-            "re-raked to the --rake margins (R: as.svrepdesign(type='JKn', mse=TRUE) then rake()).",
-        )
-        e.add_argument("--json", action="store_true")
+        add_estimate_arguments(e)
         items = sub.add_parser("items", help="Item bank import/export.")
         isub = items.add_subparsers(dest="items_action", required=True)
         ii = isub.add_parser("import")
@@ -84,36 +57,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc).splitlines()[0] if isinstance(exc, InputError) else str(exc)) from exc
 
     def _estimate(self, opts: dict[str, Any]) -> None:
-        result = estimate(
-            opts["file"],
-            strata=opts["strata"],
-            psu=opts["psu"],
-            weight=opts["weight"],
-            outcome=opts["outcome"],
-            by=opts["by"],
-            rake=opts["rake"],
-            lonely_psu=opts["lonely_psu"],
-            variance=opts["variance"],
-        )
-        if opts["json"]:
-            self.stdout.write(strict_json.dumps(result, ensure_ascii=False))
-            return
-
-        def f(x: float | None, spec: str = ".4f") -> str:
-            return "-" if x is None else format(x, spec)
-
-        o = result["overall"]
-        self.stdout.write(f"n={result['n']}  raked={result['raked']}  variance={result['variance']}")
-        self.stdout.write(
-            f"overall  {f(o['estimate'])}  SE {f(o['se'])}  95% CI [{f(o['ci_low'])}, {f(o['ci_high'])}]"
-            f"  logit CI [{f(o['ci_logit_low'])}, {f(o['ci_logit_high'])}]  deff {f(o['deff'], '.3f')}"
-        )
-        for col, levels in result["by"].items():
-            for level, e in levels.items():
-                self.stdout.write(
-                    f"{col}={level}  n={e['n']}  {f(e['estimate'])}  SE {f(e['se'])}  "
-                    f"[{f(e['ci_low'])}, {f(e['ci_high'])}]"
-                )
+        for line in estimate_lines(opts):
+            self.stdout.write(line)
 
     def _items(self, opts: dict[str, Any]) -> None:
         from kepu.literacy.items import items_export_xlsx, items_export_yaml, items_import, read_item_file
