@@ -18,6 +18,7 @@ the defaults below. Messages are for people: Chinese source text, English in the
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
@@ -28,11 +29,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from kepu.core.errors import InputError
 
-if TYPE_CHECKING:  # openpyxl takes 0.1 s to import; `kepu literacy estimate` reads CSV only
+if TYPE_CHECKING:  # openpyxl takes 0.1 s to import, PyYAML 0.015 s; `kepu literacy estimate` reads CSV only
+    import yaml
     from openpyxl.workbook.workbook import Workbook
 
 MB = 1024 * 1024
@@ -265,29 +265,36 @@ def xlsx_bytes(wb: Workbook) -> bytes:
 # -- YAML ------------------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping with the same key twice."""
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    """SafeLoader that refuses a mapping with the same key twice (made on first use: PyYAML is imported then)."""
+    import yaml
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _value in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:
-                continue  # an unhashable key: SafeLoader reports it
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, _("重复的键 %(key)s") % {"key": repr(key)}, key_node.start_mark
-                )
-        return super().construct_mapping(node, deep=deep)
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _value in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:
+                    continue  # an unhashable key: SafeLoader reports it
+                if duplicate:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, _("重复的键 %(key)s") % {"key": repr(key)}, key_node.start_mark
+                    )
+            return super().construct_mapping(node, deep=deep)
+
+    return Loader
 
 
 def _expanded_size(root: yaml.Node, limit: int) -> int:
     """Nodes in the document with every alias expanded (memoised, so a billion laughs costs little)."""
+    import yaml
+
     memo: dict[int, int] = {}
     open_nodes: set[int] = set()
 
@@ -314,7 +321,9 @@ def yaml_load(text: str, *, name: str, kind: str) -> Any:
     keys are refused. Raises InputError naming the line and column."""
     lim = limits_for(kind)
     check_size(len(text.encode("utf-8")), name=name, kind=kind)
-    loader = _Loader(text)
+    import yaml
+
+    loader = _loader()(text)
     try:
         node = loader.get_single_node()
         if node is None:
