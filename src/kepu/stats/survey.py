@@ -546,12 +546,14 @@ class Design:
     ) -> list[Estimate]:
         """Means of ``y`` in ``n_cols`` disjoint domains (``col``; ``None`` = one domain), vectorised."""
         c = np.zeros(self.n, dtype=np.intp) if col is None else col
-        wm = np.where(member, self._weights, 0.0)
-        ym = np.where(member, y, 0.0)
+        everyone = bool(member.all())  # the usual case: no masking passes over a million rows (same numbers)
+        wm = self._weights if everyone else np.where(member, self._weights, 0.0)
+        ym = y if everyone else np.where(member, y, 0.0)
         wsum = np.bincount(c, weights=wm, minlength=n_cols)
-        nobs = np.bincount(c, weights=member, minlength=n_cols).astype(np.int64)
+        nobs = np.bincount(c, minlength=n_cols) if everyone else np.bincount(c, weights=member, minlength=n_cols)
+        nobs = nobs.astype(np.int64)
         est = np.bincount(c, weights=wm * ym, minlength=n_cols) / wsum
-        resid = np.where(member, ym - est[c], 0.0)
+        resid = ym - est[c] if everyone else np.where(member, ym - est[c], 0.0)
         z = wm * resid / wsum[c]
         var = self._variance(z, col, n_cols, member)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -565,6 +567,8 @@ class Design:
 
     def _domain_df(self, col: IntArray | None, n_cols: int, member: BoolArray) -> NDArray[np.int64]:
         """R's ``degf(subset(design, domain))``: PSUs minus strata among the domain's respondents."""
+        if (col is None or n_cols == 1) and member.all():
+            return np.full(n_cols, self.df, dtype=np.int64)  # every PSU and stratum: the design's df
         psu_has = _group_sums(self._psu, self.n_psu, member.astype(np.float64), col, n_cols) > 0  # (C, G)
         strata_has = np.add.reduceat(psu_has, self._stratum_starts, axis=0) > 0  # (H, G)
         return (psu_has.sum(axis=0) - strata_has.sum(axis=0)).astype(np.int64)
@@ -574,7 +578,7 @@ class Design:
         to column ``col[i]``; zero outside ``member``): residualise on raking margins, then stratified
         with-replacement variance of PSU totals, with lonely PSU handling."""
         totals = self._psu_totals(z, col, n_cols)  # (C, G)
-        if self.calibrations:
+        if self.calibrations or ((col is None or n_cols == 1) and member.all()):
             present = np.ones((self.n_strata, n_cols), dtype=bool)
         else:
             present = _group_sums(self._strata, self.n_strata, member.astype(np.float64), col, n_cols) > 0
