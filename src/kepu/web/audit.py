@@ -56,6 +56,7 @@ ACTIONS: dict[str, Promise] = {
     "wave.publish": _("发布到规划"),
     "wave.profile": _("更换评分标准"),
     "wave.attach_online": _("附加在线测试答卷"),
+    "wave.variance": _("更改方差估计方法"),
     "item.revision": _("提出题目修订"),
     "item.revision_status": _("审核题目修订"),
     "item.status": _("更改题目状态"),
