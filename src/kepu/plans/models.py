@@ -36,6 +36,11 @@ class Plan(Named):
     # The office that runs the plan: it issues the annual assessment reports.
     office_zh = models.CharField(max_length=300, blank=True)
     office_en = models.CharField(max_length=300, blank=True)
+    # A district's implementation plan (辖市(区)实施方案) names the city plan it implements; its
+    # region is the district. Its own targets sit beside the city's and never change them.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="district_plans"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["code"], name="plan_code_unique")]
@@ -51,6 +56,10 @@ class PlanImport(models.Model):
     content_hash = models.CharField(max_length=64)
     version = models.PositiveIntegerField()
     summary = models.JSONField(default=dict)
+    # The imported file as it was (text) and as read (the normalised document), so every earlier
+    # version can be shown and compared (kepu.plans.versions); blank for imports made before.
+    content = models.TextField(blank=True)
+    document = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at"]
@@ -105,11 +114,46 @@ class Task(Named):
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="tasks")
     summary_zh = models.TextField(blank=True)
     summary_en = models.TextField(blank=True)
+    # The plan's own words for the measure; verbatim=False marks a paraphrase.
+    text_zh = models.TextField(blank=True)
+    text_en = models.TextField(blank=True)
+    verbatim = models.BooleanField(default=False)
+    # The plan's unit list ends in "等": other units may join.
+    open_list = models.BooleanField(default=False)
+    note_zh = models.TextField(blank=True)
+    note_en = models.TextField(blank=True)
+    # What the task measures: reporting rights on an indicator follow the task's units.
+    indicators = models.ManyToManyField("Indicator", blank=True, related_name="tasks")
     order = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["order"]
+
+    def units(self, role: str) -> list[Department]:
+        return [r.department for r in self.responsibilities.all() if r.role == role and r.department is not None]
+
+
+class TaskResponsibility(models.Model):
+    """A unit on a task: the lead (牵头) or a supporting (配合) unit, in the plan's order."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("牵头")
+        SUPPORT = "support", _("配合")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="responsibilities")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT)
+    org_unit = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT)
+    role = models.CharField(max_length=10, choices=Role.choices)
+    order = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["task", "role", "order"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(department__isnull=False) | Q(org_unit__isnull=False), name="task_resp_unit"
+            )
+        ]
 
 
 class Aggregation(models.TextChoices):
