@@ -377,3 +377,6 @@ class TargetStatus(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["target", "org_unit"], name="status_unique")]
+
+
+from kepu.plans.progress_models import ProgressReminder, ProgressReport, ProgressSchedule  # noqa: E402,F401
