@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_denominators'),
+        ('core', '0002_token_expiry'),
         ('plans', '0009_task_units'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
