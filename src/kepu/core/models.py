@@ -81,16 +81,51 @@ class PopulationCell(models.Model):
         ]
 
 
-class Department(models.Model):
-    """A responsible unit (责任单位) named in a plan, e.g. 市教育局."""
+class Denominator(models.Model):
+    """A base a city target is split by (rural population, students, …) for one unit, from the region
+    file with its source. `value` None means the figure is known to be missing (no published source)."""
 
-    code = models.CharField(max_length=40, unique=True)
-    name_zh = models.CharField(max_length=100, unique=True)
+    class Key(models.TextChoices):
+        TOTAL = "total", _("常住人口")
+        RURAL = "rural", _("乡村常住人口")
+        FARM_HOUSEHOLDS = "farm_households", _("农业户数")
+        STUDENTS = "students", _("在校学生数")
+        SCHOOLS = "schools", _("学校数")
+        EMPLOYED = "employed", _("就业人数")
+        AGE_60_PLUS = "age_60_plus", _("60岁及以上人口")
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="denominators")
+    key = models.CharField(max_length=20, choices=Key.choices)
+    value = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=300, blank=True)
+    is_estimate = models.BooleanField(default=False)
+    method = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "key"], name="denominator_unique")]
+
+
+class Department(models.Model):
+    """A responsible unit (责任单位) named in a plan, e.g. 市教育局.
+
+    Units belong to a region (the top org unit of the plans that name them: a city or the province):
+    every city has its own 市教育局, so names and codes are unique per region, not globally. Resolve
+    them with `kepu.core.regions.department_by_name/department_by_code`."""
+
+    region = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="departments"
+    )
+    code = models.CharField(max_length=40)
+    name_zh = models.CharField(max_length=100)
     name_en = models.CharField(max_length=200)
     kind = models.CharField(max_length=30, blank=True)
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "code"], name="department_code_per_region"),
+            models.UniqueConstraint(fields=["region", "name_zh"], name="department_name_per_region"),
+        ]
 
     def __str__(self) -> str:
         return self.name_zh
@@ -186,3 +221,23 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+
+
+class EvidenceFile(models.Model):
+    """A file someone attached as evidence (a deliverable's or a progress report's), checked and stored once per
+    content: `sha256` names the stored bytes, so the same file uploaded twice is kept on disk once. Services in
+    `kepu.core.evidence`."""
+
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    original_name = models.CharField(max_length=255)
+    file = models.FileField(max_length=200)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -17,7 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kepu.core.errors import InputError
-from kepu.core.models import ApiToken, AuditEntry, Department, OrgUnit, PopulationCell, Role, RoleAssignment
+from kepu.core.models import (
+    ApiToken,
+    AuditEntry,
+    Denominator,
+    Department,
+    OrgUnit,
+    PopulationCell,
+    Role,
+    RoleAssignment,
+)
 from kepu.core.uploads import code_problem, number_problem, read_path, text_problem, yaml_load
 
 
@@ -167,6 +176,8 @@ def region_import(*, path: Path, actor: User | None = None) -> dict[str, int]:
             raise InputError(f"{where}.successors: unknown unit(s) {', '.join(missing)}")
         unit.successors.set([by_code[c] for c in codes])
     _population_import(doc.get("population") or {}, by_code, path.name)
+    file_units = {str(r["code"]): by_code[str(r["code"])] for r in doc["units"]}
+    _denominators_import(doc.get("denominators") or {}, file_units, path.name)
     return {"created": created, "updated": updated, "units": len(doc["units"])}
 
 
@@ -202,6 +213,36 @@ def _population_import(pop: dict[str, Any], by_code: dict[str, OrgUnit], fname: 
                 )
             )
         PopulationCell.objects.bulk_create(objs)
+
+
+def _denominators_import(block: dict[str, Any], by_code: dict[str, OrgUnit], fname: str) -> None:
+    """Cascade denominators with their sources; `total` comes from population.totals."""
+    rows: list[Denominator] = []
+    for unit in by_code.values():
+        if unit.population is not None:
+            source = "population.totals" + (f" ({unit.population_note})" if unit.population_note else "")
+            rows.append(Denominator(unit=unit, key=Denominator.Key.TOTAL, value=unit.population, source=source,
+                                    is_estimate=unit.population_is_estimate))
+    for key, entries in block.items():
+        if key not in Denominator.Key.values or key == Denominator.Key.TOTAL:
+            allowed = ", ".join(k for k in Denominator.Key.values if k != Denominator.Key.TOTAL)
+            raise InputError(f"{fname}: denominators.{key}: unknown denominator; expected one of {allowed}")
+        for i, row in enumerate(entries or []):
+            where = f"{fname}: denominators.{key}[{i}]"
+            unit = by_code.get(str(row.get("unit")))
+            if unit is None:
+                raise InputError(f"{where}.unit: unknown unit {row.get('unit')!r}")
+            missing = bool(row.get("missing"))
+            if not missing and not row.get("source"):
+                raise InputError(f"{where}.source: every figure needs its source (or `missing: true`)")
+            source = row.get("source") or ""
+            rows.append(Denominator(
+                unit=unit, key=key, value=None if missing else _count(row, where),
+                source=", ".join(source) if isinstance(source, list) else str(source),
+                is_estimate=bool(row.get("estimate")), method=str(row.get("method", "") or ""),
+            ))
+    Denominator.objects.filter(unit__in=list(by_code.values())).delete()
+    Denominator.objects.bulk_create(rows)
 
 
 # -- people ------------------------------------------------------------------------------------
