@@ -197,6 +197,7 @@ class Target(Named):
         ENTERED = "entered", _("逐区录入")
         POPULATION = "population", _("按人口分解")
         SAME = "same", _("各区同一目标")
+        SHARE = "share", _("按基数分解")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets")
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="targets")
@@ -212,6 +213,10 @@ class Target(Named):
     baseline_history = models.JSONField(default=list)
     milestones = models.JSONField(default=dict)
     cascade = models.CharField(max_length=12, choices=Cascade.choices, default=Cascade.NONE)
+    # The core.Denominator key a `share` cascade splits by ("rural", …); blank otherwise.
+    denominator = models.CharField(max_length=20, blank=True)
+    # A target counting part of another ("其中 …"): its values may never exceed the parent's.
+    subset_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subsets")
     responsible_units: models.ManyToManyField[Department, TargetResponsibility] = models.ManyToManyField(
         Department, through="TargetResponsibility", related_name="+"
     )
@@ -261,6 +266,10 @@ class TargetAllocation(models.Model):
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT)
     value = models.FloatField()
     method = models.CharField(max_length=12, choices=Target.Cascade.choices)
+    # The district's share of the city value (0–1) for population/share cascades; `overridden` when the
+    # office set it by hand (kept across re-imports).
+    share = models.FloatField(null=True, blank=True)
+    overridden = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["target", "org_unit"], name="allocation_unique")]
