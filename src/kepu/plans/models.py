@@ -36,6 +36,14 @@ class Plan(Named):
     # The office that runs the plan: it issues the annual assessment reports.
     office_zh = models.CharField(max_length=300, blank=True)
     office_en = models.CharField(max_length=300, blank=True)
+    # How the plan says it is run (四、组织实施): the body that leads it (市政府统一领导) and the
+    # office's part (综合协调, 牵头沟通联络); tasks name the units that carry out each measure.
+    office_role_zh = models.TextField(blank=True)
+    office_role_en = models.TextField(blank=True)
+    leading_body_zh = models.CharField(max_length=300, blank=True)
+    leading_body_en = models.CharField(max_length=300, blank=True)
+    leading_role_zh = models.TextField(blank=True)
+    leading_role_en = models.TextField(blank=True)
     # A district's implementation plan (辖市(区)实施方案) names the city plan it implements; its
     # region is the district. Its own targets sit beside the city's and never change them.
     parent = models.ForeignKey(
