@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from kepu.core.errors import InputError
-from kepu.core.models import Department, OrgUnit
+from kepu.core.models import Denominator, Department, OrgUnit
 from kepu.core.services import audit_record, model_update
 from kepu.plans.models import (
     Indicator,
@@ -94,21 +94,38 @@ def _districts(region: OrgUnit) -> list[OrgUnit]:
     return list(OrgUnit.objects.filter(parent=region, level=OrgUnit.Level.DISTRICT, valid_to__isnull=True))
 
 
-def allocations_for(target: Target, region: OrgUnit, values: dict[str, float] | None = None) -> dict[str, float]:
-    """The district values a target cascades to, by its cascade method."""
+def cascade_shares(target: Target, region: OrgUnit) -> dict[str, float] | None:
+    """Each district's share of the city value for a population or share cascade (None otherwise).
+    A district without the denominator is an error naming it and the denominator."""
+    if target.cascade not in (Target.Cascade.POPULATION, Target.Cascade.SHARE):
+        return None
     districts = _districts(region)
+    key = target.denominator if target.cascade == Target.Cascade.SHARE else Denominator.Key.TOTAL
+    if target.cascade == Target.Cascade.POPULATION:
+        bases = {d.code: d.population for d in districts}
+    else:
+        rows = {r.unit_id: r.value for r in Denominator.objects.filter(unit__in=districts, key=key)}
+        bases = {d.code: rows.get(d.pk) for d in districts}
+    missing = [d.name_zh for d in districts if not bases[d.code]]
+    if missing:
+        raise InputError(
+            f"target {target.code}: cannot split by denominator {key!r}; no figure for {', '.join(missing)} "
+            "in the region file (denominators)"
+        )
+    total = sum(v or 0 for v in bases.values())
+    return {code: (v or 0) / total for code, v in bases.items()}
+
+
+def allocations_for(
+    target: Target, region: OrgUnit, values: dict[str, float] | None = None, shares: dict[str, float] | None = None
+) -> dict[str, float]:
+    """The district values a target cascades to, by its cascade method (or by the given shares)."""
     if target.cascade == Target.Cascade.SAME:
-        return {d.code: target.value for d in districts}
+        return {d.code: target.value for d in _districts(region)}
     if target.cascade == Target.Cascade.ENTERED:
         return {str(k): float(v) for k, v in (values or {}).items()}
-    if target.cascade == Target.Cascade.POPULATION:
-        missing = [d.name_zh for d in districts if not d.population]
-        if missing:
-            raise InputError(
-                f"target {target.code}: cannot split by population; no population for {', '.join(missing)}"
-            )
-        total = sum(d.population or 0 for d in districts)
-        shares = {d.code: (d.population or 0) / total for d in districts}
+    shares = shares or cascade_shares(target, region)
+    if shares:
         return split_by_share(target.value, shares, integer=target.indicator.integer)
     return {}
 
@@ -348,6 +365,7 @@ def _load_targets(imp: _Importer, doc: dict[str, Any], region: OrgUnit) -> None:
                 "baseline_history": baseline.get("history", []),
                 "milestones": {str(k): v for k, v in t.get("milestones", {}).items()},
                 "cascade": t.get("cascade", {}).get("method", "none"),
+                "denominator": _denominator(t),
                 "quote": t["quote"],
                 **_notes(t),
                 "order": order,
@@ -369,10 +387,58 @@ def _load_targets(imp: _Importer, doc: dict[str, Any], region: OrgUnit) -> None:
             )
         _load_allocations(imp, target, region, t.get("cascade", {}).get("values"))
     imp.deactivate(Target.objects.filter(plan=plan), keep)
+    _load_subsets(imp, doc)
+
+
+def _denominator(t: dict[str, Any]) -> str:
+    cascade = t.get("cascade") or {}
+    return str(cascade.get("denominator", "")) if cascade.get("method") == "share" else ""
+
+
+def _load_subsets(imp: _Importer, doc: dict[str, Any]) -> None:
+    """Link `subset_of` and refuse a part (其中 …) above its whole, in value or in any district."""
+    targets = {t.code: t for t in Target.objects.filter(plan=imp.plan, active=True)}
+    errors: list[str] = []
+    for t in doc["targets"]:
+        child, parent_code = targets[t["code"]], t.get("subset_of")
+        parent = targets.get(parent_code) if parent_code else None
+        if parent_code and parent is None:
+            errors.append(f"target {child.code}: subset_of: unknown target {parent_code!r}")
+            continue
+        if parent is not None:
+            errors += subset_errors(child, parent)
+        if child.subset_id != (parent.pk if parent else None):
+            child.subset_of = parent
+            child.save(update_fields=["subset_of"])
+    if errors:
+        raise InputError(f"{len(errors)} error(s)", errors=errors)
+
+
+def subset_errors(child: Target, parent: Target) -> list[str]:
+    """A subset target's value, and each district's allocation, must not exceed its parent's."""
+    errors = []
+    if child.value > parent.value:
+        errors.append(
+            f"target {child.code}: value {child.value:g} is above {parent.value:g} of target {parent.code}, "
+            f"which it is part of (subset_of: {parent.code})"
+        )
+    parent_alloc = {a.org_unit_id: a.value for a in parent.allocations.all()}
+    for a in child.allocations.select_related("org_unit"):
+        whole = parent_alloc.get(a.org_unit_id)
+        if whole is not None and a.value > whole:
+            errors.append(
+                f"target {child.code}: {a.org_unit.name_zh} gets {a.value:g}, above its {whole:g} of target "
+                f"{parent.code} (subset_of: {parent.code})"
+            )
+    return errors
 
 
 def _load_allocations(imp: _Importer, target: Target, region: OrgUnit, values: dict[str, float] | None) -> None:
-    wanted = allocations_for(target, region, values)
+    # Shares the office set by hand survive a re-import (the city value may still change).
+    kept = {a.org_unit.code: a.share for a in target.allocations.filter(overridden=True, method=target.cascade)
+            .select_related("org_unit") if a.share is not None}
+    wanted = allocations_for(target, region, values, shares=kept or None)
+    shares = kept or cascade_shares(target, region) or {}
     units = {u.code: u for u in OrgUnit.objects.filter(code__in=list(wanted))}
     unknown = sorted(set(wanted) - set(units))
     if unknown:
@@ -381,8 +447,10 @@ def _load_allocations(imp: _Importer, target: Target, region: OrgUnit, values: d
     for code, value in wanted.items():
         alloc = existing.pop(code, None)
         if alloc is None:
-            TargetAllocation.objects.create(target=target, org_unit=units[code], value=value, method=target.cascade)
-        elif alloc.value != value or alloc.method != target.cascade:
+            TargetAllocation.objects.create(
+                target=target, org_unit=units[code], value=value, method=target.cascade, share=shares.get(code)
+            )
+        elif alloc.value != value or alloc.method != target.cascade or alloc.share != shares.get(code):
             audit_record(
                 actor=imp.actor,
                 action="allocation.update",
@@ -391,7 +459,7 @@ def _load_allocations(imp: _Importer, target: Target, region: OrgUnit, values: d
                 changes={"value": (alloc.value, value)},
                 label=f"{target.code} · {units[code].name_zh}",
             )
-            alloc.value, alloc.method = value, target.cascade
+            alloc.value, alloc.method, alloc.share = value, target.cascade, shares.get(code)
             alloc.save()
     for alloc in existing.values():
         audit_record(
