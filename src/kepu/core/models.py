@@ -11,12 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OrgUnit(models.Model):
-    """A node of the administrative tree: city → district → town/street → village/community.
+    """A node of the administrative tree: (province →) city → district → town/street → village/community.
 
     Units are effective-dated: a merged or renamed unit keeps its row (and so its data) with
     `valid_to` set and points at its `successors`, so earlier observations stay attached."""
 
     class Level(models.TextChoices):
+        PROVINCE = "province", _("省")
         CITY = "city", _("市")
         DISTRICT = "district", _("辖市(区)")
         TOWN = "town", _("镇(街道)")

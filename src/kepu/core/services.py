@@ -21,12 +21,12 @@ from kepu.core.models import (
     ApiToken,
     AuditEntry,
     Denominator,
-    Department,
     OrgUnit,
     PopulationCell,
     Role,
     RoleAssignment,
 )
+from kepu.core.regions import department_for_unit
 from kepu.core.uploads import code_problem, number_problem, read_path, text_problem, yaml_load
 
 
@@ -263,7 +263,8 @@ def user_create(
         if role not in Role.values:
             raise InputError(f"role: expected one of {', '.join(Role.values)}, got {role!r}")
         unit = OrgUnit.objects.get(code=unit_code) if unit_code else None
-        dept = Department.objects.get(code=dept_code) if dept_code else None
+        # Department codes are unique per region: the role's org unit says which city's unit it is.
+        dept = department_for_unit(unit, dept_code) if dept_code else None
         RoleAssignment.objects.create(user=user, role=role, org_unit=unit, department=dept)
     audit_record(actor=actor, action="user.roles", obj=user, changes={"roles": (None, [list(r) for r in roles])})
     return user

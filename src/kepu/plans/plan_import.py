@@ -16,6 +16,7 @@ from django.db import models, transaction
 
 from kepu.core.errors import InputError
 from kepu.core.models import Denominator, Department, OrgUnit
+from kepu.core.regions import departments_in
 from kepu.core.services import audit_record, model_update
 from kepu.plans.models import (
     Indicator,
@@ -142,7 +143,7 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
     if region is None:
         raise InputError(f"{path.name}: plan.region: unknown org unit {meta['region']!r}; load the region file first")
 
-    conflicts = _department_conflicts(doc["departments"], meta["code"])
+    conflicts = _department_conflicts(doc["departments"], meta["code"], region)
     if conflicts:
         raise InputError(f"{path.name}: {len(conflicts)} error(s)", errors=[f"{path.name}: {e}" for e in conflicts])
 
@@ -203,10 +204,10 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
     return plan, summary
 
 
-def _department_conflicts(departments: list[dict[str, Any]], plan_code: str) -> list[str]:
-    """Departments are shared by every plan in the database: a plan may neither take a name another
-    department has nor rename a department that another plan names as responsible."""
-    by_code = {d.code: d for d in Department.objects.all()}
+def _department_conflicts(departments: list[dict[str, Any]], plan_code: str, region: OrgUnit) -> list[str]:
+    """Departments are shared by the plans of one region (another city has its own 市教育局): a plan may
+    neither take a name another department of its region has nor rename one another plan names."""
+    by_code = {d.code: d for d in departments_in(region)}
     by_name = {d.name_zh: d for d in by_code.values()}
     errors = []
     for i, d in enumerate(departments):
@@ -236,7 +237,7 @@ def _load_structure(imp: _Importer, doc: dict[str, Any]) -> None:
     for d in doc["departments"]:
         depts[d["name_zh"]] = imp.upsert(
             Department,
-            {"code": d["code"]},
+            {"region": plan.region, "code": d["code"]},
             {"name_zh": d["name_zh"], "name_en": d["name_en"], "kind": d.get("kind", "")},
         )
     groups = {
