@@ -159,8 +159,7 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
             start_year=meta["start_year"],
             end_year=meta["end_year"],
             source=meta.get("source", {}),
-            office_zh=meta.get("office", {}).get("name_zh", ""),
-            office_en=meta.get("office", {}).get("name_en", ""),
+            **_governance(meta),
             content_hash=content_hash,
             version=1,
         )
@@ -175,8 +174,7 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
                 "start_year": meta["start_year"],
                 "end_year": meta["end_year"],
                 "source": meta.get("source", {}),
-                "office_zh": meta.get("office", {}).get("name_zh", ""),
-                "office_en": meta.get("office", {}).get("name_en", ""),
+                **_governance(meta),
                 "content_hash": content_hash,
                 "version": plan.version + 1,
             },
@@ -202,6 +200,21 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
         summary=summary,
     )
     return plan, summary
+
+
+def _governance(meta: dict[str, Any]) -> dict[str, str]:
+    """Who runs the plan as its file says: the office (and its part) and the leading body."""
+    office, lead = meta.get("office", {}), meta.get("leading_body", {})
+    return {
+        "office_zh": office.get("name_zh", ""),
+        "office_en": office.get("name_en", ""),
+        "office_role_zh": office.get("role_zh", ""),
+        "office_role_en": office.get("role_en", ""),
+        "leading_body_zh": lead.get("name_zh", ""),
+        "leading_body_en": lead.get("name_en", ""),
+        "leading_role_zh": lead.get("role_zh", ""),
+        "leading_role_en": lead.get("role_en", ""),
+    }
 
 
 def _department_conflicts(departments: list[dict[str, Any]], plan_code: str, region: OrgUnit) -> list[str]:
