@@ -18,6 +18,7 @@ from kepu.core.errors import InputError
 from kepu.core.models import Denominator, Department, OrgUnit
 from kepu.core.regions import departments_in
 from kepu.core.services import audit_record, model_update
+from kepu.plans.district_plans import district_plan_errors
 from kepu.plans.models import (
     Indicator,
     KeyGroup,
@@ -33,6 +34,7 @@ from kepu.plans.models import (
 )
 from kepu.plans.plan_file import read_plan
 from kepu.plans.tasks import enqueue_status_refresh
+from kepu.plans.versions import plan_document
 from kepu.stats.forecast import split_by_share
 
 
@@ -148,6 +150,10 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
         raise InputError(f"{path.name}: {len(conflicts)} error(s)", errors=[f"{path.name}: {e}" for e in conflicts])
 
     plan = Plan.objects.filter(code=meta["code"]).first()
+    parent, parent_errors = district_plan_errors(meta, region, plan)
+    if parent_errors:
+        errors = [f"{path.name}: {e}" for e in parent_errors]
+        raise InputError(f"{path.name}: {len(errors)} error(s)", errors=errors)
     if plan is not None and plan.content_hash == content_hash:
         return plan, {"unchanged": True, "version": plan.version}
     if plan is None:
@@ -162,6 +168,7 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
             **_governance(meta),
             content_hash=content_hash,
             version=1,
+            parent=parent,
         )
         audit_record(actor=actor, action="plan.create", obj=plan)
     else:
@@ -177,6 +184,7 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
                 **_governance(meta),
                 "content_hash": content_hash,
                 "version": plan.version + 1,
+                "parent": parent,
             },
         )
         plan.save()
@@ -198,6 +206,8 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
         content_hash=content_hash,
         version=plan.version,
         summary=summary,
+        content=path.read_bytes().decode("utf-8", "replace"),
+        document=plan_document(doc),
     )
     return plan, summary
 

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from kepu.core.errors import InputError
-from kepu.plans import selectors
+from kepu.plans import selectors, versions
 from kepu.plans.plan_file import read_plan
 from kepu.plans.plan_import import plan_import
 
@@ -27,6 +27,14 @@ class Command(BaseCommand):
         t = sub.add_parser("targets", help="List a plan's targets.")
         t.add_argument("--json", action="store_true", help="Print a JSON array (the scripts' contract).")
         t.add_argument("--plan", help="Plan code (default: the first plan imported).")
+        vs = sub.add_parser("versions", help="List a plan's imported versions (or print one version's file).")
+        vs.add_argument("--plan", help="Plan code (default: the first plan imported).")
+        vs.add_argument("--show", type=int, metavar="VERSION", help="Print the file imported as this version.")
+        d = sub.add_parser("diff", help="What changed between two versions, by target, task, indicator ….")
+        d.add_argument("old", type=int)
+        d.add_argument("new", type=int)
+        d.add_argument("--plan", help="Plan code (default: the first plan imported).")
+        d.add_argument("--json", action="store_true", help="Print a JSON array.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         getattr(self, f"_{opts['action']}")(opts)
@@ -59,6 +67,47 @@ class Command(BaseCommand):
                 f"updated {summary['updated']}, deactivated {summary['deactivated']}."
             )
 
+    def _versions(self, opts: dict[str, Any]) -> None:
+        plan = self._plan(opts)
+        if opts.get("show") is not None:
+            self.stdout.write(self._version(plan, opts["show"]).content)
+            return
+        for v in versions.plan_versions(plan):
+            kept = "" if v.document is not None else "  (file not kept)"
+            counts = ", ".join(f"{k} {v.summary[k]}" for k in ("created", "updated", "deactivated") if k in v.summary)
+            when = f"{v.at:%Y-%m-%d %H:%M}"
+            self.stdout.write(f"{v.version:<4} {when}  {v.file_name}  {v.content_hash[:12]}  {counts}{kept}")
+
+    def _diff(self, opts: dict[str, Any]) -> None:
+        plan = self._plan(opts)
+        try:
+            diffs = versions.version_diff(plan, opts["old"], opts["new"])
+        except InputError as exc:
+            raise CommandError(str(exc)) from exc
+        if opts["json"]:
+            self.stdout.write(json.dumps(versions.diff_json(diffs), ensure_ascii=False, indent=1))
+            return
+        if not diffs:
+            self.stdout.write(f"{plan.code}: versions {opts['old']} and {opts['new']} are the same.")
+        for d in diffs:
+            self.stdout.write(f"{d.kind} {d.key} {d.name}: {d.state}")
+            for c in d.changes:
+                self.stdout.write(f"    {c.field}: {_shown(c.old)} → {_shown(c.new)}")
+
+    @staticmethod
+    def _version(plan: Any, number: int) -> Any:
+        try:
+            return versions.version_get(plan, number)
+        except InputError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _plan(self, opts: dict[str, Any]) -> Any:
+        plan = selectors.plan_get(opts["plan"]) if opts.get("plan") else selectors.plan_default()
+        if plan is None:
+            name = f"{opts['plan']} " if opts.get("plan") else ""
+            raise CommandError(f"No plan {name}imported; run: kepu plan import FILE")
+        return plan
+
     def _targets(self, opts: dict[str, Any]) -> None:
         try:
             plan = selectors.plan_get(opts["plan"]) if opts.get("plan") else selectors.plan_default()
@@ -77,3 +126,9 @@ class Command(BaseCommand):
         for r in rows:
             deadline = r["deadline_year"] or "/year"
             self.stdout.write(f"{r['code']:6} {r['kind']:8} {r['value']:>10} {r['unit']:3} {deadline}  {r['name_zh']}")
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
