@@ -51,6 +51,7 @@ class ProgressReport(models.Model):
     problems = models.TextField(blank=True)
     next_steps = models.TextField(blank=True)
     observations = models.ManyToManyField("plans.Observation", blank=True, related_name="progress_reports")
+    evidence = models.ManyToManyField("core.EvidenceFile", blank=True, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     review_comment = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
