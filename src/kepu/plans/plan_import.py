@@ -431,7 +431,7 @@ def _load_subsets(imp: _Importer, doc: dict[str, Any]) -> None:
             continue
         if parent is not None:
             errors += subset_errors(child, parent)
-        if child.subset_id != (parent.pk if parent else None):
+        if child.subset_of_id != (parent.pk if parent else None):
             child.subset_of = parent
             child.save(update_fields=["subset_of"])
     if errors:
