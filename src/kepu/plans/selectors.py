@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kepu.core.errors import PermissionDenied
-from kepu.core.models import AuditEntry, Department, OrgUnit
+from kepu.core.models import AuditEntry, Department, OrgUnit, Role
 from kepu.core.scope import REVIEW_ROLES, scope_for
 from kepu.plans.models import (
     Indicator,
@@ -23,6 +24,7 @@ from kepu.plans.models import (
     Target,
     TargetAllocation,
     TargetStatus,
+    TaskResponsibility,
 )
 from kepu.plans.series import annual_series, rolled_up_series
 
@@ -74,6 +76,7 @@ def target_dict(t: Target) -> dict[str, Any]:
     if t.baseline_year is not None and t.baseline_value is not None:
         baseline = {"year": t.baseline_year, "value": t.baseline_value, "history": t.baseline_history}
     value: float | int = int(t.value) if t.value.is_integer() else t.value
+    units = indicator_task_units(t.indicator)
     return {
         "code": t.code,
         "name_zh": t.name_zh,
@@ -85,6 +88,8 @@ def target_dict(t: Target) -> dict[str, Any]:
         "per": t.per,
         "org_unit": t.plan.region.code,
         "responsible_units": [d.name_zh for d in t.responsible_units.all()],
+        "lead_units": [u.name_zh for u in units.lead],
+        "supporting_units": [u.name_zh for u in units.support],
         "baseline": baseline,
         "indicator": t.indicator.code,
         "period": {"start": t.period_start, "end": t.period_end},
@@ -293,28 +298,100 @@ def inbox_rows(user: Viewer, limit: int = 300) -> list[InboxRow]:
     ]
 
 
+def _task_units(plan: Plan) -> QuerySet[TaskResponsibility]:
+    return TaskResponsibility.objects.filter(task__section__programme__plan=plan, task__active=True)
+
+
 def responsible_codes(indicator: Indicator) -> set[str]:
-    """Codes of the departments responsible for an indicator (through its targets and its section)."""
-    codes: set[str] = set()
-    for target in indicator.targets.all():
-        codes.update(d.code for d in target.responsible_units.all())
-    if indicator.section_id:
-        codes.update(d.code for d in indicator.section.responsible_units.all())  # type: ignore[union-attr]
+    """Codes of the departments on a task (lead or support) that measures the indicator: reporting
+    rights follow tasks, so these are the only departments whose reporters may report it."""
+    return set(
+        TaskResponsibility.objects.filter(task__indicators=indicator, task__active=True, department__isnull=False)
+        .values_list("department__code", flat=True)
+    )
+
+
+def responsible_codes_by_indicator(plan: Plan) -> dict[int, set[str]]:
+    """`responsible_codes` for every indicator of the plan, in one query."""
+    codes: dict[int, set[str]] = defaultdict(set)
+    for indicator_id, code in _task_units(plan).filter(
+        department__isnull=False, task__indicators__isnull=False
+    ).values_list("task__indicators", "department__code"):
+        codes[indicator_id].add(code)
     return codes
 
 
+@dataclass
+class TaskUnits:
+    """The units on the tasks that measure an indicator: leads (牵头) first, then supporting units
+    (配合), each once, in the plan's order; `open_list` when a task's list ends in "等"."""
+
+    lead: list[Department | OrgUnit] = field(default_factory=list)
+    support: list[Department | OrgUnit] = field(default_factory=list)
+    open_list: bool = False
+
+
+def task_units_by_indicator(plan: Plan, indicator: Indicator | None = None) -> dict[int, TaskUnits]:
+    """The units on the tasks measuring each indicator of the plan (or only this one)."""
+    out: dict[int, TaskUnits] = defaultdict(TaskUnits)
+    seen: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    which: dict[str, Any] = {"task__indicators": indicator} if indicator else {"task__indicators__isnull": False}
+    rows = (
+        _task_units(plan)
+        .filter(**which)
+        .select_related("department", "org_unit", "task")
+        .annotate(indicator_id=F("task__indicators"))
+        .order_by("indicator_id", "task__section__programme__order", "task__section__order", "task__order",
+                  "role", "order")
+    )
+    for r in rows:
+        units = out[r.indicator_id]
+        units.open_list = units.open_list or r.task.open_list
+        unit: Department | OrgUnit = r.department if r.department is not None else r.org_unit  # type: ignore[assignment]
+        key = (type(unit).__name__, unit.pk)
+        if key in seen[r.indicator_id]:
+            continue
+        seen[r.indicator_id].add(key)
+        (units.lead if r.role == TaskResponsibility.Role.LEAD else units.support).append(unit)
+    for units in out.values():  # a unit that leads one task and supports another is listed as a lead
+        units.support = [u for u in units.support if u not in units.lead]
+    return out
+
+
+def indicator_task_units(indicator: Indicator) -> TaskUnits:
+    return task_units_by_indicator(indicator.plan, indicator).get(indicator.pk, TaskUnits())
+
+
+def plan_governance(plan: Plan, lang: str) -> list[dict[str, str]]:
+    """Who runs the plan as it says (四、组织实施): the body that leads it, then the office that
+    coordinates it; each with its part in the plan's words."""
+    en = lang.startswith("en")
+
+    def text(zh: str, en_text: str) -> str:
+        return (en_text or zh) if en else zh
+
+    rows = []
+    if plan.leading_body_zh:
+        rows.append({"part": _("统一领导"), "unit": text(plan.leading_body_zh, plan.leading_body_en),
+                     "role": text(plan.leading_role_zh, plan.leading_role_en)})
+    if plan.office_zh:
+        rows.append({"part": _("综合协调"), "unit": text(plan.office_zh, plan.office_en),
+                     "role": text(plan.office_role_zh, plan.office_role_en)})
+    return rows
+
+
 def reportable_indicators(plan: Plan, user: Viewer, unit: OrgUnit) -> list[Indicator]:
-    """Indicators the user may report for this unit (those with a target there, or any for the city)."""
+    """Indicators the user may report for this unit (those with a target there, or any for the city);
+    a department reporter only those measured by a task their department is on."""
     scope = scope_for(user)
     ids = set(
         TargetAllocation.objects.filter(target__plan=plan, org_unit=unit).values_list("target__indicator_id", flat=True)
     )
-    qs = plan.indicators.filter(active=True).prefetch_related(
-        "targets__responsible_units", "section__responsible_units"
-    )
+    qs = plan.indicators.filter(active=True)
     if unit.pk != plan.region_id:
         qs = qs.filter(pk__in=ids)
-    return [i for i in qs.select_related("section") if scope.can_report(unit, responsible_codes(i))]
+    codes = responsible_codes_by_indicator(plan)
+    return [i for i in qs if scope.can_report(unit, codes.get(i.pk, set()))]
 
 
 def reportable_units(plan: Plan, user: Viewer) -> list[OrgUnit]:
@@ -345,8 +422,29 @@ def reportable_indicator(plan: Plan, user: Viewer, unit: OrgUnit, code: str) -> 
     target's indicator; a department only its own)."""
     indicator = next((i for i in reportable_indicators(plan, user, unit) if i.code == code), None)
     if indicator is None:
-        raise PermissionDenied(_("You may not report %(ind)s for %(unit)s.") % {"ind": code, "unit": unit.name_zh})
+        raise PermissionDenied(report_refusal(user, unit, code, plan.indicators.filter(code=code).first()))
     return indicator
+
+
+def report_refusal(user: Viewer, unit: OrgUnit, code: str, indicator: Indicator | None) -> str:
+    """Why the user may not report this indicator for this unit, in the page's words. A department
+    reporter is told that rights follow the plan's tasks."""
+    scope = scope_for(user)
+    department_only = (
+        indicator is not None
+        and scope.covers(unit, (Role.DEPARTMENT_REPORTER,))
+        and not scope.covers(unit, (Role.OFFICE_ADMIN, Role.DISTRICT_REPORTER))
+    )
+    if not department_only:
+        return _("You may not report %(ind)s for %(unit)s.") % {"ind": code, "unit": unit.name_zh}
+    assert indicator is not None
+    lang = get_language() or "zh-hans"
+    names = [d.name(lang) for d in Department.objects.filter(code__in=scope.departments).order_by("code")]
+    return _("%(dept)s不是衡量“%(ind)s”(%(code)s)的任何任务的牵头或配合单位，不能填报该指标。") % {
+        "dept": "、".join(names) if not lang.startswith("en") else ", ".join(names),
+        "ind": indicator.name(lang),
+        "code": code,
+    }
 
 
 def audit_visible(user: Viewer) -> QuerySet[AuditEntry]:

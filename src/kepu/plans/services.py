@@ -31,9 +31,7 @@ def _label(obs: Observation) -> str:
 
 def _check_can_report(user: User, indicator: Indicator, unit: OrgUnit) -> None:
     if not scope_for(user).can_report(unit, responsible_codes(indicator)):
-        raise PermissionDenied(
-            _("You may not report %(ind)s for %(unit)s.") % {"ind": indicator.code, "unit": unit.name_zh}
-        )
+        raise PermissionDenied(selectors.report_refusal(user, unit, indicator.code, indicator))
 
 
 @dataclass(frozen=True)

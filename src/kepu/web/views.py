@@ -112,6 +112,8 @@ def target_detail(request: HttpRequest, code: str) -> HttpResponse:
             "statuses": statuses,
             "home_status": home_status,
             "rule_text": rule_text(target, timezone.localdate().year),
+            "units": selectors.indicator_task_units(target.indicator),
+            "governance": selectors.plan_governance(plan, _lang()),
             "lang": _lang(),
             "chart": json.dumps(charts.target_chart(target, series, home_status, home_unit, plan.region, _lang())),
             "series": [(u, sorted(s.items())) for u, s in series.items()],
@@ -143,7 +145,15 @@ def data_entry(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         submit = "submit" in request.POST
         done = 0
-        for ind in indicators:
+        # A value for an indicator the form does not offer (rights follow the plan's tasks) is refused
+        # with the reason, and nothing in the form is saved.
+        offered = {i.code for i in indicators}
+        posted = [k[2:] for k in request.POST if k.startswith("v_") and request.POST.get(k, "").strip()]
+        refused = [code for code in posted if code not in offered]
+        for code in refused:
+            ind_refused = plan.indicators.filter(code=code).first()
+            messages.error(request, selectors.report_refusal(request.user, unit, code, ind_refused))
+        for ind in [] if refused else indicators:
             raw = request.POST.get(f"v_{ind.code}", "").strip()
             if not raw:
                 continue
@@ -156,7 +166,7 @@ def data_entry(request: HttpRequest) -> HttpResponse:
                 done += 1
             except (InputError, PermissionDenied) as exc:
                 errors[ind.code] = getattr(exc, "errors", [str(exc)])
-        if not errors:
+        if not errors and not refused:
             if done:
                 messages.success(
                     request,
