@@ -397,3 +397,4 @@ class TargetStatus(models.Model):
 
 
 from kepu.plans.progress_models import ProgressReminder, ProgressReport, ProgressSchedule  # noqa: E402,F401
+from kepu.plans.deliverable_models import Deliverable, Milestone  # noqa: E402,F401

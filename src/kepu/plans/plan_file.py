@@ -112,6 +112,9 @@ def _semantic_errors(doc: dict[str, Any]) -> list[str]:
     errors += _duplicates(doc["targets"], "code", "targets")
     for ti, tgt in enumerate(doc["targets"]):
         errors += _target_errors(tgt, f"targets[{ti}]", indicators, sections, dept_names, start, end)
+    from kepu.plans.deliverables import deliverable_file_errors  # the plans models load only once Django is set up
+
+    errors += deliverable_file_errors(doc, dept_names, sections)
     return errors
 
 

@@ -18,6 +18,7 @@ from kepu.core.errors import InputError
 from kepu.core.models import Denominator, Department, OrgUnit
 from kepu.core.regions import departments_in
 from kepu.core.services import audit_record, model_update
+from kepu.plans.deliverables import deliverables_import
 from kepu.plans.district_plans import district_plan_errors
 from kepu.plans.models import (
     Indicator,
@@ -197,6 +198,7 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
     imp = _Importer(plan, actor)
     _load_structure(imp, doc)
     _load_targets(imp, doc, region)
+    deliverables_import(plan=plan, doc=doc, departments=imp.departments, actor=actor)  # type: ignore[attr-defined]
     summary = {**imp.counts, "version": plan.version}
     enqueue_status_refresh(plan.pk)
     PlanImport.objects.create(
