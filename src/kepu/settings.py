@@ -9,6 +9,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from kepu.core.mail import email_settings
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent.parent
 
@@ -130,6 +132,9 @@ TASKS = {
 # is seen to be gone) and queued again, at most TASK_MAX_ATTEMPTS runs in all (kepu.core.worker).
 TASK_STALE_AFTER = int(os.environ.get("KEPU_TASK_STALE_AFTER", "900"))
 TASK_MAX_ATTEMPTS = int(os.environ.get("KEPU_TASK_MAX_ATTEMPTS", "3"))
+
+# E-mail (reminders): written to <data dir>/outbox unless KEPU_SMTP_HOST is set (see kepu.core.mail).
+globals().update(email_settings(os.environ, DATA_DIR))
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("KEPU_REDIS_URL"):

@@ -37,3 +37,13 @@ def enqueue_report_build(report_id: int) -> None:
         ReportFile.objects.filter(pk=report_id).update(task_id=str(result.id))
 
     transaction.on_commit(enqueue)
+
+
+@task()
+def send_progress_reminders(day: str) -> int:
+    """The day's progress-report reminders (ISO date); idempotent per user, period and kind."""
+    import datetime as dt
+
+    from kepu.plans.progress import progress_reminders_send
+
+    return progress_reminders_send(today=dt.date.fromisoformat(day))

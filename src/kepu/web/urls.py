@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from kepu.web import account_views, views
+from kepu.web import account_views, progress_views, views
 
 app_name = "web"
 
@@ -22,6 +22,14 @@ urlpatterns = [
     path("inbox/<int:obs_id>/", views.review, name="review"),
     path("inbox/approve/", views.inbox_approve, name="inbox_approve"),
     path("completeness/", views.completeness, name="completeness"),
+    path("progress/", progress_views.progress_list, name="progress_list"),
+    path("progress/tasks/<int:task_id>/", progress_views.progress_file, name="progress_file"),
+    path("progress/<int:report_id>/", progress_views.progress_detail, name="progress_detail"),
+    path("progress/<int:report_id>/review/", progress_views.progress_review, name="progress_review"),
+    path("progress/<int:report_id>/evidence/<int:evidence_id>/", progress_views.progress_evidence,
+         name="progress_evidence"),
+    path("progress/review/", progress_views.progress_queue, name="progress_queue"),
+    path("progress/overdue/", progress_views.progress_overdue, name="progress_overdue"),
     path("audit/", views.audit_log, name="audit_log"),
     path("assessment/", views.assessment_request, name="assessment_request"),
     path("assessment/<int:report_id>/", views.assessment_download, name="assessment_download"),
