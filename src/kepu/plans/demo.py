@@ -27,6 +27,9 @@ DEMO_USERS: list[tuple[str, str, list[tuple[str, str | None, str | None]]]] = [
     ("wujin", "武进区 填报员", [("district_reporter", "320412", None)]),
     ("xinbei", "新北区 填报员", [("district_reporter", "320411", None)]),
     ("edu", "市教育局 填报员", [("department_reporter", "320400", "cz-edu")]),
+    # Rights follow tasks: 市农业农村局 leads farmer training; 市气象局 is on no task that counts farmers.
+    ("agri", "市农业农村局 填报员", [("department_reporter", "320400", "cz-agri")]),
+    ("meteo", "市气象局 填报员", [("department_reporter", "320400", "cz-meteo")]),
     ("viewer", "市领导 查看", [("viewer", "320400", None)]),
 ]
 
