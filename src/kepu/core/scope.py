@@ -37,6 +37,16 @@ class Scope:
     def can_view(self, unit: OrgUnit) -> bool:
         return self.covers(unit)
 
+    def sees_plan_region(self, region: OrgUnit) -> bool:
+        """A plan is the user's when their scope covers its region (they work at or above it: a
+        province user sees every city's plan), or when they work inside a city's (or district's)
+        region. A city user does not see the province's plan, nor another city's."""
+        if self.covers(region):
+            return True
+        if region.level == OrgUnit.Level.PROVINCE:
+            return False
+        return any(p.startswith(region.path) for p in self._paths_for(READ_ROLES))
+
     def can_review(self, unit: OrgUnit) -> bool:
         return self.covers(unit, REVIEW_ROLES)
 

@@ -26,7 +26,7 @@ from kepu.core.models import (
     Role,
     RoleAssignment,
 )
-from kepu.core.regions import department_for_unit
+from kepu.core.regions import attach_members, department_for_unit, kept_parent, region_file_clashes
 from kepu.core.uploads import code_problem, number_problem, read_path, text_problem, yaml_load
 
 
@@ -126,6 +126,7 @@ def region_import(*, path: Path, actor: User | None = None) -> dict[str, int]:
         raise InputError(f"{path}: expected a mapping with a `units` list")
     created = updated = 0
     by_code: dict[str, OrgUnit] = {u.code: u for u in OrgUnit.objects.all()}
+    region_file_clashes(doc, by_code, path.name)
     successor_links: list[tuple[OrgUnit, list[str], str]] = []
     for i, row in enumerate(doc["units"]):
         where = f"{path.name}: units[{i}]"
@@ -143,6 +144,7 @@ def region_import(*, path: Path, actor: User | None = None) -> dict[str, int]:
             parent = by_code.get(str(row["parent"]))
             if parent is None:
                 raise InputError(f"{where}.parent: unknown unit {row['parent']!r} (parents must come first)")
+        parent = parent or kept_parent(row, doc, by_code)
         data = {
             "name_zh": row["name_zh"],
             "name_en": row["name_en"],
@@ -178,6 +180,7 @@ def region_import(*, path: Path, actor: User | None = None) -> dict[str, int]:
     _population_import(doc.get("population") or {}, by_code, path.name)
     file_units = {str(r["code"]): by_code[str(r["code"])] for r in doc["units"]}
     _denominators_import(doc.get("denominators") or {}, file_units, path.name)
+    attach_members(doc, by_code, path.name, actor)
     return {"created": created, "updated": updated, "units": len(doc["units"])}
 
 

@@ -14,6 +14,7 @@ from kepu.core.models import OrgUnit
 from kepu.core.scope import actor, scope_for
 from kepu.plans import selectors, services
 from kepu.plans.models import Observation, Plan, TargetStatus
+from kepu.plans.picker import plans_for
 from kepu.plans.schemas import (
     IndicatorCode,
     ObservationId,
@@ -33,9 +34,10 @@ from kepu.plans.schemas import (
 router = Router(tags=["plans"])
 
 
-def _plan(code: str) -> Plan:
+def _plan(code: str, request: HttpRequest) -> Plan:
+    """The plan if the caller's scope reaches it (a city user gets 404 for another city's plan)."""
     plan = selectors.plan_get(code)
-    if plan is None:
+    if plan is None or not scope_for(request.user).sees_plan_region(plan.region):
         raise Http404(f"No plan with code {code!r}.")
     return plan
 
@@ -78,18 +80,18 @@ def plans_list(request: HttpRequest) -> list[dict[str, Any]]:
             "end_year": p.end_year,
             "version": p.version,
         }
-        for p in Plan.objects.select_related("region")
+        for p in plans_for(request.user)
     ]
 
 
 @router.get("/plans/{code}/targets", response=list[TargetOut])
 def targets_list(request: HttpRequest, code: PlanCode) -> list[dict[str, Any]]:
-    return [selectors.target_dict(t) for t in selectors.targets_for(_plan(code))]
+    return [selectors.target_dict(t) for t in selectors.targets_for(_plan(code, request))]
 
 
 @router.get("/plans/{code}/status", response=list[StatusOut])
 def status_list(request: HttpRequest, code: PlanCode, org_unit: UnitCode | None = None) -> list[dict[str, Any]]:
-    plan = _plan(code)
+    plan = _plan(code, request)
     scope = scope_for(request.user)
     qs = (
         TargetStatus.objects.filter(target__plan=plan)
@@ -119,7 +121,7 @@ def observations_list(
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10**9),
 ) -> dict[str, Any]:
-    chosen = _plan(plan)
+    chosen = _plan(plan, request)
     _check_year(chosen, year)
     qs = selectors.observations_visible(request.user, chosen)
     if indicator:
@@ -135,7 +137,7 @@ def observations_list(
 
 @router.post("/observations", response={201: ObservationOut})
 def observation_create(request: HttpRequest, payload: ObservationIn) -> Status:
-    plan = _plan(payload.plan)
+    plan = _plan(payload.plan, request)
     if selectors.indicator_get(plan, payload.indicator) is None:
         raise InputError(f"indicator: unknown indicator code {payload.indicator!r} in plan {plan.code}")
     if not OrgUnit.objects.filter(code=payload.org_unit).exists():

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import OrgUnit
 from kepu.core.scope import actor, scope_for
 from kepu.core.uploads import max_size_label, read_upload
-from kepu.plans import excel, selectors, services
+from kepu.plans import excel, picker, province, selectors, services
 from kepu.plans.models import Observation, Plan, ReportFile
 from kepu.plans.reports import (
     CONTENT_TYPES,
@@ -37,11 +37,8 @@ from kepu.web.grid import grid_rows
 
 
 def _plan(request: HttpRequest) -> Plan:
-    code = request.GET.get("plan")
-    plan = selectors.plan_get(code) if code else selectors.plan_default()
-    if plan is None:
-        raise Http404(_("No plan has been imported yet. Run: kepu plan import FILE"))
-    return plan
+    """The plan the page shows: one the user's scope reaches, picked with ?plan= and remembered."""
+    return picker.plan_for_request(request)
 
 
 def _lang() -> str:
@@ -57,6 +54,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     year = timezone.localdate().year
     ctx: dict[str, Any] = {
         "plan": plan,
+        "plans": picker.plans_for(request.user),
         "units": units,
         "rows": rows,
         "counts": selectors.status_counts(rows),
@@ -73,6 +71,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         else [],
         "can_assess": scope_for(request.user).is_office_admin,
     }
+    if province.is_province_plan(plan):
+        ctx["province_rows"] = province.province_rollup(plan)
     if headline is not None and home:
         series = selectors.target_series(headline.target, request.user)
         points = series.get(home[0], {})
