@@ -224,3 +224,70 @@ def test_milestones_added_and_done_by_the_owner(plan: Plan, people: dict[str, An
         svc.milestone_add(user=people["edu"], item=item, name_zh="x", due_date=None)
     with pytest.raises(InputError):
         svc.milestone_add(user=people["cast"], item=item, name_zh="太晚", due_date=dt.date(2040, 1, 1))
+
+
+# --- pages ---------------------------------------------------------------------------------------------
+
+
+def test_list_page_and_dashboard_show_counts_by_status(plan: Plan, people: dict[str, Any]) -> None:
+    c = _login("office")
+    page = c.get("/deliverables/").content.decode()
+    assert "推进常州科技馆建设" in page and "开齐通用技术课" in page
+    assert 'data-testid="dcount-not_started"><div class="n">12<' in page
+    dash = c.get("/").content.decode()
+    assert 'data-testid="deliverable-summary"' in dash
+    assert 'data-testid="dash-dcount-not_started"><div class="n">12<' in dash
+
+
+def test_detail_page_offers_forms_to_the_owner_only(plan: Plan, people: dict[str, Any], media: Path) -> None:
+    item = _item(plan, "D02")
+    owner_page = _login("cast").get(f"/deliverables/{item.pk}/").content.decode()
+    assert 'data-testid="evidence-form"' in owner_page and 'data-testid="progress-form"' in owner_page
+    edu = _login("edu")
+    assert 'data-testid="evidence-form"' not in edu.get(f"/deliverables/{item.pk}/").content.decode()
+    r = edu.post(f"/deliverables/{item.pk}/action/", {"action": "progress", "status": "in_progress", "note": "x"})
+    assert r.status_code == 403
+    item.refresh_from_db()
+    assert item.status == "not_started"
+
+
+def test_page_upload_refuses_a_renamed_executable_with_a_message(
+    plan: Plan, people: dict[str, Any], media: Path
+) -> None:
+    item = _item(plan, "D02")
+    c = _login("cast")
+    r = c.post(
+        f"/deliverables/{item.pk}/action/",
+        {"action": "evidence", "file": SimpleUploadedFile("setup.pdf", b"MZ\x90\x00" + b"\x00" * 64)},
+        follow=True,
+    )
+    assert "setup.pdf" in r.content.decode()
+    assert EvidenceFile.objects.count() == 0
+
+
+def test_evidence_download_follows_scope(plan: Plan, people: dict[str, Any], make_user: Any, media: Path) -> None:
+    item = _item(plan, "D02")
+    ev = svc.deliverable_evidence_add(user=people["cast"], item=item, upload=SimpleUploadedFile("方案.pdf", PDF))
+    url = f"/deliverables/{item.pk}/evidence/{ev.pk}/"
+    r = _login("viewer_wujin").get(url)
+    assert r.status_code == 200 and b"".join(r.streaming_content) == PDF  # type: ignore[attr-defined]
+    assert r["Content-Type"] == "application/pdf"
+    make_user("nobody")
+    assert _login("nobody").get(url).status_code == 404
+    other = _item(plan, "D03")
+    assert _login("office").get(f"/deliverables/{other.pk}/evidence/{ev.pk}/").status_code == 404
+
+
+def test_page_sign_off_by_the_submitter_is_refused(plan: Plan, people: dict[str, Any], media: Path) -> None:
+    item = _item(plan, "D01")
+    svc.deliverable_evidence_add(user=people["office"], item=item, upload=SimpleUploadedFile("p.pdf", PDF))
+    svc.deliverable_submit(user=people["office"], item=item)
+    c = _login("office")
+    assert 'data-testid="own"' in c.get(f"/deliverables/{item.pk}/").content.decode()
+    assert c.post(f"/deliverables/{item.pk}/action/", {"action": "sign_off"}).status_code == 403
+    item.refresh_from_db()
+    assert item.status == "submitted"
+    r = _login("reviewer").post(f"/deliverables/{item.pk}/action/", {"action": "sign_off", "comment": "好"})
+    assert r.status_code == 302
+    item.refresh_from_db()
+    assert (item.status, item.signed_off_by) == ("done", people["reviewer"])

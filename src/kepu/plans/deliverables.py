@@ -148,6 +148,10 @@ def _in_region(scope: Scope, region: OrgUnit) -> bool:
     return any(p.startswith(region.path) or region.path.startswith(p) for ps in scope.paths.values() for p in ps)
 
 
+def can_view_plan(user: User | AnonymousUser, plan: Plan) -> bool:
+    return _in_region(scope_for(user), plan.region)
+
+
 def can_view(user: User | AnonymousUser, item: Deliverable) -> bool:
     return _in_region(scope_for(user), item.plan.region)
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from kepu.web import account_views, progress_views, views
+from kepu.web import account_views, deliverable_views, progress_views, views
 
 app_name = "web"
 
@@ -35,3 +35,5 @@ urlpatterns = [
     path("assessment/<int:report_id>/", views.assessment_download, name="assessment_download"),
     path("assessment/<int:report_id>/retry/", views.assessment_retry, name="assessment_retry"),
 ]
+
+urlpatterns += deliverable_views.urlpatterns
