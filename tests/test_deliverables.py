@@ -291,3 +291,28 @@ def test_page_sign_off_by_the_submitter_is_refused(plan: Plan, people: dict[str,
     assert r.status_code == 302
     item.refresh_from_db()
     assert (item.status, item.signed_off_by) == ("done", people["reviewer"])
+
+
+# --- the annual assessment ------------------------------------------------------------------------------
+
+
+def test_annual_assessment_counts_deliverables_as_of_the_year_end(
+    plan: Plan, people: dict[str, Any], media: Path
+) -> None:
+    from kepu.plans.assessment import assessment_compute
+
+    item = _item(plan, "D04")
+    svc.deliverable_evidence_add(user=people["cast"], item=item, upload=SimpleUploadedFile("a.pdf", PDF))
+    svc.deliverable_submit(user=people["cast"], item=item)
+    svc.deliverable_sign_off(user=people["reviewer"], item=item)
+    late = _item(plan, "D01")
+    late.due_date = dt.date(2024, 6, 30)
+    late.save()
+    year = item.signed_off_at.year  # type: ignore[union-attr]
+
+    a = assessment_compute(plan, year)
+    assert a.deliverables == {"not_started": 10, "in_progress": 0, "done": 1, "late": 1}
+    assert "已完成 1 项" in a.method_zh[-1] and "已逾期 1 项" in a.method_zh[-1]
+    assert "1 done" in a.method_en[-1]
+    # The year before it was signed off, it was not yet done.
+    assert assessment_compute(plan, year - 1).deliverables["done"] == 0

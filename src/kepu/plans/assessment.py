@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from kepu.core.models import OrgUnit
+from kepu.plans.deliverables import assessment_method_lines, deliverable_counts_at
 from kepu.plans.models import Plan, Target, TargetAllocation, TargetKind
 from kepu.plans.selectors import Completeness, User, completeness, districts_of
 from kepu.plans.series import Series, annual_series, rolled_up_series
@@ -156,6 +157,9 @@ class Assessment:
     city_only: frozenset[int] = frozenset()
     method_zh: tuple[str, ...] = METHOD_ZH
     method_en: tuple[str, ...] = METHOD_EN
+    # The plan's one-off commitments by status at the end of the year (kepu.plans.deliverables); counted,
+    # not scored, and said so (with the counts) in the last method item.
+    deliverables: dict[str, int] = field(default_factory=dict)
     _index: dict[tuple[int, int], TargetScore] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -333,10 +337,13 @@ def assessment_compute(plan: Plan, year: int) -> Assessment:
     # Rank order; ties and unranked districts keep the region file's order (sort is stable).
     results.sort(key=lambda r: (r.rank is None, r.rank or 0))
     scored_ids = {t_id for r in results for t_id in r.scores}
+    deliverables = deliverable_counts_at(plan, dt.date(year, 12, 31))
+    d_zh, d_en = assessment_method_lines(deliverables, year)
     return Assessment(
         plan=plan, year=year, generated_at=timezone.now().astimezone(SHANGHAI),
         targets=[t for t in targets if t.pk in scored_ids], districts=results, completeness=comp,
-        city=city, city_only=city_only,
+        city=city, city_only=city_only, deliverables=deliverables,
+        method_zh=(*METHOD_ZH, d_zh), method_en=(*METHOD_EN, d_en),
     )
 
 

@@ -311,3 +311,42 @@ def milestone_done(*, user: User, milestone: Milestone, done_on: dt.date) -> Mil
     milestone.save(update_fields=["done_on"])
     audit_record(actor=user, action="deliverable.milestone_done", obj=milestone.deliverable, comment=milestone.name_zh)
     return milestone
+
+
+# --- the annual assessment --------------------------------------------------------------------------------
+
+
+def deliverable_counts_at(plan: Plan, day: dt.date) -> dict[str, int]:
+    """Counts by status as they stood on `day` (the end of an assessed year): done only if signed off by then;
+    one signed off later counts as in progress then (or late, if it was past due)."""
+    counts = dict.fromkeys(DISPLAY_STATUSES, 0)
+    for item in Deliverable.objects.filter(plan=plan, active=True).select_related("plan"):
+        signed = item.signed_off_at is not None and timezone.localtime(item.signed_off_at).date() <= day
+        if item.status == Deliverable.Status.DONE and signed:
+            counts["done"] += 1
+        elif day > item.due:
+            counts["late"] += 1
+        elif item.status == Deliverable.Status.NOT_STARTED:
+            counts["not_started"] += 1
+        else:
+            counts["in_progress"] += 1
+    return counts
+
+
+def assessment_method_lines(counts: dict[str, int], year: int) -> tuple[str, str]:
+    """The assessment's method item on deliverables, with the year's counts (Chinese, English)."""
+    total = sum(counts.values())
+    zh = (
+        f"重点事项（规划中的一次性任务，共 {total} 项）单独计数，不计入各区得分（其牵头单位为市级部门）："
+        f"以 {year} 年 12 月 31 日为准，经审核员验收的为已完成，超过期限（未注明期限的为规划期末）仍未验收的为已逾期。"
+        f"本年度末：已完成 {counts['done']} 项，推进中 {counts['in_progress']} 项，"
+        f"未启动 {counts['not_started']} 项，已逾期 {counts['late']} 项。"
+    )
+    en = (
+        f"Deliverables (the plan's one-off commitments, {total} in all) are counted separately and do not enter "
+        f"the district scores (their lead units are city departments): as of 31 December {year}, one signed off by "
+        "a reviewer is done, and one past its due date (the end of the plan period where none is given) and not "
+        f"signed off is late. At the end of the year: {counts['done']} done, {counts['in_progress']} in progress, "
+        f"{counts['not_started']} not started, {counts['late']} late."
+    )
+    return zh, en
