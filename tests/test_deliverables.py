@@ -316,3 +316,23 @@ def test_annual_assessment_counts_deliverables_as_of_the_year_end(
     assert "1 done" in a.method_en[-1]
     # The year before it was signed off, it was not yet done.
     assert assessment_compute(plan, year - 1).deliverables["done"] == 0
+
+
+# --- API -----------------------------------------------------------------------------------------------
+
+
+def test_api_lists_deliverables_with_counts_in_scope(
+    plan: Plan, people: dict[str, Any], make_user: Any, api_client: Any
+) -> None:
+    r = api_client(people["edu"]).get(f"/api/plans/{plan.code}/deliverables")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["count"] == 12 and body["counts"]["not_started"] == 12
+    d02 = next(i for i in body["items"] if i["code"] == "D02")
+    assert (d02["owner"], d02["due"], d02["due_in_plan"], d02["status"]) == ("cz-cast", "2035-12-31", False, "not_started")
+    one = api_client(people["edu"]).get(f"/api/deliverables/{d02['id']}")
+    assert one.status_code == 200 and one.json()["quote"] == "推进常州科技馆建设"
+
+    nobody = make_user("nobody")
+    assert api_client(nobody).get(f"/api/plans/{plan.code}/deliverables").status_code == 404
+    assert api_client(nobody).get(f"/api/deliverables/{d02['id']}").status_code == 404

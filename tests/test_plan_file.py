@@ -281,9 +281,11 @@ def test_a_department_renamed_in_its_own_plan_is_updated(plan: Plan, edited_plan
         for d in doc["departments"]:
             if d["name_zh"] == "市财政局":
                 d["name_zh"] = new
-        for h in [*(s for p in doc["programmes"] for s in p["sections"]), *doc["targets"]]:
-            if "responsible_units" in h:
-                h["responsible_units"] = [new if n == "市财政局" else n for n in h["responsible_units"]]
+        tasks = [t for p in doc["programmes"] for s in p["sections"] for t in s.get("tasks", [])]
+        for h in [*(s for p in doc["programmes"] for s in p["sections"]), *doc["targets"], *tasks]:
+            for key in ("responsible_units", "lead_units", "supporting_units"):
+                if key in h:
+                    h[key] = [new if n == "市财政局" else n for n in h[key]]
 
     path = edited_plan(rename)
     # When it is imported

@@ -8,15 +8,21 @@ code, another district's plan, or a region outside the city."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from kepu.core import uploads
+from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import OrgUnit, Role
 from kepu.core.scope import scope_for
 from kepu.plans.models import Plan, Target, TargetAllocation, TargetStatus
+from kepu.plans.selectors import home_units
 
 # Who may attach or replace a district's plan: the district's own reporters and the office.
 MANAGE_ROLES = (Role.OFFICE_ADMIN, Role.DISTRICT_REPORTER)
@@ -60,6 +66,39 @@ def can_manage(user: User | AnonymousUser, district: OrgUnit) -> bool:
 
 def can_view(user: User | AnonymousUser, district: OrgUnit) -> bool:
     return scope_for(user).can_view(district)
+
+
+def district_get(city_plan: Plan, code: str) -> OrgUnit | None:
+    """A current district of the city plan's region."""
+    return OrgUnit.objects.filter(
+        code=code, parent=city_plan.region, level=OrgUnit.Level.DISTRICT, valid_to__isnull=True
+    ).first()
+
+
+def district_plan_attach(
+    *, city_plan: Plan, district: OrgUnit, name: str, content: bytes, actor: User
+) -> tuple[Plan, dict[str, Any]]:
+    """Load a district's implementation plan file uploaded on the district's page. The file must
+    say it is this district's plan of this city plan; then it is imported like any plan file
+    (validated, all-or-nothing, audited, a new version kept)."""
+    from kepu.plans.plan_import import plan_import  # plan_import uses this module's checks
+
+    if not can_manage(actor, district):
+        raise PermissionDenied(_("只有本辖市(区)的填报员和领导小组办公室可以上传实施方案。"))
+    try:
+        doc = uploads.yaml_load(content.decode("utf-8-sig"), name=name, kind="plan")
+    except UnicodeDecodeError as exc:
+        raise InputError(_("文件 %(name)s 不是 UTF-8 编码的文本。") % {"name": name}) from exc
+    meta = doc.get("plan") if isinstance(doc, dict) else None
+    if not isinstance(meta, dict) or meta.get("parent") != city_plan.code or str(meta.get("region")) != district.code:
+        raise InputError(
+            _("文件 %(name)s 不是%(district)s的实施方案：plan.parent 应为 %(parent)s，plan.region 应为 %(region)s。")
+            % {"name": name, "district": district.name_zh, "parent": city_plan.code, "region": district.code}
+        )
+    with tempfile.TemporaryDirectory(prefix="kepu-plan-") as tmp:
+        path = Path(tmp) / (Path(name).name or "plan.yaml")
+        path.write_bytes(content)
+        return plan_import(path=path, actor=actor)
 
 
 def district_plans_for(city_plan: Plan, district: OrgUnit) -> QuerySet[Plan]:
@@ -117,3 +156,12 @@ def city_cascade(city_plan: Plan, district: OrgUnit) -> list[CityShare]:
         for s in TargetStatus.objects.filter(target__plan=city_plan, org_unit=district)
     }
     return [CityShare(a.target, a, statuses.get(a.target_id)) for a in allocations]
+
+
+def dashboard_extra(city_plan: Plan, user: User | AnonymousUser) -> dict[str, Any]:
+    """For a district's dashboard: the district's own extra targets, shown beside the city's
+    cascade for it (the status grid). Empty for city-wide users and those of several districts."""
+    home = home_units(city_plan, user)
+    if city_plan.parent_id or len(home) != 1 or home[0].pk == city_plan.region_id:
+        return {}
+    return {"district_extra": extra_targets(city_plan, home[0]), "district_unit": home[0]}

@@ -99,6 +99,8 @@ def _semantic_errors(doc: dict[str, Any]) -> list[str]:
                 if name not in dept_names:
                     errors.append(f"{where}.responsible_units[{ui}]: {name!r} is not listed under departments")
             errors += _duplicates(sec.get("tasks", []), "code", f"{where}.tasks")
+            for ti, task in enumerate(sec.get("tasks", [])):
+                errors += _task_unit_errors(task, f"{where}.tasks[{ti}]", dept_names)
     indicators: dict[str, dict[str, Any]] = {}
     for ii, ind in enumerate(doc["indicators"]):
         where = f"indicators[{ii}]"
@@ -109,12 +111,35 @@ def _semantic_errors(doc: dict[str, Any]) -> list[str]:
             errors.append(f"{where}.section: unknown section {ind['section']!r}")
         if "min" in ind and "max" in ind and ind["min"] > ind["max"]:
             errors.append(f"{where}.max: {ind['max']} is below min {ind['min']}")
+    for pi, prog in enumerate(doc["programmes"]):
+        for si, sec in enumerate(prog["sections"]):
+            for ti, task in enumerate(sec.get("tasks", [])):
+                for ii, code in enumerate(task.get("indicators", [])):
+                    if code not in indicators:
+                        errors.append(
+                            f"programmes[{pi}].sections[{si}].tasks[{ti}].indicators[{ii}]: "
+                            f"task {task['code']}: unknown indicator {code!r}"
+                        )
     errors += _duplicates(doc["targets"], "code", "targets")
     for ti, tgt in enumerate(doc["targets"]):
         errors += _target_errors(tgt, f"targets[{ti}]", indicators, sections, dept_names, start, end)
     from kepu.plans.deliverables import deliverable_file_errors  # the plans models load only once Django is set up
 
     errors += deliverable_file_errors(doc, dept_names, sections)
+    return errors
+
+
+def _task_unit_errors(task: dict[str, Any], where: str, dept_names: set[str]) -> list[str]:
+    """A task names its lead (牵头) and supporting (配合) units from the departments list; it needs a lead."""
+    errors: list[str] = []
+    if not task.get("lead_units"):
+        errors.append(f"{where}.lead_units: task {task['code']} has no lead unit")
+    for key in ("lead_units", "supporting_units"):
+        for ui, name in enumerate(task.get(key, [])):
+            if name not in dept_names:
+                errors.append(f"{where}.{key}[{ui}]: task {task['code']}: unknown unit {name!r} (not a department)")
+    for name in set(task.get("lead_units", [])) & set(task.get("supporting_units", [])):
+        errors.append(f"{where}.supporting_units: task {task['code']}: {name!r} is already a lead unit")
     return errors
 
 

@@ -32,6 +32,7 @@ from kepu.plans.models import (
     TargetAllocation,
     TargetResponsibility,
     Task,
+    TaskResponsibility,
 )
 from kepu.plans.plan_file import read_plan
 from kepu.plans.tasks import enqueue_status_refresh
@@ -198,6 +199,7 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
     imp = _Importer(plan, actor)
     _load_structure(imp, doc)
     _load_targets(imp, doc, region)
+    _task_indicators(imp)
     deliverables_import(plan=plan, doc=doc, departments=imp.departments, actor=actor)  # type: ignore[attr-defined]
     summary = {**imp.counts, "version": plan.version}
     enqueue_status_refresh(plan.pk)
@@ -272,6 +274,7 @@ def _load_structure(imp: _Importer, doc: dict[str, Any]) -> None:
         for g in doc.get("key_groups", [])
     }
     keep_prog, keep_sec, keep_task = set(), set(), set()
+    imp.task_indicators = {}  # type: ignore[attr-defined]
     imp.sections = {}  # type: ignore[attr-defined]
     for pi, p in enumerate(doc["programmes"]):
         prog = imp.upsert(
@@ -318,15 +321,61 @@ def _load_structure(imp: _Importer, doc: dict[str, Any]) -> None:
                         "name_en": t["name_en"],
                         "summary_zh": t.get("summary_zh", ""),
                         "summary_en": t.get("summary_en", ""),
+                        "text_zh": t.get("text_zh", ""),
+                        "text_en": t.get("text_en", ""),
+                        "verbatim": t.get("verbatim", False),
+                        "open_list": t.get("open_list", False),
+                        "note_zh": t.get("note_zh", ""),
+                        "note_en": t.get("note_en", ""),
                         "order": ti,
                         "active": True,
                     },
                 )
                 keep_task.add(task.pk)
+                _task_units(imp, task, t, depts)
+                imp.task_indicators[task.pk] = t.get("indicators", [])  # type: ignore[attr-defined]
     imp.deactivate(Programme.objects.filter(plan=plan), keep_prog)
     imp.deactivate(Section.objects.filter(programme__plan=plan), keep_sec)
     imp.deactivate(Task.objects.filter(section__programme__plan=plan), keep_task)
     imp.departments = depts  # type: ignore[attr-defined]
+
+
+def _task_units(imp: _Importer, task: Task, t: dict[str, Any], depts: dict[str, Department]) -> None:
+    """The task's lead (牵头) and supporting (配合) units, in the file's order; a change is audited."""
+    wanted = [(TaskResponsibility.Role.LEAD, n) for n in t.get("lead_units", [])] + [
+        (TaskResponsibility.Role.SUPPORT, n) for n in t.get("supporting_units", [])
+    ]
+    current = [
+        (r.role, r.department.name_zh if r.department else "")
+        for r in TaskResponsibility.objects.filter(task=task).select_related("department").order_by("role", "order")
+    ]
+    if current == wanted:  # "lead" sorts before "support": both lists are leads first, in order
+        return
+    TaskResponsibility.objects.filter(task=task).delete()
+    TaskResponsibility.objects.bulk_create(
+        [TaskResponsibility(task=task, department=depts[n], role=role, order=i) for i, (role, n) in enumerate(wanted)]
+    )
+    audit_record(
+        actor=imp.actor,
+        action="task.units",
+        obj=task,
+        changes={"units": ([f"{r}:{n}" for r, n in current], [f"{r}:{n}" for r, n in wanted])},
+    )
+
+
+def _task_indicators(imp: _Importer) -> None:
+    by_code = {i.code: i for i in Indicator.objects.filter(plan=imp.plan)}
+    for task in Task.objects.filter(pk__in=imp.task_indicators.keys()):  # type: ignore[attr-defined]
+        wanted = {by_code[c].pk for c in imp.task_indicators[task.pk]}  # type: ignore[attr-defined]
+        current = set(task.indicators.values_list("pk", flat=True))
+        if wanted != current:
+            task.indicators.set(wanted)
+            audit_record(
+                actor=imp.actor,
+                action="task.indicators",
+                obj=task,
+                changes={"indicators": (sorted(current), sorted(wanted))},
+            )
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")

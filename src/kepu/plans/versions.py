@@ -7,14 +7,42 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from kepu.core.errors import InputError
+from kepu.core.models import Role
+from kepu.core.scope import scope_for
+from kepu.plans import district_plans
 from kepu.plans.models import Plan, PlanImport
 
 # The order groups are shown in; anything else in a file falls under "other".
 KINDS = ("plan", "target", "task", "indicator", "section", "programme", "department", "key_group", "other")
+_KIND_LABELS = {
+    "plan": _("规划"),
+    "target": _("目标"),
+    "task": _("任务"),
+    "indicator": _("指标"),
+    "section": _("章节"),
+    "programme": _("工程"),
+    "department": _("责任单位"),
+    "key_group": _("重点人群"),
+    "other": _("其他"),
+}
 _LISTS = {"targets": "target", "indicators": "indicator", "departments": "department", "key_groups": "key_group"}
+
+
+def kind_label(kind: str) -> str:
+    return str(_KIND_LABELS.get(kind, kind))
+
+
+def can_see_versions(user: User | AnonymousUser, plan: Plan) -> bool:
+    """A plan's versions are for those who edit it: the leading-group office; for a district's
+    implementation plan also the district's reporters."""
+    if plan.parent_id:
+        return district_plans.can_manage(user, plan.region)
+    return scope_for(user).covers(plan.region, (Role.OFFICE_ADMIN,))
 
 
 def plan_document(doc: dict[str, Any]) -> dict[str, Any]:

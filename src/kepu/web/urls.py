@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from kepu.web import account_views, deliverable_views, progress_views, views
+from kepu.web import account_views, plan_views, deliverable_views, progress_views, views
 
 app_name = "web"
 
@@ -13,6 +13,12 @@ urlpatterns = [
     path("account/", account_views.account, name="account"),
     path("account/password/", account_views.PasswordChange.as_view(), name="password_change"),
     path("plan/", views.plan_tree, name="plan_tree"),
+    path("plan/versions/", plan_views.plan_versions, name="plan_versions"),
+    path("plan/versions/diff/", plan_views.plan_version_diff, name="plan_version_diff"),
+    path("plan/versions/<int:number>/", plan_views.plan_version, name="plan_version"),
+    path("plan/versions/<int:number>/file/", plan_views.plan_version_file, name="plan_version_file"),
+    path("districts/", plan_views.district_plan_list, name="district_plans"),
+    path("districts/<str:code>/plan/", plan_views.district_plan, name="district_plan"),
     path("targets/<str:code>/", views.target_detail, name="target_detail"),
     path("report/", views.data_entry, name="data_entry"),
     path("report/template.xlsx", views.excel_template, name="excel_template"),

@@ -21,7 +21,7 @@ from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import OrgUnit
 from kepu.core.scope import actor, scope_for
 from kepu.core.uploads import max_size_label, read_upload
-from kepu.plans import excel, picker, province, selectors, services
+from kepu.plans import district_plans, excel, picker, province, selectors, services
 from kepu.plans.models import Observation, Plan, ReportFile
 from kepu.plans.reports import (
     CONTENT_TYPES,
@@ -83,6 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ctx["compare_chart"] = json.dumps(
                 charts.district_compare(headline.target, headline.units, units, _lang())
             )
+    ctx.update(district_plans.dashboard_extra(plan, request.user))
     return render(request, "web/dashboard.html", ctx)
 
 
