@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from kepu.web import account_views, plan_views, deliverable_views, progress_views, views
+from kepu.web import account_views, deliverable_views, plan_views, progress_views, views
 
 app_name = "web"
 
