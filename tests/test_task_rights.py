@@ -171,6 +171,6 @@ def test_leading_body_and_office_as_the_plan_says(plan: Plan, reporters: dict[st
     assert "牵头沟通联络" in plan.office_role_zh
     page = _login("office").get("/targets/T07/").content.decode()
     governance = page.split('data-testid="governance">')[1].split("</dd>")[0]
-    assert "统一领导</strong>：常州市人民政府" in governance
-    assert "综合协调</strong>：常州市全民科学素质工作领导小组办公室" in governance
+    assert "统一领导</strong> · 常州市人民政府" in governance
+    assert "综合协调</strong> · 常州市全民科学素质工作领导小组办公室" in governance
     assert "牵头沟通联络" in governance

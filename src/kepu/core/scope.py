@@ -1,7 +1,8 @@
 """Who may see and do what, decided in one place for pages, API and exports alike.
 
 A role assignment is scoped to an org unit and everything below it (by materialised path) and,
-for department reporters, to the indicators their department is responsible for."""
+for department reporters, to the indicators measured by a task their department is on (as lead or
+supporting unit: `plans.selectors.responsible_codes`)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ class Scope:
 
     def can_report(self, unit: OrgUnit, responsible_departments: Iterable[str] = ()) -> bool:
         """Office admins and district reporters report anything in their subtree; department
-        reporters only for indicators their department is responsible for."""
+        reporters only for indicators measured by a task their department is on (lead or support)."""
         if self.covers(unit, (Role.OFFICE_ADMIN, Role.DISTRICT_REPORTER)):
             return True
         if self.covers(unit, (Role.DEPARTMENT_REPORTER,)):
