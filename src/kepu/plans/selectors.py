@@ -24,6 +24,7 @@ from kepu.plans.models import (
     Target,
     TargetAllocation,
     TargetStatus,
+    Task,
     TaskResponsibility,
 )
 from kepu.plans.series import annual_series, rolled_up_series
@@ -98,6 +99,12 @@ def target_dict(t: Target) -> dict[str, Any]:
     }
 
 
+def _active_tasks() -> QuerySet[Task]:
+    return Task.objects.filter(active=True).prefetch_related(
+        Prefetch("responsibilities", queryset=TaskResponsibility.objects.select_related("department", "org_unit"))
+    )
+
+
 def plan_tree(plan: Plan) -> list[Programme]:
     depts = Department.objects.order_by("sectionresponsibility__order")
     return list(
@@ -107,7 +114,7 @@ def plan_tree(plan: Plan) -> list[Programme]:
                 queryset=Section.objects.filter(active=True)
                 .select_related("key_group")
                 .prefetch_related(
-                    "tasks",
+                    Prefetch("tasks", queryset=_active_tasks()),
                     Prefetch("responsible_units", queryset=depts),
                     Prefetch("targets", queryset=Target.objects.filter(active=True).select_related("indicator")),
                 ),
@@ -510,3 +517,32 @@ def completeness(plan: Plan, user: Viewer, year: int) -> list[Completeness]:
         appr = {i for i, s in got[unit.pk].items() if i in exp and s == "approved"}
         out.append(Completeness(unit, len(exp), len(rec), len(appr)))
     return out
+
+
+def tasks_for(plan: Plan) -> QuerySet[Task]:
+    """The plan's active tasks in plan order (programme, section, task)."""
+    return (
+        _active_tasks()
+        .filter(section__programme__plan=plan, section__active=True, section__programme__active=True)
+        .select_related("section")
+        .order_by("section__programme__order", "section__order", "order")
+    )
+
+
+def _unit_name(r: TaskResponsibility) -> str:
+    return r.department.name_zh if r.department else (r.org_unit.name_zh if r.org_unit else "")
+
+
+def task_dict(t: Task) -> dict[str, Any]:
+    """The machine-readable form of a task (the `kepu plan tasks --json` contract): unit names as in the file."""
+    units = sorted(t.responsibilities.all(), key=lambda r: r.order)
+    return {
+        "code": t.code,
+        "section": t.section.code,
+        "name_zh": t.name_zh,
+        "text_zh": t.text_zh,
+        "verbatim": t.verbatim,
+        "lead_units": [_unit_name(r) for r in units if r.role == TaskResponsibility.Role.LEAD],
+        "supporting_units": [_unit_name(r) for r in units if r.role == TaskResponsibility.Role.SUPPORT],
+        "open_list": t.open_list,
+    }

@@ -1,4 +1,5 @@
-"""`kepu plan validate FILE` · `kepu plan import FILE` · `kepu plan targets --json [--plan CODE]`"""
+"""`kepu plan validate FILE` · `kepu plan import FILE` · `kepu plan targets --json [--plan CODE]` ·
+`kepu plan tasks --json [--plan CODE]`"""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ class Command(BaseCommand):
         t = sub.add_parser("targets", help="List a plan's targets.")
         t.add_argument("--json", action="store_true", help="Print a JSON array (the scripts' contract).")
         t.add_argument("--plan", help="Plan code (default: the first plan imported).")
+        k = sub.add_parser("tasks", help="List a plan's tasks with their lead and supporting units.")
+        k.add_argument("--json", action="store_true", help="Print a JSON array (the scripts' contract).")
+        k.add_argument("--plan", help="Plan code (default: the first plan imported).")
         vs = sub.add_parser("versions", help="List a plan's imported versions (or print one version's file).")
         vs.add_argument("--plan", help="Plan code (default: the first plan imported).")
         vs.add_argument("--show", type=int, metavar="VERSION", help="Print the file imported as this version.")
@@ -102,11 +106,27 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _plan(self, opts: dict[str, Any]) -> Any:
-        plan = selectors.plan_get(opts["plan"]) if opts.get("plan") else selectors.plan_default()
+        try:
+            plan = selectors.plan_get(opts["plan"]) if opts.get("plan") else selectors.plan_default()
+        except DatabaseError as exc:  # a fresh checkout: no database tables yet
+            raise CommandError(
+                f"The database is not set up ({exc}); run ./kepu.sh demo, or kepu migrate and kepu plan import FILE."
+            ) from exc
         if plan is None:
-            name = f"{opts['plan']} " if opts.get("plan") else ""
-            raise CommandError(f"No plan {name}imported; run: kepu plan import FILE")
+            raise CommandError(
+                f"No plan {opts.get('plan') or ''} imported; run: kepu plan import FILE".replace("  ", " ")
+            )
         return plan
+
+    def _tasks(self, opts: dict[str, Any]) -> None:
+        rows = [selectors.task_dict(t) for t in selectors.tasks_for(self._plan(opts))]
+        if opts["json"]:
+            self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1))
+            return
+        for r in rows:
+            support = " / " + "、".join(r["supporting_units"]) if r["supporting_units"] else ""
+            units = "、".join(r["lead_units"]) + support
+            self.stdout.write(f"{r['code']:8} {r['name_zh']}  [{units}{'等' if r['open_list'] else ''}]")
 
     def _targets(self, opts: dict[str, Any]) -> None:
         try:
