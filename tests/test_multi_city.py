@@ -220,3 +220,37 @@ def test_dashboard_plan_picker_lists_the_users_plans_and_remembers_the_choice(
     # And the province plan's dashboard shows the cities' roll-up
     page = prov_user.get("/", {"plan": PROV_PLAN}).content.decode()
     assert 'data-testid="province-rollup"' in page
+
+
+# -- the migration keeps existing data ------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_puts_existing_departments_in_changzhous_region() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("core", "0003_denominators"), ("plans", "0001_initial")]
+    after = [("core", "0004_region_scoped_units")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    old_unit, old_dept = old.get_model("core", "OrgUnit"), old.get_model("core", "Department")
+    old_unit.objects.create(code="320400", name_zh="常州市", name_en="Changzhou", level="city", path="/320400/")
+    old_dept.objects.create(code="cz-edu", name_zh="市教育局", name_en="Education Bureau")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    dept = new.get_model("core", "Department").objects.get(code="cz-edu")
+    assert (dept.name_zh, dept.region.code) == ("市教育局", "320400")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_province_rollup_defaults_to_the_latest_year_every_city_has(two_cities: dict[str, Plan]) -> None:
+    _approved(two_cities["cz"], "320400", 20.0, year=2024)
+    _approved(two_cities["lk"], "990100", 10.0, year=2024)
+    _approved(two_cities["cz"], "320400", 21.0, year=2025)
+    (row,) = province_rollup(two_cities["prov"])
+    assert row.year == 2024 and row.value is not None

@@ -56,7 +56,7 @@ def _city_series(city_plan: Plan, indicator: Indicator) -> dict[int, Point]:
 
 
 def province_rollup(province_plan: Plan, year: int | None = None) -> list[RollupRow]:
-    """One row per province indicator for `year` (default: the latest year any city has a value)."""
+    """One row per province indicator for `year` (default: the latest year all cities have values)."""
     cities = city_plans(province_plan)
     per_indicator: list[tuple[Indicator, list[tuple[Plan, dict[int, Point]]]]] = []
     years: set[int] = set()
@@ -70,7 +70,9 @@ def province_rollup(province_plan: Plan, year: int | None = None) -> list[Rollup
                 found.append((cp, s))
         per_indicator.append((ind, found))
     if year is None:
-        year = max(years) if years else province_plan.start_year
+        # The latest year every city has a value for some indicator, else the latest with any value.
+        complete = [y for y in years if any(found and all(y in s for _cp, s in found) for _i, found in per_indicator)]
+        year = max(complete or years) if years else province_plan.start_year
     rows = []
     for ind, found in per_indicator:
         values = [CityValue(cp, cp.region, s[year].value if year in s else None) for cp, s in found]
