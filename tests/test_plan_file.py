@@ -80,7 +80,7 @@ def test_validate_command_prints_valid() -> None:
     call_command("plan", "validate", str(PLAN_FILE), stdout=out)
     # Then it says the file is valid and what it holds
     assert out.getvalue().strip() == (
-        "changzhou-2021-2035.yaml: valid — 5 programmes, 21 indicators, 21 targets.")
+        "changzhou-2021-2035.yaml: valid — 5 programmes, 30 indicators, 25 targets.")
 
 
 def test_imported_plan_has_key_groups_and_programmes(plan: Plan) -> None:
@@ -121,7 +121,9 @@ def test_every_target_quotes_the_plan_with_its_figure(plan: Plan) -> None:
     # Then every quote is non-empty text from the plan
     assert all(t.quote.strip() for t in targets)
     # And states the target's figure: in digits, except where the plan writes it in words
-    in_words = {"T13": "10万", "T14": "1万", "T17": "全覆盖", "T21": "一次"}
+    in_words = {"T13": "10万", "T14": "1万", "T17": "全覆盖", "T21": "一次",
+                # rank ≤ 4 (baseline 全省第四) and "no larger than the baseline": the plan says it in words
+                "T22": "全省前列", "T23": "显著缩小", "T24": "显著缩小", "T25": "显著缩小"}
     for t in targets:
         if t.code in in_words:
             assert in_words[t.code] in t.quote, t.code
@@ -232,7 +234,7 @@ def test_reimporting_an_edited_file_updates_in_place(plan: Plan, edited_plan: An
     assert len(by_action["allocation.update"]) == len(changed)
     # And the observation stays attached to the same indicator
     assert Observation.objects.get(pk=obs.pk).indicator_id == t03.indicator_id == t03_after.indicator_id
-    assert Indicator.objects.filter(plan=plan).count() == 21
+    assert Indicator.objects.filter(plan=plan).count() == 30
     assert set(by_action) == {"plan.update", "target.update", "section.update", "allocation.update"}
 
 
@@ -326,7 +328,7 @@ def test_targets_json_follows_the_contract(plan: Plan) -> None:
     rows = _targets_json()
     # Then it prints a JSON array with one object per target, each with the contract keys
     assert isinstance(rows, list)
-    assert [r["code"] for r in rows] == [f"T{i:02d}" for i in range(1, 22)]
+    assert [r["code"] for r in rows] == [f"T{i:02d}" for i in range(1, 26)]
     for r in rows:
         assert set(r) >= CONTRACT_KEYS, r["code"]
         assert r["kind"] in {"rate", "stock", "flow", "coverage"}

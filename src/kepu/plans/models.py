@@ -225,6 +225,10 @@ class Target(Named):
     denominator = models.CharField(max_length=20, blank=True)
     # A target counting part of another ("其中 …"): its values may never exceed the parent's.
     subset_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subsets")
+    # "down": lower is better (a gap, a rank); the target is a ceiling and status is judged mirrored.
+    direction = models.CharField(max_length=4, choices=[("up", _("越高越好")), ("down", _("越低越好"))], default="up")
+    # A survey value reaches the target only when its 95 % CI lies wholly on the target's side ("显著").
+    significant = models.BooleanField(default=False)
     responsible_units: models.ManyToManyField[Department, TargetResponsibility] = models.ManyToManyField(
         Department, through="TargetResponsibility", related_name="+"
     )

@@ -441,6 +441,8 @@ def _load_targets(imp: _Importer, doc: dict[str, Any], region: OrgUnit) -> None:
                 "milestones": {str(k): v for k, v in t.get("milestones", {}).items()},
                 "cascade": t.get("cascade", {}).get("method", "none"),
                 "denominator": _denominator(t),
+                "direction": t.get("direction", "up"),
+                "significant": t.get("significant", False),
                 "quote": t["quote"],
                 **_notes(t),
                 "order": order,

@@ -6,6 +6,7 @@ chooses the series each target is judged on and keeps the stored judgements fres
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +16,7 @@ from kepu.core.models import OrgUnit
 from kepu.plans.models import Plan, Target, TargetAllocation, TargetKind, TargetStatus
 from kepu.plans.selectors import format_value
 from kepu.plans.series import Series, annual_series, rolled_up_series
-from kepu.stats.forecast import Assessment, assess
+from kepu.stats.forecast import Assessment, assess, survey_ci
 
 
 def evaluation_year(target: Target, today_year: int) -> int:
@@ -54,6 +55,16 @@ def rule_text(target: Target, today_year: int) -> str:
         "低于目标、但其 95% 置信区间包含目标值时为“与目标无显著差异”，即差距在抽样误差之内，不能认定未达成；"
         "置信区间整体低于目标时才为“严重滞后”。期限之前的达成概率已计入抽样误差，并与预测区间一起列出。"
     )
+    if target.direction == "down":
+        head = _(
+            "本目标越低越好(如差距、名次)：下文的“达到目标”指不高于目标值，“低于目标”指高于目标值，"
+            "概率为不高于目标值的概率。"
+        ) + head
+    if target.significant:
+        head += _(
+            "本目标要求差异显著：估计值达到目标且其 95% 置信区间整体在目标值的一侧才算“已达成”，"
+            "区间包含目标值时为“与目标无显著差异”。"
+        )
     if target.kind == TargetKind.STOCK:
         return f"{head}{thresholds}"
     return f"{head}{thresholds}{survey}"
@@ -66,6 +77,7 @@ def rule_label(kind: str, rule: str) -> str:
     labels = {
         "met_already": _("已达到目标"),
         "ci_contains_target": _("期限已到，估计值低于目标，但 95% 置信区间包含目标值"),
+        "not_significant": _("估计值已达到目标，但 95% 置信区间包含目标值，差异不显著"),
         "prob_ge_on": _("达成概率 ≥ 0.6"),
         "prob_between": _("达成概率在 0.2 与 0.6 之间"),
         "prob_lt_risk": _("达成概率 < 0.2"),
@@ -137,9 +149,15 @@ def _assess(
     values = [series[y].value for y in years]
     ses = [series[y].se for y in years]
     cis = [(series[y].ci_low, series[y].ci_high) for y in years]
-    return assess(
+    down = target.direction == "down"
+    if down:
+        # Lower is better: judge the mirrored series (−value against −target), then mirror back.
+        values = [-v for v in values]
+        cis = [(None if hi is None else -hi, None if lo is None else -lo) for lo, hi in cis]
+        baseline = None if baseline is None else (baseline[0], -baseline[1])
+    a = assess(
         target.kind,  # type: ignore[arg-type]
-        target=value,
+        target=-value if down else value,
         deadline_year=target.deadline_year,
         evaluation_year=evaluation_year(target, today_year),
         years=years,
@@ -148,6 +166,35 @@ def _assess(
         cis=cis if any(lo is not None and hi is not None for lo, hi in cis) else None,
         baseline=baseline,
         period_start=target.period_start,
+    )
+    return _significant(target, _mirrored(a) if down else a, series)
+
+
+def _significant(target: Target, a: Assessment, series: Series) -> Assessment:
+    """A `significant` target ("显著缩小") is reached only when the survey value's 95 % CI lies wholly
+    on the target's side: a point estimate there whose interval still holds the target value is
+    "not distinguishable from the target", not met."""
+    point = series.get(a.current_year) if target.significant and a.status == "met" and a.current_year else None
+    ci = None if point is None else survey_ci(point.value, point.se, point.ci_low, point.ci_high)
+    if ci is None or (ci[1] < target.value if target.direction == "down" else ci[0] > target.value):
+        return a
+    return replace(a, status="not_distinguishable", rule="not_significant", probability=None)
+
+
+def _neg(x: float | None) -> float | None:
+    return None if x is None else -x
+
+
+def _mirrored(a: Assessment) -> Assessment:
+    """An assessment of a mirrored (negated) series in the target's own terms: values, paces and
+    intervals negated back (bounds swapped); the probability is then P(value ≤ target);
+    achieved_pct is target / current × 100 (100 or more when at or below the ceiling)."""
+    current, target = _neg(a.current), -a.target
+    achieved = None if current is None or current <= 0 or target <= 0 else target / current * 100
+    return replace(
+        a, target=target, current=current, achieved_pct=achieved, required_pace=_neg(a.required_pace),
+        actual_pace=_neg(a.actual_pace), projected=_neg(a.projected), low=_neg(a.high), high=_neg(a.low),
+        ci_low=_neg(a.ci_high), ci_high=_neg(a.ci_low),
     )
 
 
