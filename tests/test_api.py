@@ -106,6 +106,9 @@ def test_list_targets(users: dict[str, Any], api_client: Any) -> None:
         "responsible_units": ["市全民科学素质工作领导小组各成员单位", "各辖市(区)政府"],
         "baseline": {"year": 2020, "value": 15.2, "history": [{"year": 2016, "value": 10.3}]},
         "indicator": "LIT_RATE",
+        "denominator": None,  # T01 holds for every district as it is (cascade: same)
+        "allocations": {code: 21.5 for code in ("320402", "320404", "320411", "320412", "320413", "320481",
+                                                "changzhou_edz")},
     }
     # And years are whole numbers in the JSON, not 2016.0
     assert isinstance(rows[0]["baseline"]["history"][0]["year"], int)

@@ -179,7 +179,7 @@ def region_import(*, path: Path, actor: User | None = None) -> dict[str, int]:
         unit.successors.set([by_code[c] for c in codes])
     _population_import(doc.get("population") or {}, by_code, path.name)
     file_units = {str(r["code"]): by_code[str(r["code"])] for r in doc["units"]}
-    _denominators_import(doc.get("denominators") or {}, file_units, path.name)
+    _denominators_import(doc, file_units, path.name)
     attach_members(doc, by_code, path.name, actor)
     return {"created": created, "updated": updated, "units": len(doc["units"])}
 
@@ -218,32 +218,37 @@ def _population_import(pop: dict[str, Any], by_code: dict[str, OrgUnit], fname: 
         PopulationCell.objects.bulk_create(objs)
 
 
-def _denominators_import(block: dict[str, Any], by_code: dict[str, OrgUnit], fname: str) -> None:
-    """Cascade denominators with their sources; `total` comes from population.totals."""
-    rows: list[Denominator] = []
-    for unit in by_code.values():
-        if unit.population is not None:
-            source = "population.totals" + (f" ({unit.population_note})" if unit.population_note else "")
-            rows.append(Denominator(unit=unit, key=Denominator.Key.TOTAL, value=unit.population, source=source,
-                                    is_estimate=unit.population_is_estimate))
-    for key, entries in block.items():
+def _denominators_import(doc: dict[str, Any], by_code: dict[str, OrgUnit], fname: str) -> None:
+    """Cascade denominators with their sources (stored as the source's title or address, so pages can
+    cite it). `total` is population.totals; the others are the `denominators` block."""
+    sources = doc.get("sources") or {}
+    block = doc.get("denominators") or {}
+    totals = (doc.get("population") or {}).get("totals") or []
+    entries = [("total", f"population.totals[{i}]", r) for i, r in enumerate(totals)]
+    for key, rows_of_key in block.items():
         if key not in Denominator.Key.values or key == Denominator.Key.TOTAL:
             allowed = ", ".join(k for k in Denominator.Key.values if k != Denominator.Key.TOTAL)
             raise InputError(f"{fname}: denominators.{key}: unknown denominator; expected one of {allowed}")
-        for i, row in enumerate(entries or []):
-            where = f"{fname}: denominators.{key}[{i}]"
-            unit = by_code.get(str(row.get("unit")))
-            if unit is None:
-                raise InputError(f"{where}.unit: unknown unit {row.get('unit')!r}")
-            missing = bool(row.get("missing"))
-            if not missing and not row.get("source"):
-                raise InputError(f"{where}.source: every figure needs its source (or `missing: true`)")
-            source = row.get("source") or ""
-            rows.append(Denominator(
-                unit=unit, key=key, value=None if missing else _count(row, where),
-                source=", ".join(source) if isinstance(source, list) else str(source),
-                is_estimate=bool(row.get("estimate")), method=str(row.get("method", "") or ""),
-            ))
+        entries += [(key, f"denominators.{key}[{i}]", r) for i, r in enumerate(rows_of_key or [])]
+    rows: list[Denominator] = []
+    for key, place, row in entries:
+        where = f"{fname}: {place}"
+        unit = by_code.get(str(row.get("unit")))
+        if unit is None:
+            raise InputError(f"{where}.unit: unknown unit {row.get('unit')!r}")
+        missing = bool(row.get("missing"))
+        if not missing and not row.get("source") and key != "total":  # totals are checked by the population import
+            raise InputError(f"{where}.source: every figure needs its source (or `missing: true`)")
+        keys = row.get("source") or []
+        keys = [str(k) for k in (keys if isinstance(keys, list) else [keys])]
+        unknown = [k for k in keys if not isinstance(sources.get(k), dict)]
+        if unknown and key != "total":
+            raise InputError(f"{where}.source: unknown source(s) {', '.join(unknown)}; list them under `sources`")
+        cited = [str((sources.get(k) or {}).get("title") or (sources.get(k) or {}).get("url") or k) for k in keys]
+        rows.append(Denominator(
+            unit=unit, key=key, value=None if missing else _count(row, where), source="；".join(cited)[:300],
+            is_estimate=bool(row.get("estimate")), method=str(row.get("method", "") or ""),
+        ))
     Denominator.objects.filter(unit__in=list(by_code.values())).delete()
     Denominator.objects.bulk_create(rows)
 

@@ -25,7 +25,9 @@ from kepu.plans.schemas import (
     PlanCode,
     PlanOut,
     ReviewIn,
+    SharesIn,
     StatusOut,
+    TargetCode,
     TargetOut,
     UnitCode,
     Year,
@@ -87,6 +89,17 @@ def plans_list(request: HttpRequest) -> list[dict[str, Any]]:
 @router.get("/plans/{code}/targets", response=list[TargetOut])
 def targets_list(request: HttpRequest, code: PlanCode) -> list[dict[str, Any]]:
     return [selectors.target_dict(t) for t in selectors.targets_for(_plan(code, request))]
+
+
+@router.post("/plans/{code}/targets/{target}/shares", response=TargetOut)
+def target_shares_set(request: HttpRequest, code: PlanCode, target: TargetCode, payload: SharesIn) -> dict[str, Any]:
+    """The office sets each district's share (%) of a split target; they must sum to 100 (audited)."""
+    found = selectors.targets_for(_plan(code, request)).filter(code=target).first()
+    if found is None:
+        raise Http404(f"No target {target!r} in plan {code}.")
+    services.allocation_shares_set(user=actor(request), target=found, shares_pct=payload.shares,
+                                   comment=payload.comment)
+    return selectors.target_dict(found)
 
 
 @router.get("/plans/{code}/status", response=list[StatusOut])

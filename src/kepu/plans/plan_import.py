@@ -107,7 +107,7 @@ def cascade_shares(target: Target, region: OrgUnit) -> dict[str, float] | None:
     districts = _districts(region)
     key = target.denominator if target.cascade == Target.Cascade.SHARE else Denominator.Key.TOTAL
     if target.cascade == Target.Cascade.POPULATION:
-        bases = {d.code: d.population for d in districts}
+        bases: dict[str, float | None] = {d.code: d.population for d in districts}
     else:
         rows = {r.unit_id: r.value for r in Denominator.objects.filter(unit__in=districts, key=key)}
         bases = {d.code: rows.get(d.pk) for d in districts}

@@ -11,6 +11,7 @@ CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 PlanCode = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64, examples=["changzhou-2021-2035"])]
 IndicatorCode = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64, examples=["SCI_COUNSELLORS_TRAINED"])]
 UnitCode = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64, examples=["320412"])]
+TargetCode = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64, examples=["T07"])]
 # Wide enough for any plan; the plan's own years are checked against the plan.
 Year = Annotated[int, Field(ge=1900, le=2200, examples=[2024])]
 ObservationId = Annotated[int, Field(ge=1, le=2**63 - 1, examples=[1])]
@@ -54,6 +55,8 @@ class TargetOut(Schema):
     responsible_units: list[str]
     baseline: BaselineOut | None
     indicator: str
+    denominator: str | None = Field(description="The region file's denominator the target is split by, if any.")
+    allocations: dict[str, float] = Field(description="Each org unit's part of the target, by org-unit code.")
 
 
 class StatusOut(Schema):
@@ -111,6 +114,11 @@ class ObservationIn(Schema):
 
 
 class ReviewIn(Schema):
+    comment: Text = ""
+
+
+class SharesIn(Schema):
+    shares: dict[UnitCode, float] = Field(description="Each district's share in percent; they must sum to 100.")
     comment: Text = ""
 
 

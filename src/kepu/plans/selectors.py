@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kepu.core.errors import PermissionDenied
-from kepu.core.models import AuditEntry, Department, OrgUnit, Role
+from kepu.core.models import AuditEntry, Denominator, Department, OrgUnit, Role
 from kepu.core.scope import REVIEW_ROLES, scope_for
 from kepu.plans.models import (
     Indicator,
@@ -96,7 +96,39 @@ def target_dict(t: Target) -> dict[str, Any]:
         "period": {"start": t.period_start, "end": t.period_end},
         "cascade": t.cascade,
         "quote": t.quote,
+        "denominator": target_denominator(t),
+        "allocations": {
+            a.org_unit.code: int(a.value) if a.value.is_integer() else a.value
+            for a in t.allocations.select_related("org_unit").order_by("org_unit__sort")
+        },
     }
+
+
+def target_denominator(t: Target) -> str | None:
+    """The region-file denominator a target is split by: `total` for a population split, None if unsplit."""
+    if t.cascade == Target.Cascade.SHARE:
+        return t.denominator or None
+    return Denominator.Key.TOTAL if t.cascade == Target.Cascade.POPULATION else None
+
+
+@dataclass(frozen=True)
+class AllocationRow:
+    allocation: TargetAllocation
+    denominator: Denominator | None
+
+    @property
+    def share_pct(self) -> float | None:
+        return None if self.allocation.share is None else self.allocation.share * 100
+
+
+def target_allocations(t: Target) -> list[AllocationRow]:
+    """Each district's part of a target with the denominator figure (and source) it was split by."""
+    key = target_denominator(t)
+    allocations = list(t.allocations.select_related("org_unit").order_by("org_unit__sort"))
+    figures = {
+        d.unit_id: d for d in Denominator.objects.filter(key=key, unit__in=[a.org_unit_id for a in allocations])
+    } if key else {}
+    return [AllocationRow(a, figures.get(a.org_unit_id)) for a in allocations]
 
 
 def _active_tasks() -> QuerySet[Task]:

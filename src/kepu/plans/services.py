@@ -4,6 +4,7 @@ Every function is transactional, checks the user's scope, and audits old → new
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
@@ -17,10 +18,11 @@ from kepu.core.scope import scope_for
 from kepu.core.services import audit_record
 from kepu.core.uploads import number_problem
 from kepu.plans import selectors
-from kepu.plans.models import Indicator, Observation
+from kepu.plans.models import Indicator, Observation, Target
 from kepu.plans.selectors import responsible_codes
 from kepu.plans.tasks import enqueue_status_refresh
 from kepu.plans.validation import parse_number, period_errors, value_errors
+from kepu.stats.forecast import split_by_share
 
 Status = Observation.Status
 
@@ -319,3 +321,55 @@ def observation_publish(
         )
         enqueue_status_refresh(indicator.plan_id)
     return obs
+
+
+SHARE_TOLERANCE_PCT = 0.01
+
+
+@transaction.atomic
+def allocation_shares_set(*, user: User, target: Target, shares_pct: dict[str, float], comment: str = "") -> None:
+    """The office sets the districts' shares (in %) of a split target by hand. Every district of the
+    cascade must be given and the shares must sum to 100 % (no remainder is spread silently); each
+    changed share is audited old → new with the district's new value. Re-imports keep these shares."""
+    if not scope_for(user).is_office_admin:
+        raise PermissionDenied(_("只有领导小组办公室可以调整各区分解份额。"))
+    allocations = {a.org_unit.code: a for a in target.allocations.select_related("org_unit")}
+    if target.cascade not in (Target.Cascade.POPULATION, Target.Cascade.SHARE) or not allocations:
+        raise InputError(_("%(code)s 不按基数分解，没有可调整的份额。") % {"code": target.code})
+    errors = [
+        _("%(unit)s：份额须在 0 到 100 之间。") % {"unit": allocations[c].org_unit.name_zh}
+        for c, v in shares_pct.items()
+        if c in allocations and not (math.isfinite(v) and 0 <= v <= 100)
+    ]
+    unknown = sorted(set(shares_pct) - set(allocations))
+    missing = [a.org_unit.name_zh for c, a in allocations.items() if c not in shares_pct]
+    if unknown:
+        errors.append(_("不属于本目标分解的单位：%(codes)s。") % {"codes": "、".join(unknown)})
+    if missing:
+        errors.append(_("缺少以下单位的份额：%(units)s。") % {"units": "、".join(missing)})
+    total = sum(v for v in shares_pct.values() if math.isfinite(v))
+    if not errors and abs(total - 100) > SHARE_TOLERANCE_PCT:
+        errors.append(
+            _("各单位份额合计为 %(total)s%%，应为 100%%；请调整后再保存（余数不会自动分配）。")
+            % {"total": f"{total:.2f}"}
+        )
+    if errors:
+        raise InputError(errors[0], errors=errors)
+    shares = {c: shares_pct[c] / 100 for c in allocations}
+    values = split_by_share(target.value, shares, integer=target.indicator.integer)
+    for code, alloc in allocations.items():
+        old_share, old_value = alloc.share, alloc.value
+        if old_share is not None and abs(old_share - shares[code]) < 1e-9 and old_value == values[code]:
+            continue
+        alloc.share, alloc.value, alloc.overridden = shares[code], values[code], True
+        alloc.save(update_fields=["share", "value", "overridden"])
+        audit_record(
+            actor=user,
+            action="allocation.override",
+            obj=alloc,
+            org_unit=alloc.org_unit,
+            label=f"{target.code} · {alloc.org_unit.name_zh}",
+            changes={"share": (old_share, shares[code]), "value": (old_value, values[code])},
+            comment=comment,
+        )
+    enqueue_status_refresh(target.plan_id)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kepu.core.models import OrgUnit
 from kepu.core.uploads import number_problem
-from kepu.plans.models import Indicator, Observation
+from kepu.plans.models import Indicator, Observation, Target
 
 
 def parse_number(raw: object, where: str) -> tuple[float | None, str | None]:
@@ -90,6 +91,7 @@ def value_errors(
                 _("%(code)s: %(v)s is above the total %(total)s already reported for %(parent)s.")
                 % {"code": code, "v": value, "total": city.value, "parent": unit.parent.name_zh if unit.parent else ""}
             )
+    errors += subset_errors(indicator, unit, year, quarter, value)
     previous = (
         Observation.objects.filter(indicator=indicator, org_unit=unit, quarter=quarter, year__lt=year)
         .order_by("-year")
@@ -111,5 +113,32 @@ def value_errors(
                     "chg": change,
                     "lim": indicator.jump_pct,
                 }
+            )
+    return errors
+
+
+def subset_errors(indicator: Indicator, unit: OrgUnit, year: int, quarter: int, value: float) -> list[str]:
+    """A part (T08 其中 …) may not exceed its whole (T07) for the same unit and period, whichever is
+    entered first. The targets' `subset_of` links the two indicators."""
+    errors = []
+    links = Target.objects.filter(active=True, subset_of__active=True).filter(
+        Q(indicator=indicator) | Q(subset_of__indicator=indicator)
+    ).select_related("indicator", "subset_of__indicator")
+    for child in links:
+        part_ind, whole_ind = child.indicator, child.subset_of.indicator  # type: ignore[union-attr]
+        other = whole_ind if part_ind.pk == indicator.pk else part_ind
+        obs = (
+            Observation.objects.filter(indicator=other, org_unit=unit, year=year, quarter=quarter)
+            .exclude(status=Observation.Status.RETURNED)
+            .first()
+        )
+        if obs is None:
+            continue
+        part, whole = (value, obs.value) if other == whole_ind else (obs.value, value)
+        if part > whole:
+            errors.append(
+                _("%(part)s（%(pv)s）是%(whole)s（%(wv)s）的一部分，不能大于它：%(unit)s %(period)s。")
+                % {"part": part_ind.name_zh, "pv": f"{part:g}", "whole": whole_ind.name_zh, "wv": f"{whole:g}",
+                   "unit": unit.name_zh, "period": obs.period_label}
             )
     return errors

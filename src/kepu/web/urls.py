@@ -20,6 +20,7 @@ urlpatterns = [
     path("districts/", plan_views.district_plan_list, name="district_plans"),
     path("districts/<str:code>/plan/", plan_views.district_plan, name="district_plan"),
     path("targets/<str:code>/", views.target_detail, name="target_detail"),
+    path("targets/<str:code>/shares/", views.target_shares, name="target_shares"),
     path("report/", views.data_entry, name="data_entry"),
     path("report/template.xlsx", views.excel_template, name="excel_template"),
     path("report/upload/", views.excel_upload, name="excel_upload"),

@@ -113,6 +113,9 @@ def target_detail(request: HttpRequest, code: str) -> HttpResponse:
             "statuses": statuses,
             "home_status": home_status,
             "rule_text": rule_text(target, timezone.localdate().year),
+            "allocations": selectors.target_allocations(target),
+            "can_override": scope_for(request.user).is_office_admin
+            and target.cascade in (target.Cascade.POPULATION, target.Cascade.SHARE),
             "units": selectors.indicator_task_units(target.indicator),
             "governance": selectors.plan_governance(plan, _lang()),
             "lang": _lang(),
@@ -120,6 +123,33 @@ def target_detail(request: HttpRequest, code: str) -> HttpResponse:
             "series": [(u, sorted(s.items())) for u, s in series.items()],
         },
     )
+
+
+@login_required
+@require_POST
+def target_shares(request: HttpRequest, code: str) -> HttpResponse:
+    """The office's form on the target page: each district's share (%) of a split target."""
+    target = get_object_or_404(selectors.targets_for(_plan(request)), code=code)
+    if not scope_for(request.user).is_office_admin:
+        raise DjangoPermissionDenied(_("只有领导小组办公室可以调整各区分解份额。"))
+    shares: dict[str, float] = {}
+    for key in request.POST:
+        if key.startswith("share_"):
+            raw = request.POST.get(key, "")
+            try:
+                shares[key[6:]] = float(raw)
+            except ValueError:
+                messages.error(request, _("份额须是数字：%(value)s。") % {"value": raw[:20]})
+                return redirect("web:target_detail", code=code)
+    try:
+        services.allocation_shares_set(user=actor(request), target=target, shares_pct=shares,
+                                       comment=request.POST.get("comment", ""))
+    except (InputError, PermissionDenied) as exc:
+        for message in getattr(exc, "errors", None) or [str(exc)]:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("已保存各区分解份额。"))
+    return redirect("web:target_detail", code=code)
 
 
 def _entry_context(request: HttpRequest, plan: Plan) -> tuple[list[OrgUnit], OrgUnit | None, int]:
