@@ -239,3 +239,24 @@ def test_the_example_plan_gives_every_task_a_lead_unit() -> None:
     _doc_checked, errors = read_plan(REPO / "data/plans/example-lakeside-2022-2030.yaml")
     assert errors == []
     assert all(t["lead_units"] for _s, t in _tasks(doc))
+
+
+@pytest.mark.django_db
+def test_plan_page_shows_each_tasks_text_with_lead_and_supporting_units(users: dict[str, Any]) -> None:
+    from django.test import Client
+    from django.utils import translation
+
+    client = Client()
+    client.force_login(users["edu"])
+    with translation.override("zh-hans"):
+        html = client.get("/plan/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    start = html.index('data-testid="task-P1.2.1"')
+    item = html[start:html.index("</li>", start)]
+    assert "加强农民技能培训。分层次开展农民职业技能" in item
+    lead = item[item.index('data-testid="lead"'):item.index("</dd>", item.index('data-testid="lead"'))]
+    support = item[item.index('data-testid="support"'):item.index("</dd>", item.index('data-testid="support"'))]
+    assert "市农业农村局" in lead and "市教育局" not in lead
+    assert "市妇联" in support and "市教育局" not in support and support.endswith("等</span>")
+    assert "牵头单位" in item and "配合单位" in item
+    # every task of the plan is listed
+    assert html.count('data-testid="task-') == 78
