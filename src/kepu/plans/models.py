@@ -131,7 +131,9 @@ class Task(Named):
     note_zh = models.TextField(blank=True)
     note_en = models.TextField(blank=True)
     # What the task measures: reporting rights on an indicator follow the task's units.
-    indicators = models.ManyToManyField("Indicator", blank=True, related_name="tasks")
+    indicators: models.ManyToManyField[Indicator, models.Model] = models.ManyToManyField(
+        "Indicator", blank=True, related_name="tasks"
+    )
     order = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
 
