@@ -234,3 +234,24 @@ def test_status_of_a_balance_target_follows_the_published_change(plan: Any, regi
     # The gap fell by 2 points, but the change's 95% interval (SE 2) holds 0: not a significant decrease.
     assert s.current == pytest.approx(-2.0)
     assert (s.status, s.rule) == (TargetStatus.Status.NOT_DISTINGUISHABLE, "not_significant")
+
+
+def test_target_page_shows_the_change_with_its_interval_and_the_reading(
+    plan: Any, region: Any, users: dict[str, Any]
+) -> None:
+    from django.test import Client
+
+    from conftest import PASSWORD
+    from kepu.core.models import OrgUnit
+    from kepu.literacy.indicators import wave_publish
+    from kepu.plans.status import status_refresh
+
+    rates = {d.code: 0.2 for d in OrgUnit.objects.filter(parent=region, level=OrgUnit.Level.DISTRICT)}
+    wave_publish(wave=_wave(region, "p-2025", 2025, rates, urban=0.30, rural=0.10), plan=plan)
+    wave_publish(wave=_wave(region, "p-2026", 2026, rates, urban=0.29, rural=0.11), plan=plan)
+    status_refresh(plan, today_year=2026)
+    c = Client()
+    assert c.login(username="reviewer", password=PASSWORD)
+    page = c.get("/targets/T25/").content.decode()
+    assert "2026: -2.0 [-5.9–1.9]" in page  # the change −2 with its 95% interval
+    assert "显著缩小" in page and "本目标越低越好" in page and "差异不显著" in page and "已有实际值，无需预测" in page

@@ -93,7 +93,7 @@ def interval_note(status: TargetStatus) -> str:
         return ""
     if status.status == TargetStatus.Status.MET:
         return _("已达成，无需预测")
-    if status.rule in ("deadline_passed", "ci_contains_target"):
+    if status.rule in ("deadline_passed", "ci_contains_target", "not_significant"):
         return _("已有实际值，无需预测")
     if status.rule == "insufficient_data":
         return _("只有一年数据，无法给出区间")
