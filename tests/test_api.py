@@ -302,9 +302,13 @@ def test_a_department_reports_only_its_own_indicators(users: dict[str, Any], api
     other = next(i.code for i in plan.indicators.order_by("code") if i.code not in offered)
     # When they post a value for it through the API
     r = _new_value(api_client(users["edu"]), indicator=other, org_unit="320400", value=5)
-    # Then it is refused like any indicator the page would not offer
+    # Then it is refused like any indicator the page would not offer, saying why (rights follow tasks)
     assert r.status_code == 403
-    assert r.json()["detail"] == f"You may not report {other} for 常州市."
+    name = plan.indicators.get(code=other).name_en
+    assert r.json()["detail"] == (
+        f"Changzhou Municipal Education Bureau is not a lead or supporting unit of any task that measures "
+        f"“{name}” ({other}), so it cannot report it."
+    )
 
 
 # -- absurd input is a 4xx problem, never a 500 ----------------------------------------------------
