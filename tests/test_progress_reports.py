@@ -147,7 +147,11 @@ def test_deadlines_and_overdue_lists(plan: Any, users: dict[str, Any]) -> None:
     before = progress.overdue_list(edu, plan, dt.date(2025, 7, 10))
     assert not [m for m in before if m.year == 2025]
     after = [m for m in progress.overdue_list(edu, plan, TODAY) if (m.year, m.half) == (2025, 1)]
-    edu_tasks = [t for t in progress.tasks_of(plan) if "cz-edu" in {d.code for d in progress.task_departments(t)}]
+    edu_tasks = [t for t in progress.tasks_of(plan) if "cz-edu" in {d.code for d in progress.task_leads(t)}]
+    # Only lead units owe a report: a task 市教育局 merely supports is not on its list
+    supported = [t for t in progress.tasks_of(plan) if t not in edu_tasks
+                 and "cz-edu" in {d.code for d in progress.task_departments(t)}]
+    assert supported and not {t.pk for t in supported} & {m.task.pk for m in after}
     assert {m.task.pk for m in after} == {t.pk for t in edu_tasks}
     assert {m.department.code for m in after} == {"cz-edu"}
     # The office sees every department's
@@ -219,3 +223,60 @@ def _login(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def test_pages_file_return_and_see_the_comment(plan: Any, users: dict[str, Any], settings: Any,
+                                               tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    edu, reviewer = users["edu"], users["reviewer"]
+    task = _task_with(plan, "cz-edu")
+    page = _login(edu).get("/progress/")
+    assert page.status_code == 200 and f'data-task="{task.code}"' in page.content.decode()
+    url = f"/progress/tasks/{task.pk}/?unit=320400&dept=cz-edu&year=2025&half=1"
+    client = _login(edu)
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"done": "举办科学教育周。", "problems": "", "next_steps": "", "action": "submit",
+                                 "evidence": SimpleUploadedFile("总结.pdf", PDF, "application/pdf")})
+    report = ProgressReport.objects.get()
+    assert response.status_code == 302 and report.status == Status.SUBMITTED
+    assert [e.original_name for e in report.evidence.all()] == ["总结.pdf"]
+    # Another department may not open the form for 市教育局
+    assert _login(users["wujin"]).get(url).status_code == 403
+    # The reviewer sees it in the queue and returns it with a comment
+    rc = _login(reviewer)
+    assert f'data-report="{report.pk}"' in rc.get("/progress/review/").content.decode()
+    assert rc.post(f"/progress/{report.pk}/review/", {"action": "return", "comment": "请补充佐证。"}).status_code == 302
+    detail = client.get(f"/progress/{report.pk}/").content.decode()
+    assert "请补充佐证。" in detail and "已退回" in detail
+    assert "请补充佐证。" in client.get("/progress/").content.decode()
+    # The evidence downloads for those who may see the report, not for another district
+    assert client.get(f"/progress/{report.pk}/evidence/{report.evidence.get().pk}/").status_code == 200
+    xinbei = _login(users["xinbei"])
+    assert xinbei.get(f"/progress/{report.pk}/").status_code == 404
+    assert xinbei.get(f"/progress/{report.pk}/evidence/{report.evidence.get().pk}/").status_code == 404
+
+
+def test_overdue_page_and_english(plan: Any, users: dict[str, Any]) -> None:
+    office = _login(users["office"])
+    zh = office.get("/progress/overdue/").content.decode()
+    assert "逾期未报清单" in zh and 'data-testid="overdue-cz-edu"' in zh and 'data-testid="overdue-cz-agri"' in zh
+    edu = _login(users["edu"]).get("/progress/overdue/").content.decode()
+    assert 'data-testid="overdue-cz-edu"' in edu and "overdue-cz-agri" not in edu
+    en = Client(headers={"Accept-Language": "en"})
+    en.force_login(users["office"])
+    en.cookies["django_language"] = "en"
+    text = en.get("/progress/overdue/").content.decode()
+    assert "Overdue reports" in text and "逾期未报清单" not in text
+
+
+def test_api_lists_reports_in_scope_and_the_overdue_list(plan: Any, users: dict[str, Any], api_client: Any) -> None:
+    edu = users["edu"]
+    report = _file(edu, _task_with(plan, "cz-edu"))
+    body = api_client(edu).get(f"/api/progress-reports?plan={plan.code}").json()
+    assert body["count"] == 1 and body["items"][0]["id"] == report.pk
+    assert body["items"][0]["department"] == "cz-edu" and body["items"][0]["due"] == "2025-07-15"
+    assert api_client(users["xinbei"]).get(f"/api/progress-reports?plan={plan.code}").json()["count"] == 0
+    assert api_client(users["xinbei"]).get(f"/api/progress-reports/{report.pk}").status_code == 404
+    assert api_client(users["reviewer"]).get(f"/api/progress-reports/{report.pk}").json()["status"] == "submitted"
+    overdue = api_client(edu).get(f"/api/plans/{plan.code}/progress-overdue").json()
+    assert overdue and {row["department"] for row in overdue} == {"cz-edu"}

@@ -3,7 +3,7 @@ observations: scope, one submission, four eyes), deadlines, overdue lists and re
 
 A department files for the city on the tasks its department is on (lead or supporting); a district
 reporter files for their own district's part of any task. Expected reports, and so overdue ones, are
-one per task, department on the task and period."""
+one per task, lead unit (牵头单位) and period: supporting units may file too, but are not chased."""
 
 from __future__ import annotations
 
@@ -48,6 +48,13 @@ def task_departments(task: Task) -> list[Department]:
     """The departments on a task, lead first; a task without its own units falls back to its section's."""
     units = [r.department for r in task.responsibilities.all() if r.department is not None]
     return units or list(task.section.responsible_units.all())
+
+
+def task_leads(task: Task) -> list[Department]:
+    """The departments that owe the task's progress report: its lead units (牵头), or, for a task
+    without its own units, its section's."""
+    leads = [r.department for r in task.responsibilities.all() if r.department is not None and r.role == "lead"]
+    return leads or task_departments(task)
 
 
 def tasks_of(plan: Plan) -> QuerySet[Task]:
@@ -170,7 +177,7 @@ class Missing:
 def missing_reports(
     plan: Plan, year: int, half: int, today: dt.date, departments: Iterable[str] | None = None
 ) -> list[Missing]:
-    """Expected reports (one per task and department on it) not yet submitted for the period;
+    """Expected reports (one per task and lead unit) not yet submitted for the period;
     `departments` restricts to those department codes."""
     due = schedule_of(plan).due_date(year, half)
     filed = set(
@@ -185,16 +192,23 @@ def missing_reports(
     wanted = None if departments is None else set(departments)
     out = []
     for task in tasks_of(plan):
-        for dept in task_departments(task):
+        for dept in task_leads(task):
             if (task.pk, dept.pk) in filed or (wanted is not None and dept.code not in wanted):
                 continue
             out.append(Missing(task, dept, year, half, due, overdue=today > due))
     return out
 
 
-def overdue_list(user: Viewer, plan: Plan, today: dt.date) -> list[Missing]:
-    """Overdue reports of every period that has ended: the office (and reviewers) see all units; a
-    department reporter their own department's."""
+def overdue_periods(plan: Plan, today: dt.date) -> list[tuple[int, int, dt.date]]:
+    """(year, half, due) of the periods past their deadline, latest first."""
+    return [p for p in periods_due(plan, today) if today > p[2]]
+
+
+def overdue_list(
+    user: Viewer, plan: Plan, today: dt.date, period: tuple[int, int] | None = None
+) -> list[Missing]:
+    """Overdue reports of every period past its deadline (or of one period): the office (and
+    reviewers) see all units; a department reporter their own department's."""
     scope = scope_for(user)
     if scope.is_office_admin or scope.can_review_anything:
         departments = None
@@ -203,8 +217,8 @@ def overdue_list(user: Viewer, plan: Plan, today: dt.date) -> list[Missing]:
     else:
         return []
     out: list[Missing] = []
-    for year, half, due in periods_due(plan, today):
-        if today > due:
+    for year, half, _due in overdue_periods(plan, today):
+        if period is None or period == (year, half):
             out += missing_reports(plan, year, half, today, departments)
     return out
 

@@ -4,11 +4,12 @@ list, scoped by the same selectors as the pages (kepu.plans.progress)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
+from pydantic import Field
 
 from kepu.plans import progress, selectors
 from kepu.plans.progress_models import ProgressReport
@@ -16,6 +17,7 @@ from kepu.plans.schemas import PlanCode, Year
 
 router = Router(tags=["progress"])
 
+ReportId = Annotated[int, Field(ge=1, le=2**63 - 1, examples=[1])]
 ReportStatus = Literal["draft", "submitted", "approved", "returned"]
 
 
@@ -112,7 +114,7 @@ def progress_reports_list(
 
 
 @router.get("/progress-reports/{report_id}", response=ProgressReportOut)
-def progress_report_get(request: HttpRequest, report_id: int = Query(..., ge=1, le=2**63 - 1)) -> dict[str, Any]:
+def progress_report_get(request: HttpRequest, report_id: ReportId) -> dict[str, Any]:
     report = progress.reports_visible(request.user).filter(pk=report_id).first()
     if report is None:
         raise Http404("No such progress report in your scope.")

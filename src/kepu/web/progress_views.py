@@ -198,10 +198,17 @@ def progress_queue(request: HttpRequest) -> HttpResponse:
 def progress_overdue(request: HttpRequest) -> HttpResponse:
     plan = _plan(request)
     today = timezone.localdate()
-    rows = progress.overdue_list(request.user, plan, today)
+    periods = [(f"{y}-{h}", period_label(y, h), due) for y, h, due in progress.overdue_periods(plan, today)]
+    chosen = request.GET.get("period") or (periods[0][0] if periods else "")
+    rows: list[progress.Missing] = []
+    if periods:
+        if chosen not in {p[0] for p in periods}:
+            raise Http404(_("没有这个报告期。"))
+        year, half = (int(x) for x in chosen.split("-"))
+        rows = progress.overdue_list(request.user, plan, today, (year, half))
     by_department: dict[Department, list[progress.Missing]] = {}
     for m in rows:
         by_department.setdefault(m.department, []).append(m)
     context = {"plan": plan, "groups": sorted(by_department.items(), key=lambda kv: kv[0].code),
-               "count": len(rows), "today": today, "lang": _lang()}
+               "count": len(rows), "today": today, "periods": periods, "chosen": chosen, "lang": _lang()}
     return render(request, "web/progress_overdue.html", context)
