@@ -260,3 +260,15 @@ def test_plan_page_shows_each_tasks_text_with_lead_and_supporting_units(users: d
     assert "牵头单位" in item and "配合单位" in item
     # every task of the plan is listed
     assert html.count('data-testid="task-') == 78
+
+
+@pytest.mark.django_db
+def test_plan_texts_are_imported_and_shown(plan: Any, users: dict[str, Any]) -> None:
+    from django.test import Client
+
+    assert "城乡和区域之间发展差距显著缩小" in plan.texts["goals_2035_zh"]
+    client = Client()
+    client.force_login(users["viewer_wujin"])
+    html = client.get("/plan/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    box = html[html.index('data-testid="plan-texts"'):html.index('<div class="card tree">')]
+    assert "——突出价值引领。" in box and "公民具备科学素质比例力争达到21.5%,继续保持全省前列" in box

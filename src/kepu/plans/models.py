@@ -44,6 +44,8 @@ class Plan(Named):
     leading_body_en = models.CharField(max_length=300, blank=True)
     leading_role_zh = models.TextField(blank=True)
     leading_role_en = models.TextField(blank=True)
+    # The plan's own texts (plan.texts in the file): guiding ideas, principles, 2025/2035 goals.
+    texts = models.JSONField(default=dict, blank=True)
     # A district's implementation plan (辖市(区)实施方案) names the city plan it implements; its
     # region is the district. Its own targets sit beside the city's and never change them.
     parent = models.ForeignKey(
