@@ -280,3 +280,19 @@ def test_api_lists_reports_in_scope_and_the_overdue_list(plan: Any, users: dict[
     assert api_client(users["reviewer"]).get(f"/api/progress-reports/{report.pk}").json()["status"] == "submitted"
     overdue = api_client(edu).get(f"/api/plans/{plan.code}/progress-overdue").json()
     assert overdue and {row["department"] for row in overdue} == {"cz-edu"}
+
+
+def test_deadlines_configurable_per_plan_by_command(plan: Any, users: dict[str, Any], capsys: Any) -> None:
+    from django.core.management.base import CommandError
+
+    call_command("progress", "schedule", "--half-year-due", "07-31", "--annual-due", "02-10", "--remind-days", "7")
+    schedule = progress.schedule_of(plan)
+    assert (schedule.due_date(2025, 1), schedule.due_date(2025, 0), schedule.remind_days_before) == (
+        dt.date(2025, 7, 31), dt.date(2026, 2, 10), 7)
+    assert "07-31" in capsys.readouterr().out
+    assert AuditEntry.objects.filter(action="progress.schedule").count() == 1
+    # A day that is not in every year, or a half-year deadline before the half-year ends, is refused
+    for bad in (["--annual-due", "02-29"], ["--half-year-due", "06-15"], ["--remind-days", "400"]):
+        with pytest.raises(CommandError):
+            call_command("progress", "schedule", *bad)
+    assert progress.schedule_of(plan).due_date(2025, 1) == dt.date(2025, 7, 31)

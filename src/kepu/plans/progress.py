@@ -413,6 +413,40 @@ def progress_report_return(*, user: User, report: ProgressReport, comment: str) 
     return _review(user, report, Status.RETURNED, comment)
 
 
+@transaction.atomic
+def progress_schedule_set(
+    *,
+    user: User | None,
+    plan: Plan,
+    half_year_due: tuple[int, int],
+    annual_due: tuple[int, int],
+    remind_days_before: int,
+) -> ProgressSchedule:
+    """Set a plan's reporting deadlines ((month, day) of the half-year report in the same year and
+    of the annual report in the next) and how many days before them reminders start; audited."""
+    for month, day in (half_year_due, annual_due):
+        try:
+            dt.date(2023, month, day)  # a year without 29 February: the day must exist every year
+        except ValueError as exc:
+            raise InputError(_("%(m)s月%(d)s日不是每年都有的日期。") % {"m": month, "d": day}) from exc
+    if not 0 <= remind_days_before <= 180:
+        raise InputError(_("提前提醒的天数应在 0 到 180 之间。"))
+    if half_year_due[0] < 7:
+        raise InputError(_("上半年报告的截止日期应在 7 月 1 日或以后（上半年结束之后）。"))
+    schedule = schedule_of(plan)
+    old = (schedule.half_year_due_month, schedule.half_year_due_day, schedule.annual_due_month,
+           schedule.annual_due_day, schedule.remind_days_before)
+    schedule.half_year_due_month, schedule.half_year_due_day = half_year_due
+    schedule.annual_due_month, schedule.annual_due_day = annual_due
+    schedule.remind_days_before = remind_days_before
+    schedule.save()
+    new = (*half_year_due, *annual_due, remind_days_before)
+    if old != new:
+        audit_record(actor=user, action="progress.schedule", obj=schedule, label=plan.code,
+                     changes={"schedule": (list(old), list(new))})
+    return schedule
+
+
 # ---------------------------------------------------------------- reminders
 
 
