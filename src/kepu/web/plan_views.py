@@ -30,6 +30,12 @@ def _lang() -> str:
     return get_language() or "zh-hans"
 
 
+def _city_plan(request: HttpRequest) -> Plan:
+    """The city plan of the page: the chosen plan, or the city plan a chosen district plan implements."""
+    plan = _plan(request)
+    return plan.parent if plan.parent is not None else plan
+
+
 def _versions_plan(request: HttpRequest) -> Plan:
     plan = _plan(request)
     if not versions.can_see_versions(request.user, plan):
@@ -118,7 +124,7 @@ def plan_version_diff(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def district_plan_list(request: HttpRequest) -> HttpResponse:
-    city = _plan(request)
+    city = _city_plan(request)
     rows = district_plans.districts_with_plans(city, request.user)
     if not rows:
         raise DjangoPermissionDenied
@@ -130,9 +136,7 @@ def district_plan_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def district_plan(request: HttpRequest, code: str) -> HttpResponse:
-    city = _plan(request)
-    if city.parent_id:
-        raise Http404
+    city = _city_plan(request)
     district = district_plans.district_get(city, code)
     if district is None:
         raise Http404

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.utils import timezone
 
 from kepu.core.errors import InputError
 from kepu.plans import selectors, versions
@@ -79,7 +80,7 @@ class Command(BaseCommand):
         for v in versions.plan_versions(plan):
             kept = "" if v.document is not None else "  (file not kept)"
             counts = ", ".join(f"{k} {v.summary[k]}" for k in ("created", "updated", "deactivated") if k in v.summary)
-            when = f"{v.at:%Y-%m-%d %H:%M}"
+            when = f"{timezone.localtime(v.at):%Y-%m-%d %H:%M}"
             self.stdout.write(f"{v.version:<4} {when}  {v.file_name}  {v.content_hash[:12]}  {counts}{kept}")
 
     def _diff(self, opts: dict[str, Any]) -> None:
