@@ -288,6 +288,9 @@ def test_a_department_renamed_in_its_own_plan_is_updated(plan: Plan, edited_plan
             for key in ("responsible_units", "lead_units", "supporting_units"):
                 if key in h:
                     h[key] = [new if n == "市财政局" else n for n in h[key]]
+        for d in doc.get("deliverables", []):
+            d["owner"] = new if d["owner"] == "市财政局" else d["owner"]
+            d["supporting_units"] = [new if n == "市财政局" else n for n in d.get("supporting_units", [])]
 
     path = edited_plan(rename)
     # When it is imported
