@@ -337,14 +337,14 @@ def assessment_method_lines(counts: dict[str, int], year: int) -> tuple[str, str
     """The assessment's method item on deliverables, with the year's counts (Chinese, English)."""
     total = sum(counts.values())
     zh = (
-        f"重点事项（规划中的一次性任务，共 {total} 项）单独计数，不计入各区得分（其牵头单位为市级部门）："
+        f"重点事项（规划中的一次性任务，共 {total} 项）单独计数，不计入各区得分（事项不分解到各区）："
         f"以 {year} 年 12 月 31 日为准，经审核员验收的为已完成，超过期限（未注明期限的为规划期末）仍未验收的为已逾期。"
         f"本年度末：已完成 {counts['done']} 项，推进中 {counts['in_progress']} 项，"
         f"未启动 {counts['not_started']} 项，已逾期 {counts['late']} 项。"
     )
     en = (
         f"Deliverables (the plan's one-off commitments, {total} in all) are counted separately and do not enter "
-        f"the district scores (their lead units are city departments): as of 31 December {year}, one signed off by "
+        f"the district scores (they are not allocated to districts): as of 31 December {year}, one signed off by "
         "a reviewer is done, and one past its due date (the end of the plan period where none is given) and not "
         f"signed off is late. At the end of the year: {counts['done']} done, {counts['in_progress']} in progress, "
         f"{counts['not_started']} not started, {counts['late']} late."
