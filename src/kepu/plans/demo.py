@@ -110,6 +110,8 @@ def demo_generate(*, plan: Plan, seed: int = 2021, actor: User | None = None) ->
     rows: list[Observation] = []
     seen: set[tuple[int, int, int]] = set()
     for target in plan.targets.filter(active=True).select_related("indicator"):
+        if target.indicator.code.startswith("BAL_"):
+            continue  # derived from the demo's published literacy wave (kepu.literacy.indicators)
         allocations = list(target.allocations.select_related("org_unit"))
         units = [(a.org_unit, a.value) for a in allocations] or [(plan.region, target.value)]
         if target.kind == TargetKind.RATE and allocations:
@@ -134,7 +136,10 @@ def demo_generate(*, plan: Plan, seed: int = 2021, actor: User | None = None) ->
                         if city
                         else _values(target, unit, alloc, year, rnd)
                     )
-                    rows.append(_observation(target, unit, year, value, status, se=0.55 if city else 1.3,
+                    se: float | None = 0.55 if city else 1.3
+                    if target.direction == "down" and target.baseline_value is not None:  # a rank near its baseline
+                        value, se = target.baseline_value + rnd.choice([-1, 0, 0, 1]), None
+                    rows.append(_observation(target, unit, year, value, status, se=se,
                                              reporter=reporters.get(unit.code)))
                 else:
                     rows.append(_observation(target, unit, year, _values(target, unit, alloc, year, rnd), status,

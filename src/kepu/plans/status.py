@@ -182,7 +182,7 @@ def _significant(target: Target, a: Assessment, series: Series) -> Assessment:
 
 
 def _neg(x: float | None) -> float | None:
-    return None if x is None else -x
+    return None if x is None else 0.0 - x  # never -0.0 on a page
 
 
 def _mirrored(a: Assessment) -> Assessment:
