@@ -355,11 +355,18 @@ def progress_report_add_evidence(*, user: User, report: ProgressReport, upload: 
     return report
 
 
+def _locked(report: ProgressReport) -> ProgressReport:
+    """The report, locked for this transaction (only its own row: its department may be empty)."""
+    return (
+        ProgressReport.objects.select_for_update(of=("self",))
+        .select_related("task", "org_unit", "department")
+        .get(pk=report.pk)
+    )
+
+
 @transaction.atomic
 def progress_report_submit(*, user: User, report: ProgressReport) -> ProgressReport:
-    report = ProgressReport.objects.select_for_update().select_related("task", "org_unit", "department").get(
-        pk=report.pk
-    )
+    report = _locked(report)
     if not can_file(user, report.task, report.org_unit, report.department):
         raise PermissionDenied(_("您不能提交这份进展报告。"))
     if not report.editable:
@@ -377,9 +384,7 @@ def progress_report_submit(*, user: User, report: ProgressReport) -> ProgressRep
 
 
 def _review(user: User, report: ProgressReport, status: str, comment: str) -> ProgressReport:
-    report = ProgressReport.objects.select_for_update().select_related("task", "org_unit", "department").get(
-        pk=report.pk
-    )
+    report = _locked(report)
     if not scope_for(user).can_review(report.org_unit):
         raise PermissionDenied(_("您不能审核%(label)s。") % {"label": _label(report)})
     if report.status != Status.SUBMITTED:
