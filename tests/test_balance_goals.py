@@ -255,3 +255,19 @@ def test_target_page_shows_the_change_with_its_interval_and_the_reading(
     page = c.get("/targets/T25/").content.decode()
     assert "2026: -2.0 [-5.9–1.9]" in page  # the change −2 with its 95% interval
     assert "显著缩小" in page and "本目标越低越好" in page and "差异不显著" in page and "已有实际值，无需预测" in page
+
+
+def test_the_office_reports_the_province_rank_and_it_is_judged_lower_is_better(
+    plan: Any, users: dict[str, Any], report: Any
+) -> None:
+    from kepu.plans.models import Observation
+    from kepu.plans.status import compute_statuses
+
+    obs = report(users["office"], "PROVINCE_RANK", "320400", 2025, 3)
+    assert obs.status == "submitted" and obs.se is None
+    Observation.objects.filter(pk=obs.pk).update(status="approved")
+    s = next(r for r in compute_statuses(plan, today_year=2026) if r.target.code == "T22" and r.org_unit == plan.region)
+    assert (s.status, s.current) == ("met", 3.0)
+    Observation.objects.filter(pk=obs.pk).update(value=6)
+    s = next(r for r in compute_statuses(plan, today_year=2026) if r.target.code == "T22" and r.org_unit == plan.region)
+    assert (s.status, s.current) == ("off_track", 6.0)  # fell behind 4th place
