@@ -66,6 +66,13 @@ ACTIONS: dict[str, Promise] = {
     "report.request": _("申请生成考核报告"),
     "allocation.update": _("修改目标分解"),
     "allocation.delete": _("删除目标分解"),
+    "progress.create": _("填写进展报告"),
+    "progress.update": _("修改进展报告"),
+    "progress.submit": _("提交进展报告"),
+    "progress.approve": _("进展报告审核通过"),
+    "progress.return": _("退回进展报告"),
+    "progress.evidence": _("添加佐证材料"),
+    "progress.schedule": _("设置进展报告截止日期"),
 }
 
 FIELDS: dict[str, Promise] = {
