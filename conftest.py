@@ -26,6 +26,16 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"KEPU_REQUIRE_POSTGRES=1 but the database engine is {engine}")
 
 
+@pytest.fixture(autouse=True)
+def chinese_by_default() -> Any:
+    """Each test starts in the site's language (zh-Hans): a request made in English by an earlier
+    test on the same worker must not leave English active for the next one."""
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
 @pytest.fixture
 def region(db: Any) -> Any:
     from kepu.core.models import OrgUnit

@@ -95,10 +95,11 @@ def test_list_plans(users: dict[str, Any], api_client: Any) -> None:
 def test_list_targets(users: dict[str, Any], api_client: Any) -> None:
     # When the targets of the plan are listed
     r = api_client(users["viewer_wujin"]).get(f"/api/plans/{PLAN}/targets")
-    # Then all 21 come in plan order, each as the targets contract describes
+    # Then all 25 (21 numeric, the rank goal and three balance goals) come in plan order, each as the
+    # targets contract describes
     assert r.status_code == 200
     rows = r.json()
-    assert [t["code"] for t in rows] == [f"T{i:02d}" for i in range(1, 22)]
+    assert [t["code"] for t in rows] == [f"T{i:02d}" for i in range(1, 26)]
     assert rows[0] == {
         "code": "T01", "name_zh": "公民具备科学素质比例",
         "name_en": "Share of citizens with basic science literacy", "kind": "rate", "value": 21.5,
@@ -134,7 +135,7 @@ def test_list_status_is_scoped(users: dict[str, Any], api_client: Any, plan: Pla
         21.5, 2025, "no_data", None)
     # And the org_unit filter narrows the office's list to one unit
     city = api_client(users["office"]).get(f"/api/plans/{PLAN}/status?org_unit=320400").json()
-    assert {s["org_unit"] for s in city} == {"320400"} and len(city) == 21
+    assert {s["org_unit"] for s in city} == {"320400"} and len(city) == 25
 
 
 def test_list_observations_pages_with_count_and_items(users: dict[str, Any], api_client: Any,

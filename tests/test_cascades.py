@@ -45,9 +45,10 @@ def test_denominators_keep_their_sources(region: Any) -> None:
 
     tianning = Denominator.objects.get(unit__code="320402", key="rural")
     assert (tianning.value, tianning.is_estimate) == (59176, False)
-    assert tianning.source.startswith("https://friendlywiki.com/")  # the source's address, not its key
+    # the source's title, not its key (the file also keeps its address)
+    assert tianning.source.startswith("第七次全国人口普查天宁区")
     zhonglou = Denominator.objects.get(unit__code="320404", key="rural")
-    assert zhonglou.is_estimate and "zh.wikipedia.org/zh-tw/常州" in zhonglou.source and zhonglou.method
+    assert zhonglou.is_estimate and "中文维基百科“常州”词条" in zhonglou.source and zhonglou.method
     assert Denominator.objects.get(unit__code="320402", key="total").value == 668906
     # never invented: no district figure for students was found, so it is stored as missing
     assert Denominator.objects.get(unit__code="320402", key="students").value is None
@@ -199,7 +200,7 @@ def test_override_page(plan: Any, users: dict[str, Any], client: Any) -> None:
     shares = _shares(plan, "T07")
     client.login(username="wujin", password=PASSWORD)
     page = client.get("/targets/T07/").content.decode()
-    assert "乡村常住人口" in page and "friendlywiki.com" in page and 'name="share_320402"' not in page
+    assert "乡村常住人口" in page and "第七次全国人口普查天宁区" in page and 'name="share_320402"' not in page
     assert "tianning_en" not in page
     assert client.post("/targets/T07/shares/", {}).status_code == 403
     client.login(username="office", password=PASSWORD)

@@ -404,5 +404,5 @@ class TargetStatus(models.Model):
         constraints = [models.UniqueConstraint(fields=["target", "org_unit"], name="status_unique")]
 
 
-from kepu.plans.progress_models import ProgressReminder, ProgressReport, ProgressSchedule  # noqa: E402,F401
 from kepu.plans.deliverable_models import Deliverable, Milestone  # noqa: E402,F401
+from kepu.plans.progress_models import ProgressReminder, ProgressReport, ProgressSchedule  # noqa: E402,F401

@@ -368,10 +368,11 @@ def _task_units(imp: _Importer, task: Task, t: dict[str, Any], depts: dict[str, 
 def _task_indicators(imp: _Importer) -> None:
     by_code = {i.code: i for i in Indicator.objects.filter(plan=imp.plan)}
     for task in Task.objects.filter(pk__in=imp.task_indicators.keys()):  # type: ignore[attr-defined]
-        wanted = {by_code[c].pk for c in imp.task_indicators[task.pk]}  # type: ignore[attr-defined]
-        current = set(task.indicators.values_list("pk", flat=True))
-        if wanted != current:
-            task.indicators.set(wanted)
+        wanted = {c: by_code[c].pk for c in imp.task_indicators[task.pk]}  # type: ignore[attr-defined]
+        current = dict(task.indicators.values_list("code", "pk"))
+        if set(wanted.values()) != set(current.values()):
+            task.indicators.set(wanted.values())
+            # Codes, not ids: the audit log is read by people and outlives the rows.
             audit_record(
                 actor=imp.actor,
                 action="task.indicators",

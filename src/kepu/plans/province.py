@@ -77,6 +77,6 @@ def province_rollup(province_plan: Plan, year: int | None = None) -> list[Rollup
     for ind, found in per_indicator:
         values = [CityValue(cp, cp.region, s[year].value if year in s else None) for cp, s in found]
         known = {c.unit: c.value for c in values if c.value is not None}
-        complete = bool(values) and len(known) == len(values)
-        rows.append(RollupRow(ind, year, rollup_value(ind, known) if complete else None, values))
+        all_known = bool(values) and len(known) == len(values)
+        rows.append(RollupRow(ind, year, rollup_value(ind, known) if all_known else None, values))
     return rows

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from kepu.core.models import AuditEntry, OrgUnit, Role
+from kepu.core.models import AuditEntry, Denominator, OrgUnit, Role
 from kepu.plans.models import Aggregation, Indicator, Observation, Programme, Target, TargetKind
 
 OBJECTS: dict[str, Promise] = {
@@ -25,6 +25,8 @@ OBJECTS: dict[str, Promise] = {
     "plans.keygroup": _("重点人群"),
     "plans.targetallocation": _("目标分解"),
     "plans.reportfile": _("考核报告"),
+    "plans.deliverable": _("重点事项"),
+    "plans.progressreport": _("进展报告"),
     "core.orgunit": _("行政区划"),
     "core.department": _("责任单位"),
     "auth.user": _("用户"),
@@ -73,6 +75,17 @@ ACTIONS: dict[str, Promise] = {
     "progress.return": _("退回进展报告"),
     "progress.evidence": _("添加佐证材料"),
     "progress.schedule": _("设置进展报告截止日期"),
+    "allocation.override": _("调整各区分解比例"),
+    "task.units": _("修改牵头和配合单位"),
+    "task.indicators": _("修改任务衡量指标"),
+    "evidence.upload": _("上传佐证材料"),
+    "deliverable.evidence": _("添加佐证材料"),
+    "deliverable.milestone": _("新增里程碑"),
+    "deliverable.milestone_done": _("完成里程碑"),
+    "deliverable.progress": _("更新进度"),
+    "deliverable.submit": _("提交完成材料"),
+    "deliverable.sign_off": _("确认完成"),
+    "deliverable.return": _("退回重点事项"),
 }
 
 FIELDS: dict[str, Promise] = {
@@ -130,6 +143,14 @@ FIELDS: dict[str, Promise] = {
     "observations": _("观测值条数"),
     "estimates": _("估计值项数"),
     "weighting": _("加权结果"),
+    "denominator": _("分解依据"),
+    "direction": _("方向"),
+    "significant": _("须统计显著"),
+    "indicators": _("衡量指标"),
+    "units": _("牵头和配合单位"),
+    "open_list": _("单位列表含“等”"),
+    "verbatim": _("原文照录"),
+    "text_zh": _("任务原文"),
 }
 
 # Keys inside structured values (e.g. a weighting report); others are left out.
@@ -163,6 +184,8 @@ CHOICES: dict[str, dict[str, Any]] = {
     "kind": {**OTHER_KINDS, **dict(TargetKind.choices), **dict(Programme.Kind.choices)},
     "level": dict(OrgUnit.Level.choices),
     "frequency": {"year": _("每年"), "quarter": _("每季度"), "month": _("每月")},
+    "direction": {"up": _("越高越好"), "down": _("越低越好")},
+    "denominator": dict(Denominator.Key.choices),
 }
 
 SOURCES: dict[str, Promise] = {
@@ -198,6 +221,8 @@ def _value(key: str, value: Any) -> str:
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.4f}".rstrip("0")
     if isinstance(value, str) and key in CHOICES:
         return str(CHOICES[key].get(value, value))
+    if key == "units" and isinstance(value, list):
+        return "、".join(_unit(v) for v in value)
     if key == "roles" and isinstance(value, list):
         return "、".join(_role(r) for r in value)
     if isinstance(value, list):
@@ -205,6 +230,13 @@ def _value(key: str, value: Any) -> str:
     if isinstance(value, dict):
         return "；".join(f"{DETAILS[k]}：{_value(k, v)}" for k, v in value.items() if k in DETAILS) or "…"
     return str(value)
+
+
+def _unit(value: Any) -> str:
+    """A task unit stored as "lead:<name>" or "support:<name>"."""
+    role, _sep, name = str(value).partition(":")
+    words = {"lead": _("牵头"), "support": _("配合")}
+    return f"{name}({words[role]})" if role in words and name else str(value)
 
 
 def _english(value: Any) -> str:
@@ -260,11 +292,15 @@ def describe(entry: AuditEntry, names: dict[str, str] | None = None, lang: str =
     """`names`: indicator code → name (see indicator_names). On Chinese pages the values of
     English-language fields (name_en, note_en, …) are not spelled out, only that they changed."""
     changes = []
+    names = names or {}
     for k, v in (entry.changes or {}).items():
         old, new = (v[0], v[1]) if isinstance(v, list) and len(v) == 2 else (None, v)
         if k.endswith("_en") and not lang.startswith("en"):
             changes.append(Change(str(FIELDS.get(k, k)), _english(old), _english(new)))
+        elif k == "indicators":  # indicator codes, shown by name
+            shown = ["、".join(names.get(c, str(c)) for c in v or []) or "∅" for v in (old, new)]
+            changes.append(Change(str(FIELDS[k]), shown[0], shown[1]))
         else:
             changes.append(Change(str(FIELDS.get(k, k)), _value(k, old), _value(k, new)))
     return AuditRow(entry, action_label(entry), str(OBJECTS.get(entry.object_type, "")),
-                    _object_label(entry, names or {}), changes)
+                    _object_label(entry, names), changes)

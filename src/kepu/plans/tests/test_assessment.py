@@ -34,7 +34,7 @@ from kepu.plans.reports import render_pdf, render_xlsx, report_build, report_req
 REPO = Path(__file__).resolve().parents[4]
 WUJIN, TIANNING, ZHONGLOU, XINBEI = "320412", "320402", "320404", "320411"
 CITY = "320400"
-CITY_ONLY = ("T02", "T04", "T19", "T20")  # targets with no district allocation
+CITY_ONLY = ("T02", "T04", "T19", "T20", "T22", "T23", "T24", "T25")  # targets with no district allocation
 OFFICE_ZH = "常州市全民科学素质工作领导小组办公室"
 OFFICE_EN = "Office of the Changzhou Municipal Leading Group for Citizen Science Literacy"
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
