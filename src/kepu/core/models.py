@@ -141,6 +141,8 @@ class Role(models.TextChoices):
     DISTRICT_REPORTER = "district_reporter", _("辖市(区)填报员")
     REVIEWER = "reviewer", _("审核员")
     VIEWER = "viewer", _("查看者")
+    EDITOR = "editor", _("科普内容编辑")
+    CAMPAIGNER = "campaigner", _("精准推送运营")
 
 
 class RoleAssignment(models.Model):
