@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kepu.plans",
     "kepu.literacy",
+    "kepu.citizens",
+    "kepu.outreach",
     "kepu.web",
 ]
 
