@@ -106,3 +106,4 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return self.title_zh
+from kepu.outreach.engagement_models import Interaction  # noqa: E402,F401
