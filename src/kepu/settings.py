@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "kepu.literacy",
     "kepu.citizens",
     "kepu.outreach",
+    "kepu.quiz",
     "kepu.web",
 ]
 
