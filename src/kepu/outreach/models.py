@@ -108,3 +108,4 @@ class Resource(models.Model):
         return self.title_zh
 from kepu.outreach.engagement_models import Interaction  # noqa: E402,F401
 from kepu.outreach.kiosk_models import Kiosk  # noqa: E402,F401
+from kepu.outreach.segment_models import Segment  # noqa: E402,F401
