@@ -109,3 +109,4 @@ class Resource(models.Model):
 from kepu.outreach.engagement_models import Interaction  # noqa: E402,F401
 from kepu.outreach.kiosk_models import Kiosk  # noqa: E402,F401
 from kepu.outreach.segment_models import Segment  # noqa: E402,F401
+from kepu.outreach.campaign_models import Campaign, Delivery, InboxMessage  # noqa: E402,F401
