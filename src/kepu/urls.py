@@ -8,5 +8,12 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("kepu.literacy.urls")),
+    path("", include("kepu.quiz.urls")),
+    path("", include("kepu.citizens.urls")),
     path("", include("kepu.web.urls")),
+    path("", include("kepu.outreach.kiosk_views")),
+    path("", include("kepu.outreach.campaign_views")),
+    path("", include("kepu.outreach.inbox_views")),
+    path("", include("kepu.outreach.segment_views")),
+    path("", include("kepu.outreach.feed_views")),
 ]
