@@ -106,7 +106,7 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return self.title_zh
+from kepu.outreach.campaign_models import Campaign, Delivery, InboxMessage  # noqa: E402,F401
 from kepu.outreach.engagement_models import Interaction  # noqa: E402,F401
 from kepu.outreach.kiosk_models import Kiosk  # noqa: E402,F401
 from kepu.outreach.segment_models import Segment  # noqa: E402,F401
-from kepu.outreach.campaign_models import Campaign, Delivery, InboxMessage  # noqa: E402,F401
