@@ -21,10 +21,12 @@ A bad rule is refused with every problem, each naming its place: "all[2].op: …
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains, Exact
@@ -32,11 +34,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kepu.citizens.models import AGE_BANDS, KEY_GROUPS, Citizen, Consent, Purpose
-from kepu.core.errors import InputError
-from kepu.core.models import OrgUnit
+from kepu.core.errors import InputError, PermissionDenied
+from kepu.core.models import OrgUnit, Role
+from kepu.core.scope import scope_for
+from kepu.core.services import audit_record, model_update
+from kepu.literacy.models import DIMENSIONS, Dimension
 from kepu.literacy.people import OCCUPATIONS
 from kepu.outreach.engagement_models import Interaction
 from kepu.outreach.models import Topic
+from kepu.outreach.segment_models import Segment
 
 MAX_DEPTH = 6
 MAX_NODES = 60
@@ -152,10 +158,10 @@ class _Validator:
             return
         allowed = self.choices(field)
         many = op in ("in", "not_in", "contains_any")
-        values = value if many else [value]
         if many and (not isinstance(value, list) or not value):
             self.err(join("value"), _("应为非空列表。"))
             return
+        values: list[Any] = value if isinstance(value, list) else [value]
         if len(values) > 500:
             self.err(join("value"), _("取值过多(最多 500 个)。"))
             return
@@ -214,7 +220,7 @@ def _array_has(field: str, value: str) -> Q:
 
 
 def _condition(node: dict[str, Any]) -> Q:
-    field, op, value = node["field"], node["op"], node.get("value")
+    field, op, value = node["field"], node["op"], node["value"]
     if field in ("district", "town"):
         q = Q(**{f"{field}__code__in": value})
         return ~q if op == "not_in" else q
@@ -311,3 +317,135 @@ def preview(
         }
         for c in qs
     ]
+
+
+# --- saved segments and who may use them -----------------------------------------------------------
+
+SEGMENT_ROLES = (Role.OFFICE_ADMIN, Role.CAMPAIGNER)
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
+
+
+def segment_unit(user: Any) -> OrgUnit | None:
+    """The unit a user builds segments for (their widest campaigner/office-admin unit), or None
+    when they may not build segments at all."""
+    scope = scope_for(user)
+    if scope.superuser:
+        return OrgUnit.objects.filter(level=OrgUnit.Level.CITY).order_by("path").first()
+    paths = sorted(scope._paths_for(SEGMENT_ROLES), key=len)
+    return OrgUnit.objects.filter(path=paths[0]).first() if paths else None
+
+
+def segment_require_unit(user: Any) -> OrgUnit:
+    unit = segment_unit(user)
+    if unit is None:
+        raise PermissionDenied(_("只有精准推送运营人员和办公室管理员可以管理人群分组。"))
+    return unit
+
+
+def segments_visible(user: Any) -> QuerySet[Segment]:
+    """Saved segments the user may use: those of their unit's subtree (a city campaigner sees all)."""
+    unit = segment_unit(user)
+    if unit is None:
+        return Segment.objects.none()
+    return Segment.objects.filter(org_unit__path__startswith=unit.path).select_related("org_unit", "created_by")
+
+
+@transaction.atomic
+def segment_save(
+    *, actor: Any, code: str, name_zh: str, rules: Any, name_en: str = "", segment: Segment | None = None
+) -> Segment:
+    """Create (or, given `segment`, update) a saved segment for the actor's unit; audited."""
+    unit = segment_require_unit(actor)
+    errors = [f"code: {_('应为 2–60 个小写字母、数字或连字符。')}"] if not CODE_RE.match(code or "") else []
+    if not (name_zh or "").strip() or len(name_zh) > 100:
+        errors.append(f"name_zh: {_('请填写名称(最多 100 字)。')}")
+    errors += rules_errors(rules)
+    taken = Segment.objects.filter(code=code)
+    if segment is not None:
+        taken = taken.exclude(pk=segment.pk)
+    if not errors and taken.exists():
+        errors.append(f"code: {_('该代码已被使用。')}")
+    if errors:
+        raise InputError(errors[0], errors=errors)
+    if segment is None:
+        segment = Segment.objects.create(
+            code=code, name_zh=name_zh.strip(), name_en=name_en.strip(), rules=rules, org_unit=unit, created_by=actor
+        )
+        audit_record(actor=actor, action="segment.create", obj=segment, org_unit=unit,
+                     changes={"rules": (None, rules)})
+        return segment
+    if not segments_visible(actor).filter(pk=segment.pk).exists():
+        raise PermissionDenied(_("该人群分组不在您的管辖范围内。"))
+    changes = model_update(instance=segment, data={"code": code, "name_zh": name_zh.strip(),
+                                                    "name_en": name_en.strip(), "rules": rules})
+    if changes:
+        segment.save()
+        audit_record(actor=actor, action="segment.update", obj=segment, org_unit=segment.org_unit, changes=changes)
+    return segment
+
+
+# --- segments from the latest literacy wave --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeakGroup:
+    key_group: str
+    district: str
+    n: int
+    share: float
+
+
+def weakest_groups(dimension: str, *, k: int = 3, unit: OrgUnit | None = None) -> list[WeakGroup]:
+    """The k (key group × district) groups with the lowest weighted share in `dimension` in the
+    latest published wave (groups with too few respondents left out; a district unit: its own)."""
+    from kepu.outreach.weakness import MIN_RESPONDENTS, group_shares, latest_wave, wave_cells
+
+    if dimension not in DIMENSIONS:
+        raise InputError(f"dimension: {_('应为以下之一:%(choices)s') % {'choices': ', '.join(DIMENSIONS)}}")
+    wave = latest_wave()
+    if wave is None:
+        raise InputError(_("还没有已发布的科学素质调查,无法按调查结果建立分组。"))
+    cells = wave_cells(wave)
+    codes = {c for c, _label in KEY_GROUPS}
+    local = unit is not None and unit.level not in (OrgUnit.Level.CITY, OrgUnit.Level.PROVINCE)
+    allowed = (
+        set(OrgUnit.objects.filter(path__startswith=unit.path).values_list("code", flat=True))
+        if local and unit is not None else None
+    )
+    groups = []
+    for kg, district in sorted({(kg, d) for kg, d, _band in cells if kg in codes and d}):
+        if allowed is not None and district not in allowed:
+            continue
+        n, shares = group_shares(cells, key_groups=[kg], districts=[district])
+        if n >= MIN_RESPONDENTS and dimension in shares:
+            groups.append(WeakGroup(kg, district, n, shares[dimension]))
+    return sorted(groups, key=lambda g: (g.share, g.key_group, g.district))[:k]
+
+
+def weakest_groups_rules(groups: list[WeakGroup]) -> dict[str, Any]:
+    return {
+        "any": [
+            {"all": [
+                {"field": "district", "op": "in", "value": [g.district]},
+                {"field": "key_groups", "op": "contains", "value": g.key_group},
+            ]}
+            for g in groups
+        ]
+    }
+
+
+def segment_from_wave(*, actor: Any, dimension: str, k: int = 3) -> Segment:
+    """Save a segment of the k groups weakest in `dimension` in the latest wave, e.g. "the groups
+    whose 科学方法 score is lowest"."""
+    unit = segment_require_unit(actor)
+    groups = weakest_groups(dimension, k=k, unit=unit)
+    if not groups:
+        raise InputError(_("最新一期调查中没有样本量足够的重点人群分组。"))
+    label = dict(Dimension.choices)[dimension]
+    stamp = timezone.localtime().strftime("%Y%m%d%H%M%S")
+    return segment_save(
+        actor=actor,
+        code=f"weak-{dimension}-{stamp}",
+        name_zh=_("%(dim)s得分最低的 %(k)d 个人群") % {"dim": label, "k": len(groups)},
+        rules=weakest_groups_rules(groups),
+    )

@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, str] = {
     "content": "kepu.outreach.cli_catalogue",
     "feed": "kepu.outreach.cli_feed",
     "publish-reach": "kepu.outreach.cli_reach",
+    "evaluate": "kepu.outreach.evaluate",
 }
 
 
