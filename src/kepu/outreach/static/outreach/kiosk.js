@@ -43,8 +43,8 @@
     var li = document.createElement("li");
     var parts = [
       ["rank", entry.rank != null ? entry.rank : i + 1],
-      ["who", entry.name || entry.display_name || entry.label || ""],
-      ["score", entry.score != null ? entry.score : (entry.points != null ? entry.points : "")]
+      ["who", entry.name || ""],
+      ["score", entry.score != null ? entry.score : ""]
     ];
     parts.forEach(function (p) {
       var span = document.createElement("span");
@@ -62,12 +62,13 @@
         if (!r.ok) { throw new Error(String(r.status)); }
         return r.json();
       }).then(function (data) {
-        var entries = Array.isArray(data) ? data : (data.people || data.items || data.rows || []);
+        var entries = (data && data.persons) || [];
         var list = document.getElementById("kiosk-board-rows");
         var board = document.getElementById("kiosk-board");
         if (!list || !board) { return; }
         var name = document.getElementById("kiosk-board-name");
-        if (name) { name.textContent = (data && (data.contest_title || data.title || data.name)) || ""; }
+        var en = (document.documentElement.lang || "").indexOf("en") === 0;
+        if (name) { name.textContent = (en && data.title_en) || data.title_zh || ""; }
         list.replaceChildren.apply(list, entries.slice(0, 10).map(row));
         board.hidden = entries.length === 0;
       }).catch(function () { /* keep the last leaderboard on screen */ });
