@@ -91,3 +91,20 @@ class SelfTestResult(models.Model):
 
     class Meta:
         ordering = ["-finished_at", "-id"]
+
+
+# What each consent does, in plain words (shown beside each separate, unticked checkbox).
+PURPOSE_TEXT = {
+    Purpose.PERSONALISE: _(
+        "根据您填写的年龄段、地区、职业和兴趣，以及您看过的内容，为您挑选科普内容。"
+        "不同意也能浏览和搜索全部内容，只是推荐不分人。"
+    ),
+    Purpose.PUSH: _(
+        "通过站内消息(以及您留了手机号时的短信)给您发送科普内容、每日一题和竞赛提醒。不同意就不会收到推送。"
+    ),
+    Purpose.ANALYTICS: _("把您的浏览、答题记录以随机编号(不含用户名和手机号)计入全市科普工作的统计。"),
+    Purpose.SELFTEST_LINK: _(
+        "登录后做“科学素质自测”时，把各方面的得分保存到您的账户，用来推荐您较弱方面的内容。"
+        "不同意则自测结果不与账户关联。"
+    ),
+}

@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 
 from kepu.citizens import deletion
 from kepu.citizens.models import AGE_BANDS, KEY_GROUPS, Citizen, Consent, Purpose, SelfTestResult
-from kepu.citizens.selectors import consents, has_consent
+from kepu.citizens.selectors import citizen_of, consents, has_consent
 from kepu.core.errors import InputError
-from kepu.core.models import OrgUnit
-from kepu.core.services import audit_record
+from kepu.core.models import AuditEntry, OrgUnit
 from kepu.literacy.online import pseudonym as keyed_hash
 from kepu.literacy.people import OCCUPATIONS
 
@@ -36,6 +35,19 @@ class SignupError(InputError):
         self.fields = fields
 
 
+def _audit(citizen: Citizen, action: str, changes: dict[str, tuple[Any, Any]] | None = None) -> None:
+    """Audit a citizen's own change under their pseudonym: staff reading the log see neither the
+    username nor the phone number (often the same thing)."""
+    AuditEntry.objects.create(
+        actor_label=str(citizen),
+        action=action,
+        object_type="citizens.citizen",
+        object_id=str(citizen.pk),
+        object_label=str(citizen),
+        changes={k: [o, n] for k, (o, n) in (changes or {}).items()},
+    )
+
+
 def citizen_pseudonym(user_pk: int) -> str:
     return keyed_hash(f"citizen:{user_pk}")
 
@@ -49,7 +61,7 @@ def phone_normalise(raw: str) -> str:
     return digits
 
 
-def _signup_errors(identifier: str, password: str) -> tuple[str, str, dict[str, str]]:
+def _signup_errors(identifier: str, password: str, password_again: str | None) -> tuple[str, str, dict[str, str]]:
     """Split the identifier into (username, phone) and check both and the password."""
     errors: dict[str, str] = {}
     identifier = (identifier or "").strip()
@@ -71,6 +83,8 @@ def _signup_errors(identifier: str, password: str) -> tuple[str, str, dict[str, 
         username = identifier
     if not password:
         errors["password"] = _("请设置密码。")
+    elif password_again is not None and password != password_again:
+        errors["password2"] = _("两次输入的密码不一致。")
     else:
         try:
             validate_password(password, User(username=username))
@@ -80,10 +94,12 @@ def _signup_errors(identifier: str, password: str) -> tuple[str, str, dict[str, 
 
 
 @transaction.atomic
-def citizen_signup(*, identifier: str, password: str, consents_granted: Iterable[str] = ()) -> Citizen:
+def citizen_signup(
+    *, identifier: str, password: str, password_again: str | None = None, consents_granted: Iterable[str] = ()
+) -> Citizen:
     """Create a citizen account from a username or a mainland mobile number and a password, and
     record a decision for every purpose (granted only for those ticked). Nothing else is asked."""
-    username, phone, errors = _signup_errors(identifier, password)
+    username, phone, errors = _signup_errors(identifier, password, password_again)
     if errors:
         raise SignupError(errors)
     user = User.objects.create_user(username=username, password=password)
@@ -91,7 +107,7 @@ def citizen_signup(*, identifier: str, password: str, consents_granted: Iterable
     granted = set(consents_granted)
     for purpose in Purpose.values:
         Consent.objects.create(citizen=citizen, purpose=purpose, granted=purpose in granted, version=CONSENT_VERSION)
-    audit_record(actor=user, action="citizen_signup", obj=citizen, label=str(citizen))
+    _audit(citizen, "citizen.signup")
     return citizen
 
 
@@ -107,13 +123,7 @@ def consents_set(*, citizen: Citizen, decisions: Mapping[str, bool]) -> list[str
             Consent.objects.create(citizen=citizen, purpose=purpose, granted=bool(granted), version=CONSENT_VERSION)
             changed.append(purpose)
     if changed:
-        audit_record(
-            actor=citizen.user,
-            action="citizen_consent",
-            obj=citizen,
-            label=str(citizen),
-            changes={p: (current.get(p), decisions[p]) for p in changed},
-        )
+        _audit(citizen, "citizen.consent", changes={p: (current.get(p), decisions[p]) for p in changed})
     return changed
 
 
@@ -178,7 +188,7 @@ def profile_update(*, citizen: Citizen, data: Mapping[str, Any], topics: Iterabl
     for name, value in clean.items():
         setattr(citizen, name, value)
     citizen.save()
-    audit_record(actor=citizen.user, action="citizen_profile", obj=citizen, label=str(citizen))
+    _audit(citizen, "citizen.profile")
     return citizen
 
 
@@ -210,6 +220,24 @@ def citizen_delete(*, citizen: Citizen, password: str) -> None:
         raise InputError(_("密码不正确，账户没有删除。"))
     for callback in deletion.callbacks():
         callback(citizen)
-    audit_record(actor=None, action="citizen_delete", obj=citizen, label=_("已注销的市民账户"))
+    AuditEntry.objects.create(
+        actor_label=_("市民"), action="citizen.delete", object_type="citizens.citizen", object_id="",
+        object_label=_("已注销的市民账户"),
+    )
     citizen.delete()
     user.delete()
+
+
+def selftest_result_hook(user: Any, session: Any) -> bool:
+    """kepu.literacy.online result hook: a finished self-test taken by a logged-in citizen is linked
+    to them only with consent "selftest_link" (per dimension: share of points earned)."""
+    citizen = citizen_of(user)
+    if citizen is None or session.finished_at is None:
+        return False
+    respondent = session.respondent
+    dims = {
+        dim: round(float(respondent.earned.get(dim, 0)) / float(possible), 4)
+        for dim, possible in (respondent.possible or {}).items()
+        if possible
+    }
+    return selftest_link(citizen=citizen, session_id=session.pk, finished_at=session.finished_at, dims=dims)

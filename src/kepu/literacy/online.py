@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,22 @@ LIMITS: dict[str, int] = {
 
 class RateLimited(InputError):
     """Too many starts or answers from one client; the page answers 429."""
+
+
+# Callables (user, finished session) -> bool run when a finished test's result is shown, so an app
+# that knows the person can keep the result (kepu.citizens: only with the citizen's consent).
+# Registered by that app; this app does not know who they are.
+_result_hooks: list[Callable[[Any, TestSession], bool]] = []
+
+
+def on_result(callback: Callable[[Any, TestSession], bool]) -> None:
+    if callback not in _result_hooks:
+        _result_hooks.append(callback)
+
+
+def result_kept(user: Any, session: TestSession) -> bool:
+    """Offer the finished session to every registered hook; True when one kept it."""
+    return any([hook(user, session) for hook in _result_hooks])
 
 
 def limits() -> dict[str, int]:

@@ -161,10 +161,11 @@ def test_result(request: HttpRequest) -> HttpResponse:
         for d in DIMENSIONS
     ]
     unanswered = len(session.item_codes) - session.answers.count()
+    linked = online.result_kept(request.user, session)
     return render(
         request,
         "literacy/test_result.html",
         {"r": r, "tier": online.tier_text(r, lang), "session": session, "dims": dims,
          "lines": online.result_lines(session, lang),
-         "unanswered": unanswered, "lang": lang},
+         "unanswered": unanswered, "lang": lang, "linked": linked},
     )
