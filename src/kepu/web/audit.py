@@ -56,6 +56,7 @@ ACTIONS: dict[str, Promise] = {
     "wave.weight": _("加权"),
     "wave.estimate": _("计算估计值"),
     "wave.publish": _("发布到规划"),
+    "outreach.reach_publish": _("发布重点人群科普触达人数到规划"),
     "wave.profile": _("更换评分标准"),
     "wave.attach_online": _("附加在线测试答卷"),
     "wave.variance": _("更改方差估计方法"),
