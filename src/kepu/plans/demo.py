@@ -31,6 +31,11 @@ DEMO_USERS: list[tuple[str, str, list[tuple[str, str | None, str | None]]]] = [
     ("agri", "市农业农村局 填报员", [("department_reporter", "320400", "cz-agri")]),
     ("meteo", "市气象局 填报员", [("department_reporter", "320400", "cz-meteo")]),
     ("viewer", "市领导 查看", [("viewer", "320400", None)]),
+    # Outreach (issue 9): two city editors, so nobody reviews their own content (four eyes), and
+    # the campaign operator. The demo citizens are made by kepu.citizens.demo.
+    ("editor", "市科协 科普内容编辑", [("editor", "320400", None)]),
+    ("editor2", "市科协 科普内容复核编辑", [("editor", "320400", None)]),
+    ("campaigner", "市科协 精准推送运营", [("campaigner", "320400", None)]),
 ]
 
 # How strongly each district performs relative to its share (literacy offset in points, work factor).

@@ -16,6 +16,7 @@ from kepu.plans.models import Aggregation, Indicator, Observation, Programme, Ta
 
 OBJECTS: dict[str, Promise] = {
     "plans.observation": _("数据"),
+    "citizens.citizen": _("市民账户"),
     "plans.target": _("目标"),
     "plans.indicator": _("指标"),
     "plans.plan": _("规划"),
@@ -58,6 +59,10 @@ ACTIONS: dict[str, Promise] = {
     "wave.publish": _("发布到规划"),
     "outreach.reach_publish": _("发布重点人群科普触达人数到规划"),
     "wave.profile": _("更换评分标准"),
+    "citizen.signup": _("市民注册"),
+    "citizen.consent": _("市民更改授权"),
+    "citizen.profile": _("市民修改资料"),
+    "citizen.delete": _("市民注销账户"),
     "wave.attach_online": _("附加在线测试答卷"),
     "wave.variance": _("更改方差估计方法"),
     "item.revision": _("提出题目修订"),
@@ -90,6 +95,11 @@ ACTIONS: dict[str, Promise] = {
 }
 
 FIELDS: dict[str, Promise] = {
+    # A citizen's consent decisions (kepu.citizens.models.Purpose)
+    "personalise": _("个性化推荐"),
+    "push": _("消息推送"),
+    "analytics": _("匿名统计分析"),
+    "selftest_link": _("关联科学素质自测结果"),
     "name_zh": _("中文名称"),
     "name_en": _("英文名称"),
     "code": _("代码"),

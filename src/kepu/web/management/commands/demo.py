@@ -35,10 +35,15 @@ class Command(BaseCommand):
         from kepu.literacy.demo import literacy_demo
 
         self.stdout.write(literacy_demo(year=timezone.localdate().year, seed=opts["seed"]))
+        from kepu.citizens.demo import DEMO_CITIZEN_NAMES, citizens_demo
+
+        self.stdout.write(citizens_demo(password=DEMO_PASSWORD))
         url = f"http://127.0.0.1:{opts['port']}/"
         self.stdout.write(f"\nKepu is at {url}\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, full_name, _roles in DEMO_USERS:
             self.stdout.write(f"  {username:9} {full_name}")
+        for username, full_name in DEMO_CITIZEN_NAMES.items():
+            self.stdout.write(f"  {username:9} {full_name}  →  /me/login/")
         if opts["serve"]:
             # The demo is the embedded mode: its public key is accepted here (and by the gunicorn
             # workers, which inherit the environment), never by a plain `kepu serve`.
