@@ -16,6 +16,7 @@ from kepu.core.api_auth import TokenAuth
 from kepu.core.api_json import StrictJSONRenderer
 from kepu.core.errors import InputError, PermissionDenied
 from kepu.literacy.api import router as literacy_router
+from kepu.outreach.api import router as outreach_router
 from kepu.outreach.engagement_api import router as engagement_router
 from kepu.plans.api import router as plans_router
 from kepu.plans.deliverable_api import router as deliverable_router
@@ -161,4 +162,5 @@ api.add_router("/", literacy_router)
 api.add_router("/", progress_router)
 api.add_router("/", deliverable_router)
 api.add_router("/", engagement_router)
+api.add_router("/", outreach_router)
 api.add_router("/", fallback)  # last: its URL pattern matches every path

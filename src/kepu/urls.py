@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("kepu.citizens.urls")),
     path("", include("kepu.web.urls")),
     path("", include("kepu.outreach.demand_views")),
+    path("", include("kepu.outreach.urls")),
     path("", include("kepu.outreach.kiosk_views")),
     path("", include("kepu.outreach.campaign_views")),
     path("", include("kepu.outreach.inbox_views")),

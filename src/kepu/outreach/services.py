@@ -4,6 +4,7 @@ touches only resources of their district; every change is audited; bodies are sa
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -35,9 +36,20 @@ S = Resource.Status
 def _list(value: Any) -> list[Any] | None:
     if value is None or value == "":
         return []
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) and not any(isinstance(v, str) and "\x00" in v for v in value):
         return list(value)
     return None
+
+
+_BENCHMARK = re.compile(r"^(?:基准)?[-\s]?0*(\d{1,2})$")
+
+
+def _benchmark(value: Any) -> int:
+    """A 基准 number from 17, "17" or "基准-17" (0 when it is none of those)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _BENCHMARK.match(str(value).strip()) if isinstance(value, str) else None
+    return int(match.group(1)) if match else 0
 
 
 def resource_clean(data: dict[str, Any], *, where: str = "") -> dict[str, Any]:
@@ -61,7 +73,7 @@ def resource_clean(data: dict[str, Any], *, where: str = "") -> dict[str, Any]:
     out["kind"] = kind
     for name in TEXT_FIELDS:
         value = data.get(name) or ""
-        if not isinstance(value, str):
+        if not isinstance(value, str) or "\x00" in value:
             bad(name, _("应为文本。"))
             continue
         max_length = getattr(Resource._meta.get_field(name), "max_length", None)
@@ -83,10 +95,7 @@ def resource_clean(data: dict[str, Any], *, where: str = "") -> dict[str, Any]:
             continue
         out[name] = list(dict.fromkeys(values))
     benchmarks = _list(data.get("benchmarks"))
-    try:
-        numbers = [int(b) for b in benchmarks or []]
-    except (TypeError, ValueError):
-        numbers = [0]
+    numbers = [_benchmark(b) for b in benchmarks or []]
     if benchmarks is None or any(n not in BENCHMARKS for n in numbers):
         bad("benchmarks", _("应为 1–26 的基准编号。"))
     out["benchmarks"] = sorted(set(numbers))

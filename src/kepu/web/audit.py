@@ -33,6 +33,9 @@ OBJECTS: dict[str, Promise] = {
     "auth.user": _("用户"),
     "literacy.wave": _("素质测评调查"),
     "literacy.item": _("题目"),
+    "outreach.resource": _("科普内容"),
+    "outreach.topic": _("内容主题"),
+    "outreach.feedsource": _("合作方内容来源"),
 }
 
 VERBS: dict[str, Promise] = {
@@ -92,6 +95,16 @@ ACTIONS: dict[str, Promise] = {
     "deliverable.submit": _("提交完成材料"),
     "deliverable.sign_off": _("确认完成"),
     "deliverable.return": _("退回重点事项"),
+    "resource.create": _("新建科普内容"),
+    "resource.update": _("修改科普内容"),
+    "resource.review": _("审核科普内容"),
+    "resource.return": _("退回科普内容"),
+    "resource.publish": _("发布科普内容"),
+    "resource.archive": _("归档科普内容"),
+    "resource.restore": _("恢复科普内容为草稿"),
+    "resource.import": _("导入更新科普内容"),
+    "topic.import": _("导入内容主题"),
+    "feed.import": _("导入合作方内容"),
 }
 
 FIELDS: dict[str, Promise] = {
@@ -100,6 +113,20 @@ FIELDS: dict[str, Promise] = {
     "push": _("消息推送"),
     "analytics": _("匿名统计分析"),
     "selftest_link": _("关联科学素质自测结果"),
+    "title_zh": _("中文标题"),
+    "title_en": _("英文标题"),
+    "body_zh": _("中文正文"),
+    "body_en": _("英文正文"),
+    "url": _("链接"),
+    "source_url": _("来源链接"),
+    "licence": _("许可协议"),
+    "dimensions": _("素质维度"),
+    "benchmarks": _("对应基准"),
+    "key_groups": _("重点人群"),
+    "age_bands": _("年龄段"),
+    "topics": _("主题"),
+    "regions": _("面向地区"),
+    "last_imported_at": _("最近导入时间"),
     "name_zh": _("中文名称"),
     "name_en": _("英文名称"),
     "code": _("代码"),
@@ -188,15 +215,27 @@ OTHER_KINDS: dict[str, Promise] = {
     "street": _("街道"),
 }
 
+# Catalogue words (kepu.outreach.vocab; a resource's status and kind share the keys of plan objects).
+OUTREACH_CHOICES: dict[str, dict[str, Any]] = {
+    "dimensions": {"knowledge": _("科学知识"), "method": _("科学方法"), "spirit": _("科学精神与思维"),
+                   "application": _("应用科学能力")},
+    "key_groups": {"youth": _("青少年"), "farmers": _("农民"), "workers": _("产业工人"), "elderly": _("老年人"),
+                   "officials": _("领导干部和公务员")},
+    "resource_status": {"reviewed": _("已审核"), "published": _("已发布"), "archived": _("已归档")},
+    "resource_kind": {"article": _("图文"), "video": _("视频"), "audio": _("音频"), "course": _("课程"),
+                      "event_link": _("活动链接"), "venue_page": _("场馆页面")},
+}
 CHOICES: dict[str, dict[str, Any]] = {
     "aggregation": dict(Aggregation.choices),
-    "status": dict(Observation.Status.choices),
+    "status": {**OUTREACH_CHOICES["resource_status"], **dict(Observation.Status.choices)},
     "cascade": dict(Target.Cascade.choices),
-    "kind": {**OTHER_KINDS, **dict(TargetKind.choices), **dict(Programme.Kind.choices)},
+    "kind": {**OUTREACH_CHOICES["resource_kind"], **OTHER_KINDS, **dict(TargetKind.choices),
+             **dict(Programme.Kind.choices)},
     "level": dict(OrgUnit.Level.choices),
     "frequency": {"year": _("每年"), "quarter": _("每季度"), "month": _("每月")},
     "direction": {"up": _("越高越好"), "down": _("越低越好")},
     "denominator": dict(Denominator.Key.choices),
+    **OUTREACH_CHOICES,
 }
 
 SOURCES: dict[str, Promise] = {
