@@ -21,6 +21,7 @@ from kepu.outreach.engagement_api import router as engagement_router
 from kepu.plans.api import router as plans_router
 from kepu.plans.deliverable_api import router as deliverable_router
 from kepu.plans.progress_api import router as progress_router
+from kepu.quiz.api import router as quiz_router
 
 
 class Problem(Schema):
@@ -161,6 +162,7 @@ api.add_router("/", plans_router)
 api.add_router("/", literacy_router)
 api.add_router("/", progress_router)
 api.add_router("/", deliverable_router)
+api.add_router("/", quiz_router)
 api.add_router("/", engagement_router)
 api.add_router("/", outreach_router)
 api.add_router("/", fallback)  # last: its URL pattern matches every path

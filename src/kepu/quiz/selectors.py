@@ -214,10 +214,11 @@ def signals(contest: Contest, *, threshold: int | None = None) -> Signals:
                 flags[cid].append("shared_client")
     patterns: dict[tuple[Any, ...], set[int]] = defaultdict(set)
     answers: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+    position: int | None
     finished = {a.id: a.citizen_id for a in attempts if a.finished_at is not None}
     for attempt_id, position, response, seconds in (QuizAnswer.objects.filter(attempt_id__in=list(finished))
                                                     .values_list("attempt_id", "position", "response", "seconds")):
-        answers[attempt_id].append((position, repr(response), round(seconds)))
+        answers[attempt_id].append((position or 0, repr(response), round(seconds)))
     for attempt_id, rows in answers.items():
         if len(rows) >= 3:
             patterns[tuple(sorted(rows))].add(finished[attempt_id])
@@ -290,6 +291,7 @@ class ItemStat:
     stem: str
     answered: int
     correct: int
+    label: str = ""
 
     @property
     def share(self) -> float | None:
@@ -305,7 +307,7 @@ def item_stats(*, language: str = "zh-hans", since: dt.datetime | None = None) -
     by_item = {r["item_id"]: (r["n"], r["right"]) for r in counts}
     items = Item.objects.filter(pk__in=list(by_item)).only("code", "dimension", "stem_zh", "stem_en")
     out = [ItemStat(code=i.code, dimension=i.dimension, stem=i.stem(language), answered=by_item[i.pk][0],
-                    correct=by_item[i.pk][1]) for i in items]
+                    correct=by_item[i.pk][1], label=str(Dimension(i.dimension).label)) for i in items]
     out.sort(key=lambda s: (-s.answered, s.code))
     return out
 

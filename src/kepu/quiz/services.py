@@ -164,17 +164,17 @@ def _contest_fields(data: dict[str, Any]) -> dict[str, Any]:
         out[field] = value
     for field, label in (("starts_at", _("开始时间")), ("ends_at", _("结束时间"))):
         raw = data.get(field)
-        value = raw if isinstance(raw, dt.datetime) else None
-        if value is None and raw:
+        when = raw if isinstance(raw, dt.datetime) else None
+        if when is None and raw:
             try:
-                value = dt.datetime.fromisoformat(str(raw))
+                when = dt.datetime.fromisoformat(str(raw))
             except ValueError:
-                value = None
-        if value is None:
+                when = None
+        if when is None:
             errors.append(_("%(label)s格式应为 2026-05-01T09:00。") % {"label": label})
-        elif timezone.is_naive(value):
-            value = timezone.make_aware(value)
-        out[field] = value
+        elif timezone.is_naive(when):
+            when = timezone.make_aware(when)
+        out[field] = when
     if out.get("starts_at") and out.get("ends_at") and out["ends_at"] <= out["starts_at"]:
         errors.append(_("结束时间应晚于开始时间。"))
     groups = [g for g in data.get("key_groups", []) if g]
