@@ -197,7 +197,7 @@ def contest_create(*, data: dict[str, Any], org_unit: OrgUnit, actor: User, scop
     if live < fields["question_count"]:
         raise InputError(_("题库中已上线的题目只有 %(n)s 道，不够出题。") % {"n": live})
     contest = Contest.objects.create(org_unit=org_unit, created_by=actor, **fields)
-    audit_record(actor=actor, action="quiz.contest_create", obj=contest, org_unit=org_unit, label=contest.title_zh)
+    audit_record(actor=actor, action="contest.create", obj=contest, org_unit=org_unit, label=contest.title_zh)
     return contest
 
 

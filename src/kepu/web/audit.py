@@ -36,6 +36,7 @@ OBJECTS: dict[str, Promise] = {
     "outreach.resource": _("科普内容"),
     "outreach.topic": _("内容主题"),
     "outreach.feedsource": _("合作方内容来源"),
+    "quiz.contest": _("竞赛"),
 }
 
 VERBS: dict[str, Promise] = {
