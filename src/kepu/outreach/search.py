@@ -11,9 +11,10 @@ Words rank precisely; bigrams carry typo tolerance: one wrong character in 糖�
 two of its four bigrams, so the right piece still shares most of its tokens with the query. We chose
 this over pinyin or edit distance over the whole vocabulary because a typo usually changes how jieba
 cuts the query, and bigrams do not depend on the cut. A query word missing from the vocabulary is also
-replaced by vocabulary words one substitution away (same length, found through wildcard keys), which
-catches a wrong character in a two-character word and a wrong letter in a Latin word (a missing or
-extra letter in a Latin word is not caught: English is the second language here).
+replaced by vocabulary words one substitution away (same length, found through wildcard keys), for
+Chinese words of three or more characters and Latin words of four or more letters (in a two-character
+word one substitution is half the word: 流感 would become 流传); a missing or extra letter in a Latin
+word is not caught (English is the second language here).
 
 Titles count three times, summaries and topic names twice, bodies once. The cache key is a version
 counter in Django's cache (bumped on commit of every publish, archive or edit of a published piece, so
@@ -104,7 +105,7 @@ class Index:
     neighbours: dict[str, list[str]]  # wildcard key (one character replaced by "?") -> vocabulary words
 
     def corrected(self, word: str) -> list[str]:
-        if word in self.vocabulary or word.startswith(BIGRAM) or len(word) < 2:
+        if word in self.vocabulary or word.startswith(BIGRAM) or len(word) < (4 if word.isascii() else 3):
             return [word]
         near = {w for k in _wildcards(word) for w in self.neighbours.get(k, [])}
         return sorted(near) or [word]
