@@ -74,6 +74,14 @@ def _interact(citizen: Any, resource: Any, kind: str, days_ago: float) -> None:
     )
 
 
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Row ids repeat between tests (rolled back), so cached co-occurrence/wave sums must not leak."""
+    from django.core.cache import cache
+
+    cache.clear()
+
 # --- weak dimensions -------------------------------------------------------------------------------
 
 
