@@ -551,3 +551,57 @@ def test_the_console_shows_a_district_only_its_own_campaigns(region: Any, staff:
     assert client.post(f"/outreach/campaigns/{city.pk}/cancel/").status_code == 404
     city.refresh_from_db()
     assert city.status == "draft"
+
+
+def test_the_quiz_accuracy_effect_counts_each_arms_answers_in_the_targeted_dimension(
+    region: Any, staff: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any,
+) -> None:
+    from kepu.outreach.campaign_models import Delivery
+    from kepu.outreach.effects import campaign_effect
+    from kepu.quiz import selectors
+
+    make_citizens(40)
+    campaign = _run(_campaign(staff["camp"], holdout=0.5, seed=5, measure="quiz_accuracy", dimension="method"),
+                    staff, django_capture_on_commit_callbacks)
+    held = set(Delivery.objects.filter(campaign=campaign, holdout=True).values_list("citizen_id", flat=True))
+    calls = []
+
+    def accuracy(citizen_ids: Any, dimension: str | None = None, since: Any = None) -> tuple[int, int]:
+        ids = set(citizen_ids)
+        calls.append((ids, dimension, since))
+        return (10, 100) if ids == held else (30, 100)
+
+    monkeypatch.setattr(selectors, "accuracy", accuracy)
+    effect = campaign_effect(campaign)
+    assert effect is not None and (effect.treated_successes, effect.holdout_successes) == (30, 10)
+    assert effect.difference == pytest.approx(0.2) and effect.significant
+    assert {c[1] for c in calls} == {"method"} and {c[2] for c in calls} == {campaign.started_at}
+    assert sorted(len(c[0]) for c in calls) == sorted([len(held), 40 - len(held)])
+
+
+# --- the API -------------------------------------------------------------------------------------
+
+
+def test_the_api_lists_reads_and_steps_campaigns_with_the_consoles_rules(region: Any, staff: Any) -> None:
+    city = _campaign(staff["camp"])
+    wujin = _campaign(staff["wujin"], unit=WUJIN)
+    author, other, district, editor = Client(), Client(), Client(), Client()
+    for client, who in ((author, "camp"), (other, "camp2"), (district, "wujin"), (editor, "editor")):
+        client.force_login(staff[who])
+
+    listing = author.get("/api/outreach/campaigns").json()
+    assert listing["count"] == 2 and {c["id"] for c in listing["items"]} == {city.pk, wujin.pk}
+    assert [c["id"] for c in district.get("/api/outreach/campaigns").json()["items"]] == [wujin.pk]
+    assert district.get(f"/api/outreach/campaigns/{city.pk}").status_code == 404
+    assert editor.get("/api/outreach/campaigns").status_code == 403
+
+    own = author.post(f"/api/outreach/campaigns/{city.pk}/approve")
+    assert own.status_code == 403 and own["Content-Type"] == "application/problem+json"
+    approved = other.post(f"/api/outreach/campaigns/{city.pk}/approve")
+    assert approved.status_code == 200
+    body = approved.json()
+    assert body["status"] == "approved" and body["approved_by"] == "camp2" and body["effect"] is None
+    again = other.post(f"/api/outreach/campaigns/{city.pk}/approve")
+    assert again.status_code == 422
+    city.refresh_from_db()
+    assert city.status == "approved"

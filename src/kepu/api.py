@@ -17,6 +17,7 @@ from kepu.core.api_json import StrictJSONRenderer
 from kepu.core.errors import InputError, PermissionDenied
 from kepu.literacy.api import router as literacy_router
 from kepu.outreach.api import router as outreach_router
+from kepu.outreach.campaign_api import router as campaign_router
 from kepu.outreach.engagement_api import router as engagement_router
 from kepu.plans.api import router as plans_router
 from kepu.plans.deliverable_api import router as deliverable_router
@@ -165,4 +166,5 @@ api.add_router("/", deliverable_router)
 api.add_router("/", quiz_router)
 api.add_router("/", engagement_router)
 api.add_router("/", outreach_router)
+api.add_router("/", campaign_router)
 api.add_router("/", fallback)  # last: its URL pattern matches every path

@@ -116,7 +116,7 @@ def quiz_accuracy_available() -> bool:
 
 
 def _quiz_accuracy(campaign: Campaign, citizen_ids: list[int]) -> tuple[int, int]:
-    from kepu.quiz.selectors import accuracy  # type: ignore[attr-defined,unused-ignore]
+    from kepu.quiz.selectors import accuracy
 
     correct, answered = accuracy(citizen_ids, campaign.dimension, campaign.started_at)
     return int(correct), int(answered)
