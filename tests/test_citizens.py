@@ -227,7 +227,7 @@ def test_a_staff_account_cannot_log_in_as_a_citizen_nor_open_citizen_pages(make_
     assert refused.status_code == 200 and "工作人员账户" in refused.content.decode()
     assert "_auth_user_id" not in client.session
     client.login(username="office", password=PASSWORD)
-    for path in ("/me/profile/", "/me/data/", "/me/delete/"):
+    for path in ("/me/profile/", "/me/data/", "/me/data/download/", "/me/delete/"):
         assert client.get(path).status_code == 403, path
     assert client.post("/me/delete/", {"password": PASSWORD}).status_code == 403
     from django.contrib.auth.models import User
@@ -272,11 +272,15 @@ def test_my_data_downloads_profile_consents_selftests_and_every_registered_secti
     def quiz_rows(c: Any) -> dict[str, Any]:
         return {"quiz_answers": [{"who": c.pseudonym[:6], "correct": True}]}
 
-    export.on_export(quiz_rows)
+    export.on_export(quiz_rows, labels={"quiz_answers": "答题记录"})
     try:
-        response = client.get("/me/data/")
+        page = client.get("/me/data/").content.decode()
+        response = client.get("/me/data/download/")
     finally:
         export._callbacks.remove(quiz_rows)
+        export._labels.pop("quiz_answers")
+    assert "13912345678" in page and "答题记录：1 条" in page and "授权记录：4 条" in page
+    assert "quiz_answers" not in page
     assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
     assert "attachment" in response["Content-Disposition"]
     data = json.loads(response.content)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.utils.translation import gettext_lazy as _
 
 from kepu.citizens import export
 from kepu.citizens.models import Citizen, Consent, Purpose
@@ -114,3 +115,16 @@ def citizen_export(citizen: Citizen) -> dict[str, Any]:
         for section, rows in callback(citizen).items():
             data[section] = rows
     return data
+
+
+def export_section_names() -> dict[str, Any]:
+    """Section key → its name on the page (other apps name theirs when they register)."""
+    return {
+        "consents": _("授权记录"),
+        "selftests": _("科学素质自测结果"),
+        # Sections other apps export today; an app names its own by registering with labels=.
+        "quiz_answers": _("答题记录"),
+        "quiz_points": _("积分记录"),
+        "engagement_events": _("浏览和互动记录"),
+        **export.labels(),
+    }

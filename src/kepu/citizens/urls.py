@@ -11,5 +11,6 @@ urlpatterns = [
     path("me/profile/", views.profile, name="profile"),
     path("me/elder/", views.elder_switch, name="elder"),
     path("me/data/", views.my_data, name="data"),
+    path("me/data/download/", views.my_data_download, name="data_download"),
     path("me/delete/", views.delete_account, name="delete"),
 ]

@@ -179,7 +179,29 @@ def elder_switch(request: HttpRequest) -> HttpResponse:
 @never_cache
 @citizen_required
 def my_data(request: HttpRequest) -> HttpResponse:
-    """Download everything Kepu holds about the citizen, as one JSON file."""
+    """What Kepu holds about the citizen, section by section, with the download button."""
+    citizen: Citizen = request.citizen  # type: ignore[attr-defined]
+    data = selectors.citizen_export(citizen)
+    names = selectors.export_section_names()
+    lists = {section: rows for section, rows in data.items() if isinstance(rows, list)}
+    counts = [(names[section], len(rows)) for section, rows in lists.items() if section in names]
+    unnamed = sum(len(rows) for section, rows in lists.items() if section not in names)
+    if unnamed:
+        counts.append((_("其他记录"), unnamed))
+    current = selectors.consents(citizen)
+    return render(request, "citizens/data.html", {
+        "citizen": citizen,
+        "account": data["account"],
+        "purposes": _purposes(current),
+        "counts": counts,
+        "lang": _lang(),
+    })
+
+
+@never_cache
+@citizen_required
+def my_data_download(request: HttpRequest) -> HttpResponse:
+    """Everything Kepu holds about the citizen, as one JSON file (PIPL right of access)."""
     citizen: Citizen = request.citizen  # type: ignore[attr-defined]
     body = json.dumps(selectors.citizen_export(citizen), ensure_ascii=False, indent=2, default=str)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")

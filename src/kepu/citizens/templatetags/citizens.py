@@ -16,9 +16,9 @@ def is_elder(context: dict[str, Any]) -> bool:
 
 
 @register.simple_tag(takes_context=True)
-def nav_current(context: dict[str, Any], prefix: str, exact: bool = False) -> str:
-    """'page' when the request path is under `prefix` (for aria-current)."""
+def nav_current(context: dict[str, Any], *prefixes: str, exact: bool = False) -> str:
+    """'page' when the request path is one of `prefixes` (exact) or under one (for aria-current)."""
     request = context.get("request")
     path = request.path if request is not None else ""
-    hit = path == prefix if exact else path.startswith(prefix)
+    hit = path in prefixes if exact else path.startswith(prefixes)
     return "page" if hit else ""
