@@ -81,7 +81,7 @@ def test_rise_test_is_the_exact_binomial_tail_given_the_totals() -> None:
     expected, p = rise_test(10, 2, 100, 100)
     assert expected == 6.0
     assert p == pytest.approx((66 + 12 + 1) / 4096, abs=1e-12)
-    # Nothing before at all: nothing can be called rising
+    # No activity before at all: nothing can be called rising
     assert rise_test(10, 0, 10, 0) == (10.0, 1.0)
 
 
@@ -110,8 +110,10 @@ def test_a_term_rising_significantly_is_a_trend_and_a_gap(signals: Any) -> None:
     assert terms["换脸"].now == 3 and not terms["换脸"].rising
     # no published piece covers 诈骗: a gap
     assert [g.key for g in result.gaps] == ["诈骗"]
-    # topics: health drew 8 new viewers, but with nothing viewed before nothing can be called rising
-    assert by_key(result.topics)["health"].now == 8
+    # topics: 8 people read health pieces now, none before, while activity stayed in proportion
+    health = by_key(result.topics)["health"]
+    assert (health.now, health.before, health.rising) == (8, 0, True)
+    assert health.p_value == pytest.approx((35 / 56) ** 8, rel=1e-4)  # 35 active now, 21 before
 
 
 def test_a_term_the_catalogue_covers_is_not_a_gap(signals: Any) -> None:

@@ -8,11 +8,13 @@ word. A term's count in a window is the number of distinct searchers who used it
 the same thing ten times counts once); anonymous visitors count under their daily pseudonym.
 
 Rising: the current window (the last `days` days) against the one before it, equally long. The
-question is whether the term's share of all searching moved up, so the test conditions on the
-total: given n = c_now + c_before searchers of the term, under "no change" c_now is binomial with
-p = T_now / (T_now + T_before), the current window's share of all searcher-terms (the usual exact
-test for two Poisson rates with different exposures). A term rises when it has at least MIN_COUNT
-searchers now, more than its expected share, and a one-sided p below ALPHA. Without any searching
+question is whether more of the platform's active residents ask about the term than before, so the
+test conditions on how many were active: given n = c_now + c_before people using the term, under
+"no change" c_now is binomial with p = A_now / (A_now + A_before), where A is the number of distinct
+people with any event in the window (the usual exact test for two Poisson rates with different
+exposures). Activity, not all searching, is the exposure: when a worry spreads, the rising terms
+make up much of the searching themselves and would hide their own rise. A term rises when it has at
+least MIN_COUNT people now, more than expected, and a one-sided p below ALPHA. Without any activity
 in the previous window nothing can be called rising. Topics are tested the same way, counting
 distinct viewers of published pieces on the topic.
 
@@ -94,7 +96,8 @@ def keywords(query: str) -> list[str]:
 
 
 def rise_test(now: int, before: int, total_now: int, total_before: int) -> tuple[float, float]:
-    """(expected count now, one-sided p) for a count that kept its share of the total."""
+    """(expected count now, one-sided p) for a count that kept its share of the exposure (the
+    number of active people in each window)."""
     total = total_now + total_before
     n = now + before
     if total_before == 0 or total_now == 0 or n == 0:
@@ -154,8 +157,10 @@ def _name(zh: str, en: str) -> str:
     return (en or zh) if (get_language() or "").startswith("en") else zh
 
 
-def _trends(now: dict[str, int], before: dict[str, int], labels: dict[str, str]) -> list[Trend]:
-    total_now, total_before = sum(now.values()), sum(before.values())
+def _trends(
+    now: dict[str, int], before: dict[str, int], labels: dict[str, str], active: tuple[int, int]
+) -> list[Trend]:
+    total_now, total_before = active
     out = []
     for key, c in now.items():
         b = before.get(key, 0)
@@ -195,11 +200,12 @@ def demand(
     previous = rows.filter(at__date__gte=before_start, at__date__lt=start)
     terms_now = {k: len(v) for k, v in _term_people(current).items()}
     terms_before = {k: len(v) for k, v in _term_people(previous).items()}
-    terms = _trends(terms_now, terms_before, {})[:limit]
+    active = (current.values("pseudonym").distinct().count(), previous.values("pseudonym").distinct().count())
+    terms = _trends(terms_now, terms_before, {}, active)[:limit]
     for t in terms:
         if t.rising:
             t.resources = covering(t.key)
     topics_now, names = _topic_people(current)
     topics_before, _names = _topic_people(previous)
-    topics = _trends(topics_now, topics_before, names)[:limit]
+    topics = _trends(topics_now, topics_before, names, active)[:limit]
     return Demand(start=start, end=end, days=days, terms=terms, topics=topics)

@@ -47,7 +47,7 @@ def _name(unit: OrgUnit) -> str:
 def _new_resource_url(term: str) -> str:
     """The catalogue's create page, with the term as the draft's title."""
     try:
-        base = reverse("catalogue:new")
+        base = reverse("outreach:new")
     except NoReverseMatch:
         base = RESOURCE_NEW_FALLBACK
     return f"{base}?{urlencode({'title_zh': term, 'q': term})}"

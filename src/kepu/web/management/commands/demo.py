@@ -35,9 +35,15 @@ class Command(BaseCommand):
         from kepu.literacy.demo import literacy_demo
 
         self.stdout.write(literacy_demo(year=timezone.localdate().year, seed=opts["seed"]))
+        from kepu.outreach.catalogue_demo import catalogue_demo
+
+        self.stdout.write(catalogue_demo())
         from kepu.citizens.demo import DEMO_CITIZEN_NAMES, citizens_demo
 
         self.stdout.write(citizens_demo(password=DEMO_PASSWORD))
+        from kepu.outreach.engagement_demo import engagement_demo
+
+        self.stdout.write(engagement_demo(plan=plan, seed=opts["seed"]))
         url = f"http://127.0.0.1:{opts['port']}/"
         self.stdout.write(f"\nKepu is at {url}\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, full_name, _roles in DEMO_USERS:
