@@ -396,3 +396,34 @@ def test_a_wave_segment_without_a_published_wave_is_refused_clearly(region: Any,
     response = client.post("/outreach/segments/from-wave/", {"dimension": "method", "k": "3"}, follow=True)
     assert "还没有已发布的科学素质调查" in response.content.decode()
     assert not Segment.objects.exists()
+
+
+# --- the API ---------------------------------------------------------------------------------------
+
+
+def test_segment_api_preview_save_and_refusals(people: dict[str, Any], make_user: Any) -> None:
+    from kepu.outreach.segment_models import Segment
+
+    make_user("ops", ("campaigner", WUJIN, None))
+    client = Client(enforce_csrf_checks=False)
+    assert client.login(username="ops", password=PASSWORD)
+    r = client.post("/api/outreach/segments/preview", {"rules": EXAMPLE}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["count"] == 2
+    bad = client.post("/api/outreach/segments/preview",
+                      {"rules": {"all": [{"not_engaged": {"days": "30"}}]}}, content_type="application/json")
+    assert bad.status_code == 422 and bad["Content-Type"] == "application/problem+json"
+    assert bad.json()["errors"][0].startswith("all[0].not_engaged.days: ")
+    farmers = {"field": "key_groups", "op": "contains", "value": "farmers"}
+    made = client.post("/api/outreach/segments", {"code": "api-seg", "name_zh": "接口分组", "rules": farmers},
+                       content_type="application/json")
+    assert made.status_code == 201 and made.json()["count"] == 4 and made.json()["org_unit"] == WUJIN
+    assert client.get("/api/outreach/segments").json()["count"] == 1
+    assert client.get("/api/outreach/segments/api-seg").json()["count"] == 4
+
+    make_user("viewer", ("viewer", "320400", None))
+    viewer = Client()
+    assert viewer.login(username="viewer", password=PASSWORD)
+    assert viewer.post("/api/outreach/segments", {"code": "v-seg", "name_zh": "v", "rules": EXAMPLE},
+                       content_type="application/json").status_code == 403
+    assert viewer.get("/api/outreach/segments").status_code == 403
+    assert not Segment.objects.filter(code="v-seg").exists()

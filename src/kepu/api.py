@@ -19,6 +19,7 @@ from kepu.literacy.api import router as literacy_router
 from kepu.outreach.api import router as outreach_router
 from kepu.outreach.campaign_api import router as campaign_router
 from kepu.outreach.engagement_api import router as engagement_router
+from kepu.outreach.segment_api import router as segment_router
 from kepu.plans.api import router as plans_router
 from kepu.plans.deliverable_api import router as deliverable_router
 from kepu.plans.progress_api import router as progress_router
@@ -167,4 +168,5 @@ api.add_router("/", quiz_router)
 api.add_router("/", engagement_router)
 api.add_router("/", outreach_router)
 api.add_router("/", campaign_router)
+api.add_router("/", segment_router)
 api.add_router("/", fallback)  # last: its URL pattern matches every path
