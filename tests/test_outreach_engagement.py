@@ -325,3 +325,14 @@ def test_the_reach_task_publishes_the_same_values(reach_data: Any, plan: Any) ->
                                                                  level=OrgUnit.Level.DISTRICT).count())
     assert Observation.objects.get(indicator__code="OUTREACH_REACH_FARMERS", org_unit__code=WUJIN,
                                    year=2026).value == 2
+
+
+def test_the_search_page_records_a_visitors_search_under_the_daily_pseudonym(catalogue: Any) -> None:
+    visitor = Client(REMOTE_ADDR="10.3.3.3")
+    assert visitor.get("/me/search/", {"q": "流感"}).status_code == 200
+    row = Interaction.objects.get()
+    assert (row.kind, row.query, row.citizen_id) == ("search", "流感", None)
+    assert row.pseudonym.startswith(engagement.ANON_PREFIX)
+    # the same visitor through the API is the same pseudonym that day
+    post_event(visitor, kind="search", query="疫苗")
+    assert Interaction.objects.values("pseudonym").distinct().count() == 1

@@ -276,6 +276,14 @@ def _citizen_or_visitor(request: HttpRequest) -> Any:
     return citizen
 
 
+def _visitor(request: HttpRequest, citizen: Any) -> str:
+    """A visitor without an account searches under the day's pseudonym (kepu.outreach.engagement)."""
+    from kepu.core.ratelimit import client_key
+    from kepu.outreach.engagement import visitor_pseudonym
+
+    return "" if citizen is not None else visitor_pseudonym(client_key(request))
+
+
 def _record(citizen: Any, kind: str, **kwargs: Any) -> None:
     from kepu.outreach.engagement import record
 
@@ -286,8 +294,8 @@ def citizen_search(request: HttpRequest) -> HttpResponse:
     citizen = _citizen_or_visitor(request)
     q = request.GET.get("q", "").strip()[:100]
     results = search.search(q, limit=30) if q else []
-    if q and citizen is not None:
-        _record(citizen, "search", query=q)
+    if q:
+        _record(citizen, "search", query=q, visitor=_visitor(request, citizen))
     en = _en()
     rows = [{"r": r, "title": r.title_en if en and r.title_en else r.title_zh,
              "summary": r.summary_en if en and r.summary_en else r.summary_zh} for r, _score in results]
