@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from kepu.core.models import Role
 from kepu.core.scope import scope_for
 
 
@@ -13,4 +14,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {}
     scope = scope_for(user)
     return {"nav_can_report": scope.can_report_anything, "nav_can_review": scope.can_review_anything,
-            "nav_is_admin": scope.is_office_admin}
+            "nav_is_admin": scope.is_office_admin,
+            "nav_is_editor": scope.is_office_admin or bool(scope.paths.get(Role.EDITOR))}

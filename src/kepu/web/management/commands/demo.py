@@ -38,6 +38,9 @@ class Command(BaseCommand):
         from kepu.outreach.catalogue_demo import catalogue_demo
 
         self.stdout.write(catalogue_demo())
+        from kepu.outreach.catalogue_demo import catalogue_demo
+
+        self.stdout.write(catalogue_demo())
         from kepu.citizens.demo import DEMO_CITIZEN_NAMES, citizens_demo
 
         self.stdout.write(citizens_demo(password=DEMO_PASSWORD))
