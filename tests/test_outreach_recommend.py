@@ -130,7 +130,7 @@ def test_visitor_feed_is_the_popular_feed(catalogue: dict[str, Any]) -> None:
     codes = _codes(feed(None))
     assert codes[0] == "popular"
     assert "draft-1" not in codes
-    assert set(codes) == {"popular", "farm-method", "health-1", "tianning-only"}
+    assert set(codes) == {"popular", "farm-method", "health-1"}  # a visitor has no district: whole-city pieces
 
 
 def test_personal_feed_blends_fit_interest_weak_spots_and_neighbours(catalogue: dict[str, Any], region: Any) -> None:

@@ -26,7 +26,6 @@ synthetic log with exactly the function the feed uses.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -184,15 +183,25 @@ class FeedItem:
     reasons: tuple[str, ...]  # signal names that contributed most
 
 
-def _catalogue(region: Any, now: dt.datetime) -> tuple[list[Resource], Items]:
+@dataclass
+class _Catalogue:
+    resources: list[Resource]
+    items: Items
+    regions: list[frozenset[str]]  # paths of each resource's regions (empty: whole city)
+    sim: sp.csr_matrix | None
+
+
+def _catalogue(now: dt.datetime) -> _Catalogue:
+    """Every published resource (newest first, at most MAX_CANDIDATES) with its features and the
+    item–item similarity; a citizen's feed then keeps those for their region."""
     from django.db.models import Count, Q
 
     from kepu.outreach.selectors import published_resources
 
     since = now - dt.timedelta(days=POPULAR_DAYS)
     qs = (
-        published_resources(region=region)
-        .prefetch_related("topics__parent")
+        published_resources()
+        .prefetch_related("topics__parent", "regions")
         .annotate(recent=Count("interactions", filter=Q(interactions__at__gte=since), distinct=True))
         .order_by("-published_at", "pk")[:MAX_CANDIDATES]
     )
@@ -206,7 +215,8 @@ def _catalogue(region: Any, now: dt.datetime) -> tuple[list[Resource], Items]:
         age_days=np.array([((now - (r.published_at or r.updated_at)).total_seconds() / 86400) for r in resources]),
         popularity=np.array([float(getattr(r, "recent", 0)) for r in resources]),
     )
-    return resources, items
+    regions = [frozenset(u.path for u in r.regions.all()) for r in resources]
+    return _Catalogue(resources, items, regions, _similarity(resources))
 
 
 def _similarity(resources: list[Resource]) -> sp.csr_matrix | None:
@@ -218,7 +228,7 @@ def _similarity(resources: list[Resource]) -> sp.csr_matrix | None:
 
     index = {r.pk: i for i, r in enumerate(resources)}
     latest = Interaction.objects.order_by("-pk").values_list("pk", flat=True).first()
-    if latest is None:
+    if latest is None or not index:
         return None
     key = f"outreach:cooc:{latest}:{hash(tuple(index))}"
     sim: sp.csr_matrix | None = cache.get(key)
@@ -243,26 +253,78 @@ def _similarity(resources: list[Resource]) -> sp.csr_matrix | None:
     return sim
 
 
-def _person(citizen: Citizen, index: dict[int, int], personal: bool) -> Person:
-    from kepu.outreach.engagement_models import Interaction
-    from kepu.outreach.weakness import weak_dimensions
-
-    if not personal:
-        return Person(personal=False)
-    seen: set[int] = set()
-    done: set[int] = set()
-    events = Interaction.objects.filter(citizen=citizen, resource__isnull=False).values_list("resource_id", "kind")
-    for resource_id, kind in events.order_by("-at")[:500]:
-        if resource_id in index:
-            (done if kind == Interaction.Kind.COMPLETE else seen).add(index[resource_id])
-    return Person(
-        key_groups=frozenset(citizen.key_groups or ()),
-        age_band=citizen.age_band,
-        interests=frozenset(citizen.interests or ()),
-        weak=tuple(weak_dimensions(citizen)),
-        seen=seen - done,
-        done=done,
+def _region_mask(cat: _Catalogue, citizen: Citizen | None) -> np.ndarray:
+    """Resources for the whole city, or for a unit at or above the citizen's town/district."""
+    unit = None if citizen is None else (citizen.town or citizen.district)
+    mine = frozenset() if unit is None else frozenset(
+        "/" + "/".join(unit.path.strip("/").split("/")[: k + 1]) + "/"
+        for k in range(len(unit.path.strip("/").split("/")))
     )
+    return np.array([not regs or bool(regs & mine) for regs in cat.regions], dtype=bool)
+
+
+def _latest_consents(citizen_ids: list[int], purposes: tuple[str, ...]) -> dict[tuple[int, str], bool]:
+    from kepu.citizens.models import Consent
+
+    out: dict[tuple[int, str], bool] = {}
+    rows = (
+        Consent.objects.filter(citizen_id__in=citizen_ids, purpose__in=purposes)
+        .order_by("at", "id")
+        .values_list("citizen_id", "purpose", "granted")
+    )
+    for citizen_id, purpose, granted in rows.iterator(chunk_size=5000):
+        out[(citizen_id, purpose)] = granted  # the latest row wins
+    return out
+
+
+def _people(citizens: list[Citizen], index: dict[int, int], personal: dict[int, bool]) -> dict[int, Person]:
+    """Profiles and histories of many citizens in a few queries."""
+    from kepu.outreach.engagement_models import Interaction
+    from kepu.outreach.weakness import group_weak_dimensions, latest_wave, order_weakest
+
+    ids = [c.pk for c in citizens if personal[c.pk]]
+    seen: dict[int, set[int]] = {i: set() for i in ids}
+    done: dict[int, set[int]] = {i: set() for i in ids}
+    events = (
+        Interaction.objects.filter(citizen_id__in=ids, resource__isnull=False)
+        .exclude(kind=Interaction.Kind.SEARCH)
+        .values_list("citizen_id", "resource_id", "kind")
+    )
+    for citizen_id, resource_id, kind in events.iterator(chunk_size=5000):
+        if resource_id in index:
+            (done if kind == Interaction.Kind.COMPLETE else seen)[citizen_id].add(index[resource_id])
+    own = _own_selftests(ids)
+    wave = latest_wave()
+    group_cache: dict[tuple[Any, ...], tuple[str, ...]] = {}
+    people: dict[int, Person] = {}
+    for c in citizens:
+        if not personal[c.pk]:
+            people[c.pk] = Person(personal=False)
+            continue
+        if c.pk in own:
+            weak = tuple(order_weakest(own[c.pk]))
+        else:
+            key = (tuple(sorted(c.key_groups or ())), c.district_id)
+            if key not in group_cache:
+                group_cache[key] = tuple(group_weak_dimensions(c, wave)) if wave else ()
+            weak = group_cache[key]
+        people[c.pk] = Person(
+            key_groups=frozenset(c.key_groups or ()), age_band=c.age_band, interests=frozenset(c.interests or ()),
+            weak=weak, seen=seen[c.pk] - done[c.pk], done=done[c.pk],
+        )
+    return people
+
+
+def _own_selftests(citizen_ids: list[int]) -> dict[int, dict[str, float]]:
+    """Latest linked self-test per citizen, for those whose consent "selftest_link" stands."""
+    from kepu.citizens.models import SelfTestResult
+
+    linked = [cid for (cid, _p), ok in _latest_consents(citizen_ids, ("selftest_link",)).items() if ok]
+    out: dict[int, dict[str, float]] = {}
+    rows = SelfTestResult.objects.filter(citizen_id__in=linked).order_by("finished_at", "id")
+    for citizen_id, dims in rows.values_list("citizen_id", "dims"):
+        out[citizen_id] = {k: float(v) for k, v in (dims or {}).items()}
+    return out
 
 
 def _reasons(sig: dict[str, np.ndarray], weights: dict[str, float], i: int) -> tuple[str, ...]:
@@ -270,28 +332,39 @@ def _reasons(sig: dict[str, np.ndarray], weights: dict[str, float], i: int) -> t
     return tuple(n for c, n in parts[:2] if c > 0)
 
 
+def feed_many(
+    citizens: Sequence[Citizen | None], *, limit: int = 20, now: dt.datetime | None = None
+) -> list[list[FeedItem]]:
+    """Feeds for many citizens at once (the catalogue, similarity, consents and histories are read
+    once); None stands for a visitor."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    cat = _catalogue(now)
+    if not cat.resources:
+        return [[] for _ in citizens]
+    index = {r.pk: i for i, r in enumerate(cat.resources)}
+    real = [c for c in citizens if c is not None]
+    consents = _latest_consents([c.pk for c in real], ("personalise",))
+    personal = {c.pk: consents.get((c.pk, "personalise"), False) for c in real}
+    people = _people(real, index, personal)
+    masks: dict[Any, np.ndarray] = {}
+    out: list[list[FeedItem]] = []
+    for c in citizens:
+        p = people[c.pk] if c is not None else Person(personal=False)
+        unit_key = None if c is None else (c.town_id or c.district_id)
+        if unit_key not in masks:
+            masks[unit_key] = _region_mask(cat, c)
+        sim = cat.sim if p.personal else None
+        weights = WEIGHTS if p.personal else NON_PERSONAL
+        s = score(cat.items, p, sim, weights)
+        s[~masks[unit_key]] = -np.inf
+        sig = signals(cat.items, p, sim)
+        out.append([FeedItem(cat.resources[i], float(s[i]), _reasons(sig, weights, i)) for i in top_k(s, limit)])
+    return out
+
+
 def feed(citizen: Citizen | None, *, limit: int = 20, now: dt.datetime | None = None) -> list[FeedItem]:
     """The ranked feed for a citizen; for None (a visitor) or without consent "personalise", the
     non-personal ranking (regional fit and popularity)."""
-    from django.utils import timezone
-
-    from kepu.citizens.selectors import has_consent
-
-    now = now or timezone.now()
-    personal = citizen is not None and has_consent(citizen, "personalise")
-    region = None
-    if citizen is not None:
-        region = citizen.town or citizen.district
-    resources, items = _catalogue(region, now)
-    if not resources:
-        return []
-    index = {r.pk: i for i, r in enumerate(resources)}
-    p = _person(citizen, index, personal) if citizen is not None else Person(personal=False)
-    sim = _similarity(resources) if personal else None
-    weights = WEIGHTS if p.personal else NON_PERSONAL
-    s = score(items, p, sim, weights)
-    sig = signals(items, p, sim)
-    return [
-        FeedItem(resources[i], float(s[i]) if math.isfinite(s[i]) else 0.0, _reasons(sig, weights, i))
-        for i in top_k(s, limit)
-    ]
+    return feed_many([citizen], limit=limit, now=now)[0]
