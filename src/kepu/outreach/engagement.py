@@ -162,30 +162,27 @@ def reach(*, scope: Scope, by: str, start: dt.date, end: dt.date) -> list[dict[s
     if by not in REACH_BY:
         raise ValueError(f"reach by {by!r}")
     rows = counted(scope).filter(kind__in=REACH_KINDS, at__date__gte=start, at__date__lte=end)
+    if by == "month":
+        return _by_month(rows)
     if by == "district":
-        data = rows.exclude(district=None).values("district__code", "district__name_zh", "district__name_en")
-        out = [
-            {"key": r["district__code"], "label": _label(r["district__name_zh"], r["district__name_en"]),
-             "citizens": r["n"]}
-            for r in data.annotate(n=Count("pseudonym", distinct=True))
-        ]
+        out = _by_named(rows.exclude(district=None), "district__code", "district__name_zh", "district__name_en")
     elif by == "topic":
-        data = rows.exclude(resource=None).values(
-            "resource__topics__code", "resource__topics__name_zh", "resource__topics__name_en"
-        ).exclude(resource__topics=None)
-        out = [
-            {"key": r["resource__topics__code"],
-             "label": _label(r["resource__topics__name_zh"], r["resource__topics__name_en"]),
-             "citizens": r["n"]}
-            for r in data.annotate(n=Count("pseudonym", distinct=True))
-        ]
-    elif by == "month":
-        data = rows.annotate(month=TruncMonth("at")).values("month").annotate(n=Count("pseudonym", distinct=True))
-        return [{"key": r["month"].strftime("%Y-%m"), "label": r["month"].strftime("%Y-%m"), "citizens": r["n"]}
-                for r in data.order_by("month")]
+        out = _by_named(rows.exclude(resource__topics=None), "resource__topics__code", "resource__topics__name_zh",
+                        "resource__topics__name_en")
     else:
         out = [{"key": g, "label": _group_label(g), "citizens": n} for g, n in key_group_reach(rows).items()]
     return sorted(out, key=lambda r: (-r["citizens"], r["key"]))
+
+
+def _by_named(rows: QuerySet[Interaction], code: str, zh: str, en: str) -> list[dict[str, Any]]:
+    data = rows.values(code, zh, en).annotate(n=Count("pseudonym", distinct=True))
+    return [{"key": r[code], "label": _label(r[zh], r[en]), "citizens": r["n"]} for r in data]
+
+
+def _by_month(rows: QuerySet[Interaction]) -> list[dict[str, Any]]:
+    data = rows.annotate(month=TruncMonth("at")).values("month").annotate(n=Count("pseudonym", distinct=True))
+    return [{"key": r["month"].strftime("%Y-%m"), "label": r["month"].strftime("%Y-%m"), "citizens": r["n"]}
+            for r in data.order_by("month")]
 
 
 def key_group_reach(rows: QuerySet[Interaction]) -> dict[str, int]:
