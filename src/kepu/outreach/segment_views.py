@@ -82,7 +82,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     rows = [(s, svc.count(s, unit=unit)) for s in svc.segments_visible(request.user)[:100]]
     return render(request, "outreach/segment_list.html", {
-        "rows": rows, "unit": unit, "dimensions": Dimension.choices, "lang": _lang(),
+        "rows": rows, "unit": unit, "unit_name": unit.name(_lang()), "dimensions": Dimension.choices,
     })
 
 
