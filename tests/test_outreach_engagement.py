@@ -165,16 +165,17 @@ def test_an_oversized_or_malformed_event_is_refused_and_nothing_is_stored(catalo
     assert Interaction.objects.count() == 0
 
 
-def test_an_anonymous_visitors_search_is_kept_under_a_daily_pseudonym_and_never_counted_as_reach(
-    catalogue: Any,
-) -> None:
+def test_an_anonymous_visitor_posts_no_events_and_their_page_searches_never_count_as_reach(catalogue: Any) -> None:
     client = Client(REMOTE_ADDR="10.1.2.3")
-    assert post_event(client, kind="search", query="隔夜水会致癌吗").status_code == 201
-    assert post_event(client, kind="view", resource="flu").status_code == 201
+    refused = post_event(client, kind="view", resource="flu")
+    assert refused.status_code == 401 and refused["Content-Type"] == PROBLEM
+    assert Interaction.objects.count() == 0
+    assert client.get("/me/search/", {"q": "隔夜水会致癌吗"}).status_code == 200
+    assert client.get("/me/search/", {"q": "流感"}).status_code == 200
     rows = list(Interaction.objects.order_by("pk"))
     assert all(r.citizen_id is None and r.pseudonym.startswith(engagement.ANON_PREFIX) for r in rows)
     assert rows[0].pseudonym == rows[1].pseudonym and "10.1.2.3" not in rows[0].pseudonym
-    assert rows[0].query == "隔夜水会致癌吗"
+    assert [r.query for r in rows] == ["隔夜水会致癌吗", "流感"]
     office = scope_for(make_office())
     today = timezone.localdate()
     assert engagement.reach(scope=office, by="month", start=today, end=today) == []
@@ -325,14 +326,3 @@ def test_the_reach_task_publishes_the_same_values(reach_data: Any, plan: Any) ->
                                                                  level=OrgUnit.Level.DISTRICT).count())
     assert Observation.objects.get(indicator__code="OUTREACH_REACH_FARMERS", org_unit__code=WUJIN,
                                    year=2026).value == 2
-
-
-def test_the_search_page_records_a_visitors_search_under_the_daily_pseudonym(catalogue: Any) -> None:
-    visitor = Client(REMOTE_ADDR="10.3.3.3")
-    assert visitor.get("/me/search/", {"q": "流感"}).status_code == 200
-    row = Interaction.objects.get()
-    assert (row.kind, row.query, row.citizen_id) == ("search", "流感", None)
-    assert row.pseudonym.startswith(engagement.ANON_PREFIX)
-    # the same visitor through the API is the same pseudonym that day
-    post_event(visitor, kind="search", query="疫苗")
-    assert Interaction.objects.values("pseudonym").distinct().count() == 1

@@ -8,10 +8,11 @@ Who an event is stored under (PIPL: analytics never join to a phone number or us
 * A logged-in citizen without that consent: the row keeps the link to the citizen (it is their own
   reading history, which serves them — feed, "already read", their data export — and goes with their
   account), but no pseudonym and no profile fields, so no aggregate counts it.
-* An anonymous visitor (no account): no cookie is set. The row carries `anon:` plus a keyed hash of
-  the day's opaque client key (kepu.core.ratelimit.client_key), which changes every day and cannot be
-  linked back to an address; it lets demand count one visitor's repeated search once a day, and
-  nothing else. Anonymous rows are never counted as citizens reached.
+* An anonymous visitor (no account): only their searches are kept (the search page records them;
+  the events API answers 401 without a login), and no cookie is set for it. The row carries `anon:`
+  plus a keyed hash of the day's opaque client key (kepu.core.ratelimit.client_key), which changes
+  every day and cannot be linked back to an address; it lets demand count one visitor's repeated
+  search once a day, and nothing else. Anonymous rows are never counted as citizens reached.
 
 When a citizen deletes their account, their rows lose the citizen link (kepu.citizens.deletion) and
 stay as the anonymous, pseudonymous counts they already were; the pseudonym of a deleted user cannot

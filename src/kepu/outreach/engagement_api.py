@@ -28,22 +28,17 @@ PROBLEM_REF = {"application/problem+json": {"schema": {"$ref": "#/components/sch
 TOO_MANY = {"429": {"description": "Too many events from this client; try again in a minute.", "content": PROBLEM_REF}}
 
 
-class _Visitor:
-    """The caller of the events endpoint when no one is logged in (truthy, so ninja lets it through)."""
-
-    def __bool__(self) -> bool:
-        return True
-
-
 class EventAuth(SessionAuth):
-    """A logged-in session (with its CSRF token, as any session write) or an anonymous visitor.
-    Refuses an oversized body before ninja reads it."""
+    """A logged-in session, with its CSRF token as any session write. Refuses an oversized body
+    before ninja reads it. Visitors without an account post nothing here (401, as every endpoint
+    answers without credentials): their searches are recorded by the search page itself, under the
+    day's pseudonym, and their reading is not recorded at all."""
 
     def __call__(self, request: HttpRequest) -> Any:
         if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_EVENT_BODY:
             raise RequestDataTooBig("event body too large")
         if not request.user.is_authenticated:
-            return _Visitor()
+            return None
         return super().__call__(request)
 
 
@@ -62,8 +57,8 @@ class EventOut(Schema):
 @router.post("/outreach/events", response={201: EventOut, 200: EventOut}, auth=EventAuth(),
              openapi_extra={"responses": TOO_MANY})
 def event_post(request: HttpRequest, payload: EventIn) -> Status:
-    """Record one engagement event of the logged-in citizen (or an anonymous visitor). A repeat of
-    the same event within 30 seconds is the same event (200, duplicate). Staff accounts record nothing."""
+    """Record one engagement event of the logged-in citizen. A repeat of the same event within 30
+    seconds is the same event (200, duplicate). Staff accounts record nothing."""
     client = ratelimit.client_key(request)
     if not ratelimit.hit("outreach-events", client, limit=engagement.events_per_minute(), window=60):
         raise HttpError(429, "Too many events from this client; try again in a minute.")
@@ -78,11 +73,10 @@ def event_post(request: HttpRequest, payload: EventIn) -> Status:
         if resource is None:
             raise Http404(f"No published resource {payload.resource!r}.")
     citizen = citizen_of(request.user)
-    if request.user.is_authenticated and citizen is None:
+    if citizen is None:
         return Status(200, {"recorded": False})
-    visitor = "" if citizen is not None else engagement.visitor_pseudonym(client)
     before = timezone.now()
-    row = engagement.record(citizen, payload.kind, resource=resource, query=payload.query, visitor=visitor)
+    row = engagement.record(citizen, payload.kind, resource=resource, query=payload.query)
     if row is None:
         return Status(200, {"recorded": False})
     duplicate = row.at < before
