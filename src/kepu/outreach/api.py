@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kepu.core.errors import PermissionDenied
@@ -18,7 +18,7 @@ from kepu.outreach.models import Resource
 router = Router(tags=["outreach"])
 
 Code = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", examples=["t-hpv"])]
-Status = Literal["draft", "reviewed", "published", "archived"]
+ResourceStatus = Literal["draft", "reviewed", "published", "archived"]
 Kind = Literal["article", "video", "audio", "course", "event_link", "venue_page"]
 Text = Annotated[str, Field(max_length=200_000)]
 Short = Annotated[str, Field(max_length=500)]
@@ -28,7 +28,7 @@ Step = Literal["review", "return", "publish", "archive", "restore"]
 class ResourceOut(Schema):
     code: str
     kind: Kind
-    status: Status
+    status: ResourceStatus
     title_zh: str
     title_en: str
     summary_zh: str
@@ -100,7 +100,7 @@ class StepIn(Schema):
 
 
 class ListFilter(Schema):
-    status: Status | None = None
+    status: ResourceStatus | None = None
     topic: Annotated[str, Field(max_length=40)] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 100
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0
@@ -159,10 +159,10 @@ def resource_get(request: HttpRequest, code: Code) -> dict[str, Any]:
 
 
 @router.post("/outreach/resources", response={201: ResourceOut}, summary="Create a draft")
-def resource_create(request: HttpRequest, body: ResourceCreate) -> tuple[int, dict[str, Any]]:
+def resource_create(request: HttpRequest, body: ResourceCreate) -> Status[dict[str, Any]]:
     _editor(request)
     resource = services.resource_create(actor=actor(request), data=body.dict())
-    return 201, _out(resource)
+    return Status(201, _out(resource))
 
 
 @router.put("/outreach/resources/{code}", response=ResourceOut, summary="Edit (reviewed/published: back to draft)")
