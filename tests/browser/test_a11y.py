@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.a11y import assert_accessible, axe_violations
+from tests.browser.conftest import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,3 +64,78 @@ def test_self_test_pages(region: Any, browser: Any, live_server: Any) -> None:
     assert page.get_by_test_id("score").count() == 1
     assert_accessible(page)
     ctx.close()
+
+
+# Citizen portal pages (path, needs a logged-in citizen). Resource page: CAT; feed: SEG; quiz: QUIZ;
+# inbox: CAMP; sign-up, login, profile, my data, delete: CIT.
+PORTAL_PAGES = [
+    ("/me/signup/", False),
+    ("/me/login/", False),
+    ("/me/", True),
+    ("/me/feed/", True),
+    ("/me/search/?q=洗手", True),
+    ("/me/r/wash-hands/", True),
+    ("/me/quiz/", True),
+    ("/me/quiz/contests/", True),
+    ("/me/inbox/", True),
+    ("/me/profile/", True),
+    ("/me/data/", True),
+    ("/me/delete/", True),
+]
+
+
+def _visit_portal(browser: Any, base: str, username: str | None) -> Any:
+    from tests.browser.portal import PHONE, citizen_login
+
+    ctx = browser.new_context(**PHONE)
+    page = ctx.new_page()
+    if username:
+        citizen_login(page, base, username)
+    return ctx, page
+
+
+@pytest.mark.parametrize("who", ["citizen", "elder"])
+def test_portal_pages(region: Any, browser: Any, live_server: Any, who: str) -> None:
+    """Every portal page, as a 50-59 farmer and as a 70+ citizen in elder mode: axe clean."""
+    from django.core.cache import cache
+
+    from tests.browser.portal import portal_world
+
+    cache.clear()
+    portal_world()
+    problems = {}
+    for path, logged_in in PORTAL_PAGES:
+        ctx, page = _visit_portal(browser, live_server.url, who if logged_in else None)
+        response = page.goto(f"{live_server.url}{path}")
+        assert response is not None and response.status == 200, path
+        try:
+            assert_accessible(page)
+        except AssertionError as exc:
+            problems[path] = str(exc)
+        ctx.close()
+    assert not problems, "\n".join(problems.values())
+
+
+def test_elder_mode_on_portal_pages(region: Any, browser: Any, live_server: Any) -> None:
+    """适老化: with the switch on, every portal page has text ≥ 18 px and tap targets ≥ 48×48 px."""
+    from django.core.cache import cache
+
+    from tests.browser.portal import portal_world, small_targets, small_text
+
+    cache.clear()
+    portal_world()
+    problems = []
+    for path, _logged_in in PORTAL_PAGES:
+        if not _logged_in:
+            continue
+        ctx, page = _visit_portal(browser, live_server.url, "elder")
+        page.goto(f"{live_server.url}{path}")
+        assert "elder" in (page.get_attribute("body", "class") or ""), path
+        assert float(page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")) >= 18, path
+        if text := small_text(page, 18):
+            problems.append(f"{path} text < 18 px: {text}")
+        if targets := small_targets(page):
+            problems.append(f"{path} tap targets < 48 px: {targets}")
+        shot(page, "elder-" + (path.strip("/").split("?")[0].replace("/", "-") or "home"))
+        ctx.close()
+    assert not problems, "\n".join(problems)
