@@ -224,6 +224,8 @@ def test_review_queue_lists_others_drafts_only(editors: Any) -> None:
     theirs = draft(editors["editor2"], code="theirs")
     reviewed = draft(editors["editor2"], code="ready")
     services.resource_review(actor=editors["editor"], resource=reviewed)
+    counts = login(editors["editor"]).get("/outreach/resources/").context["counts"]
+    assert counts == {"draft": 2, "reviewed": 1, "published": 0, "archived": 0}
     html = login(editors["editor"]).get("/outreach/resources/review/").content.decode()
     assert f"/outreach/resources/{theirs.code}/" in html and f"/outreach/resources/{reviewed.code}/" in html
     assert f"/outreach/resources/{mine.code}/" not in html

@@ -65,14 +65,18 @@ def test_a_one_character_typo_still_ranks_the_right_piece_first(catalogue: Any, 
     assert codes(typo)[0] == expected
 
 
-def test_the_project_dictionary_keeps_its_words_whole(settings: Any) -> None:
+@pytest.mark.parametrize("userdict", ["project", "fixture"])
+def test_the_user_dictionary_keeps_its_words_whole(settings: Any, userdict: str) -> None:
     from kepu.outreach import search
 
-    settings.KEPU_OUTREACH_USERDICT = str(FIXTURE / "userdict.txt")
+    if userdict == "fixture":
+        settings.KEPU_OUTREACH_USERDICT = str(FIXTURE / "userdict.txt")
+    else:  # data/outreach/userdict.txt, the default
+        assert search.userdict_path() == Path(settings.REPO_DIR) / "data" / "outreach" / "userdict.txt"
     search._tokenizer.cache_clear()
     try:
         words = [t for t in search.tokens("喝隔夜水会致癌吗") if not t.startswith(search.BIGRAM)]
-        assert "隔夜水" in words and "水会" not in words
+        assert "隔夜水" in words and "水会" not in words  # plain jieba: 喝/隔夜/水会/致癌
     finally:
         search._tokenizer.cache_clear()
 

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -125,11 +125,9 @@ def resource_list(request: HttpRequest) -> HttpResponse:
 
 
 def _counts(request: HttpRequest) -> dict[str, int]:
-    rows = selectors.console_resources(request.user).values_list("status", flat=True)
-    counts = dict.fromkeys(S.values, 0)
-    for status in rows:
-        counts[status] += 1
-    return counts
+    ids = selectors.console_resources(request.user).order_by().values("pk")
+    rows = Resource.objects.filter(pk__in=ids).order_by().values_list("status").annotate(n=Count("pk"))
+    return {**dict.fromkeys(S.values, 0), **dict(rows)}
 
 
 @login_required
