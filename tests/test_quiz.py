@@ -645,3 +645,42 @@ def test_deleting_an_account_mid_contest_removes_it_from_the_leaderboards(bank: 
     assert not Attempt.objects.filter(citizen_id=leaves.pk).exists()
     assert not DailyQuestion.objects.filter(citizen_id=leaves.pk).exists()
     assert not PointEntry.objects.filter(citizen_id=leaves.pk).exists()
+
+
+def test_api_answer_replies_with_the_next_question_without_its_key(bank: Any, region: Any) -> None:
+    from kepu.literacy.models import Item
+    from kepu.quiz import services
+    from kepu.quiz.models import Attempt, QuizAnswer
+
+    contest = make_contest(region, question_count=3)
+    citizen = make_citizen("farmer1")
+    attempt = services.contest_start(contest=contest, citizen=citizen)
+    code = services.attempt_show(attempt_id=attempt.pk, citizen=citizen).item.code  # type: ignore[union-attr]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(citizen.user)
+    client.get("/me/quiz/contests/")  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    url = f"/api/quiz/attempts/{attempt.pk}/answer"
+
+    def post(body: dict[str, Any]) -> Any:
+        return client.post(url, json.dumps(body), content_type="application/json", HTTP_X_CSRFTOKEN=token)
+
+    reply = post({"position": 0, "item": code, "answer": right_answer(code)})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["correct"] is True and body["explanation"] == Item.objects.get(code=code).explanation_zh
+    nxt = body["next"]
+    assert nxt["position"] == 1 and nxt["item"] == attempt.item_codes[1]
+    following = Item.objects.get(code=nxt["item"])
+    assert "key" not in nxt and following.explanation_zh not in reply.content.decode()
+    # The next question's clock runs from this reply
+    assert Attempt.objects.get(pk=attempt.pk).shown_at is not None
+    # A replay of the first answer is a 409 problem and stores nothing
+    again = post({"position": 0, "item": code, "answer": right_answer(code)})
+    assert again.status_code == 409 and again["Content-Type"] == "application/problem+json"
+    assert QuizAnswer.objects.count() == 1
+    # Without the CSRF header the session request is refused
+    assert client.post(url, json.dumps({"position": 1, "item": nxt["item"], "answer": "true"}),
+                       content_type="application/json").status_code == 403
+    # Staff have no attempts to answer
+    assert QuizAnswer.objects.count() == 1

@@ -144,7 +144,8 @@ def answer(request: HttpRequest, attempt_id: int, body: AnswerIn) -> dict[str, A
         raise PermissionDenied("Only citizens answer contest questions.")
     try:
         done = services.contest_answer(attempt_id=attempt_id, citizen=citizen, position=body.position,
-                                       item_code=body.item, raw=body.answer, client=ratelimit.client_key(request))
+                                       item_code=body.item, raw=body.answer, client=ratelimit.client_key(request),
+                                       show_next=True)
     except services.RateLimited as exc:
         raise HttpError(429, str(exc)) from exc
     except services.AnswerRefused as exc:
@@ -153,14 +154,12 @@ def answer(request: HttpRequest, attempt_id: int, body: AnswerIn) -> dict[str, A
         "correct": done.answer.correct, "key": done.item.key, "explanation": done.item.explanation_zh,
         "points": done.points, "score": done.attempt.score, "finished": done.attempt.finished_at is not None,
     }
-    if not out["finished"]:
-        shown = services.attempt_show(attempt_id=attempt_id, citizen=citizen)
-        if shown.item is not None:
-            item = shown.item
-            out["next"] = {
-                "position": shown.attempt.position, "item": item.code, "type": item.type, "stem": item.stem_zh,
-                "options": [{"key": o["key"], "text": o["zh"]} for o in item.options],
-                "seconds": shown.attempt.contest.seconds_per_question,
-            }
+    item = done.next_item
+    if item is not None:
+        out["next"] = {
+            "position": done.attempt.position, "item": item.code, "type": item.type, "stem": item.stem_zh,
+            "options": [{"key": o["key"], "text": o["zh"]} for o in item.options],
+            "seconds": done.attempt.contest.seconds_per_question,
+        }
     return out
 

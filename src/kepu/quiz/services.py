@@ -31,6 +31,10 @@ from kepu.quiz import selectors
 from kepu.quiz.config import limits
 from kepu.quiz.models import Attempt, Contest, DailyQuestion, PointEntry, QuizAnswer
 
+# What answering needs of an item (not its revision history or review fields).
+ANSWER_FIELDS = ("code", "dimension", "type", "stem_zh", "stem_en", "options", "key", "points",
+                 "explanation_zh", "explanation_en")
+
 
 class RateLimited(InputError):
     """Too many requests from one client: pages and the API answer 429."""
@@ -294,16 +298,23 @@ class Answered:
     item: Item
     attempt: Attempt
     points: int
+    next_item: Item | None = None  # with show_next: the question now shown
 
 
 def contest_answer(*, attempt_id: int, citizen: Any, position: int, item_code: str, raw: Any,
-                   client: str = "") -> Answered:
+                   client: str = "", show_next: bool = False) -> Answered:
     """Take the answer to the attempt's current question. Refused (AnswerRefused, nothing scored):
     an answer for a question that is not the current one (forged), for one already answered (replay),
-    after the question's time limit (late: the question closes with no score), or to a finished attempt."""
-    if not ratelimit.hit("quiz-answer", client or f"c{citizen.pk}", limit=limits()["answers_per_minute"], window=60):
+    after the question's time limit (late: the question closes with no score), or to a finished attempt.
+
+    With `show_next` (the API, whose reply carries the next question) the next question counts as
+    shown from now, in the same transaction; the page instead shows feedback first and starts the
+    next clock when the next question is opened (`attempt_show`)."""
+    config = limits()
+    if not ratelimit.hit("quiz-answer", client or f"c{citizen.pk}", limit=config["answers_per_minute"], window=60):
         raise RateLimited(_("提交太频繁了，请稍后再试。"))
     refusal: AnswerRefused | None = None
+    grace = dt.timedelta(seconds=config["grace_seconds"])
     with transaction.atomic():
         attempt = (Attempt.objects.select_for_update().select_related("contest")
                    .filter(pk=attempt_id, citizen=citizen).first())
@@ -317,7 +328,7 @@ def contest_answer(*, attempt_id: int, citizen: Any, position: int, item_code: s
         elif (position != attempt.position or attempt.shown_at is None
               or item_code != attempt.item_codes[attempt.position]):
             refusal = AnswerRefused(_("这不是当前的题目，请刷新页面。"), reason="forged")
-        elif now > attempt.shown_at + _limit(attempt) + _grace():
+        elif now > attempt.shown_at + _limit(attempt) + grace:
             _close_current(attempt)
             attempt.save(update_fields=["position", "shown_at", "seconds", "finished_at"])
             refusal = AnswerRefused(_("已超过本题的答题时限，本题不计分。"), reason="late")
@@ -326,29 +337,43 @@ def contest_answer(*, attempt_id: int, citizen: Any, position: int, item_code: s
             counts[refusal.reason] = counts.get(refusal.reason, 0) + 1
             Attempt.objects.filter(pk=attempt.pk).update(refusals=counts)
         else:
-            item = Item.objects.get(code=item_code)
-            response = _normalise(item, raw)
-            correct = item_points(item, response)[1]
-            seconds = round((now - attempt.shown_at).total_seconds(), 3)  # type: ignore[operator]
-            answer = QuizAnswer.objects.create(
-                kind=QuizAnswer.Kind.CONTEST, citizen_id=attempt.citizen_id, attempt=attempt,
-                position=position, item=item, dimension=item.dimension, response=response, correct=correct,
-                seconds=seconds, at=now,
-            )
-            attempt.position += 1
-            attempt.shown_at = None
-            attempt.seconds += seconds
-            attempt.score += 1 if correct else 0
-            if attempt.position >= len(attempt.item_codes):
-                attempt.finished_at = now
-            attempt.save(update_fields=["position", "shown_at", "seconds", "score", "finished_at"])
-            points = 0
-            if correct:
-                _lock_citizen(attempt.citizen_id)
-                points = _award(citizen_id=attempt.citizen_id, day=timezone.localdate(now),
-                                points=limits()["contest_points"], reason="contest", answer=answer)
-            return Answered(answer=answer, item=item, attempt=attempt, points=points)
+            return _take(attempt, item_code, raw, now, show_next)
     raise refusal
+
+
+def _take(attempt: Attempt, item_code: str, raw: Any, now: dt.datetime, show_next: bool) -> Answered:
+    """Store an accepted answer and move the attempt on (inside contest_answer's transaction)."""
+    position = attempt.position
+    codes = attempt.item_codes
+    wanted = codes[position:position + 2] if show_next else [item_code]
+    items = {i.code: i for i in Item.objects.filter(code__in=wanted).only(*ANSWER_FIELDS)}
+    item = items[item_code]
+    response = _normalise(item, raw)
+    correct = item_points(item, response)[1]
+    seconds = round((now - attempt.shown_at).total_seconds(), 3)  # type: ignore[operator]
+    answer = QuizAnswer.objects.create(
+        kind=QuizAnswer.Kind.CONTEST, citizen_id=attempt.citizen_id, attempt=attempt, position=position,
+        item=item, dimension=item.dimension, response=response, correct=correct, seconds=seconds, at=now,
+    )
+    attempt.position += 1
+    attempt.seconds += seconds
+    attempt.score += 1 if correct else 0
+    following = None
+    if attempt.position >= len(codes):
+        attempt.finished_at, attempt.shown_at = now, None
+    elif show_next:
+        following = items[codes[attempt.position]]
+        attempt.shown_at = now
+    else:
+        attempt.shown_at = None
+    attempt.save(update_fields=["position", "shown_at", "seconds", "score", "finished_at"])
+    points = 0
+    if attempt.finished_at is not None and attempt.score:
+        # Contest points are awarded once, when the attempt is finished (under the daily cap).
+        _lock_citizen(attempt.citizen_id)
+        points = _award(citizen_id=attempt.citizen_id, day=timezone.localdate(now),
+                        points=attempt.score * limits()["contest_points"], reason="contest", answer=answer)
+    return Answered(answer=answer, item=item, attempt=attempt, points=points, next_item=following)
 
 
 # --- deletion -----------------------------------------------------------------------------------
