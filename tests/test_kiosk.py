@@ -122,8 +122,10 @@ def test_leaderboard_only_when_the_quiz_api_serves_it(content: dict[str, Any], s
 def test_editor_sets_up_a_screen_audited(content: dict[str, Any], staff: dict[str, Any]) -> None:
     from kepu.core.models import AuditEntry, OrgUnit
     from kepu.outreach.kiosk_models import Kiosk
+    from kepu.web.audit import OBJECTS
 
     c = _client(staff["wujin_editor"])
+    assert 'href="/outreach/kiosks/"' in c.get("/outreach/resources/").content.decode()  # from the catalogue
     assert c.get("/outreach/kiosks/").status_code == 200
     wujin = OrgUnit.objects.get(code="320412")
     form = c.get("/outreach/kiosks/new/").content.decode()
@@ -138,6 +140,7 @@ def test_editor_sets_up_a_screen_audited(content: dict[str, Any], staff: dict[st
     assert kiosk.org_unit == wujin and kiosk.created_by == staff["wujin_editor"]
     entry = AuditEntry.objects.get(action="kiosk.create")
     assert entry.actor == staff["wujin_editor"] and entry.changes["topics"] == [None, ["health"]]
+    assert str(OBJECTS[entry.object_type]) == "大屏"  # the audit log names the object in words
 
     # A change is audited old → new
     response = c.post("/outreach/kiosks/wj-hall/", {**post, "interval": 30})

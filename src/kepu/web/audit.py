@@ -37,6 +37,7 @@ OBJECTS: dict[str, Promise] = {
     "outreach.topic": _("内容主题"),
     "outreach.feedsource": _("合作方内容来源"),
     "quiz.contest": _("竞赛"),
+    "outreach.kiosk": _("大屏"),
 }
 
 VERBS: dict[str, Promise] = {
