@@ -265,14 +265,17 @@ def test_a_delivery_that_cannot_go_out_is_failed_with_the_reason(region: Any, st
 
 
 def test_two_workers_claim_disjoint_batches(region: Any, staff: Any) -> None:
+    from kepu.outreach.campaign_models import Delivery
     from kepu.outreach.campaigns import _claim, campaign_fanout
 
     make_citizens(30)
     campaign = _campaign(staff["camp"])
     campaign_fanout(campaign.pk)
-    first, second = _claim(campaign.pk, "w1/a", 20), _claim(campaign.pk, "w2/b", 20)
-    assert len(first) == 20 and len(second) == 10 and not set(first) & set(second)
-    assert _claim(campaign.pk, "w3/c", 20) == []
+    assert (_claim(campaign.pk, "w1/a", 20), _claim(campaign.pk, "w2/b", 20), _claim(campaign.pk, "w3/c", 20)) == (
+        20, 10, 0)
+    claims = dict(Delivery.objects.filter(campaign=campaign).values_list("pk", "claim"))
+    assert sorted(claims.values()).count("w1/a") == 20 and list(claims.values()).count("w2/b") == 10
+    assert set(Delivery.objects.filter(campaign=campaign).values_list("status", flat=True)) == {"sending"}
 
 
 def test_a_crashed_batch_is_recovered_without_sending_twice(region: Any, staff: Any, outbox: Path) -> None:

@@ -36,7 +36,7 @@ from kepu.core.services import audit_record
 from kepu.core.worker import _worker_state, worker_id_new
 from kepu.outreach import segments
 from kepu.outreach.campaign_models import Campaign, Delivery, InboxMessage
-from kepu.outreach.channels import Outgoing, channel_for
+from kepu.outreach.channels import InboxChannel, Outgoing, channel_for
 from kepu.outreach.models import Resource
 from kepu.outreach.segment_models import Segment
 
@@ -202,22 +202,31 @@ def campaign_cancel(*, campaign: Campaign, user: User) -> Campaign:
 # --- fan-out and sending -------------------------------------------------------------------------
 
 
+def _table() -> str:
+    return connection.ops.quote_name(Delivery._meta.db_table)
+
+
 def _insert_deliveries(campaign: Campaign, rows: list[tuple[int, str]]) -> None:
-    def build(batch: list[tuple[int, str]]) -> list[Delivery]:
-        out = []
-        for citizen_id, pseudonym in batch:
-            held = in_holdout(campaign.holdout_seed, pseudonym, campaign.holdout_share)
-            out.append(Delivery(campaign_id=campaign.pk, citizen_id=citizen_id, holdout=held,
-                                status=D.HELD if held else D.QUEUED))
-        return out
+    """One row per citizen, skipping those that exist (the unique key). Plain multi-row INSERTs: at
+    millions of citizens the ORM's per-object work, not the database, would be the bottleneck."""
+    head = f"INSERT INTO {_table()} (campaign_id, citizen_id, holdout, status, claim, error) VALUES "
+    tail = " ON CONFLICT (campaign_id, citizen_id) DO NOTHING"
+    chunk = max(1, min(2000, (connection.features.max_query_params or 4000) // 4))
+
+    def insert(batch: list[tuple[int, str]]) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for start in range(0, len(batch), chunk):
+                params: list[Any] = []
+                for citizen_id, pseudonym in batch[start:start + chunk]:
+                    held = in_holdout(campaign.holdout_seed, pseudonym, campaign.holdout_share)
+                    params += [campaign.pk, citizen_id, held, D.HELD if held else D.QUEUED]
+                cursor.execute(head + ", ".join(["(%s, %s, %s, %s, '', '')"] * (len(params) // 4)) + tail, params)
 
     try:
-        with transaction.atomic():
-            Delivery.objects.bulk_create(build(rows), ignore_conflicts=True)
+        insert(rows)
     except IntegrityError:  # a citizen deleted their account since we read the ids
         alive = set(Citizen.objects.filter(pk__in=[r[0] for r in rows]).values_list("pk", flat=True))
-        with transaction.atomic():
-            Delivery.objects.bulk_create(build([r for r in rows if r[0] in alive]), ignore_conflicts=True)
+        insert([r for r in rows if r[0] in alive])
 
 
 def campaign_fanout(campaign_id: int, *, batch: int = FANOUT_BATCH) -> int:
@@ -238,17 +247,16 @@ def campaign_fanout(campaign_id: int, *, batch: int = FANOUT_BATCH) -> int:
     return seen
 
 
-def _claim(campaign_id: int, token: str, limit: int) -> list[int]:
-    now = timezone.now()
-    with transaction.atomic():
-        candidates = Delivery.objects.filter(campaign_id=campaign_id, status=D.QUEUED).order_by("pk")
-        if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
-        ids = list(candidates.values_list("pk", flat=True)[:limit])
-        if not ids:
-            return []
-        Delivery.objects.filter(pk__in=ids, status=D.QUEUED).update(status=D.SENDING, claim=token, claimed_at=now)
-    return list(Delivery.objects.filter(pk__in=ids, claim=token, status=D.SENDING).values_list("pk", flat=True))
+def _claim(campaign_id: int, token: str, limit: int) -> int:
+    """Take up to `limit` queued rows for this token in one statement; returns how many were taken.
+    On PostgreSQL the candidates are locked with SKIP LOCKED, so concurrent workers never wait on
+    each other's batch; everywhere the `status = queued` condition makes a row go to one token only."""
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    sql = (f"UPDATE {_table()} SET status = %s, claim = %s, claimed_at = %s WHERE status = %s AND id IN "
+           f"(SELECT id FROM {_table()} WHERE campaign_id = %s AND status = %s ORDER BY id LIMIT %s{lock})")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [D.SENDING, token, timezone.now(), D.QUEUED, campaign_id, D.QUEUED, limit])
+        return int(cursor.rowcount)
 
 
 def _abandoned(campaign_id: int) -> list[tuple[int, str]]:
@@ -263,47 +271,52 @@ def _abandoned(campaign_id: int) -> list[tuple[int, str]]:
     return out
 
 
-def _reclaim(campaign_id: int, token: str) -> list[int]:
-    ids = []
+def _reclaim(campaign_id: int, token: str) -> int:
     now = timezone.now()
+    taken = 0
     for pk, old in _abandoned(campaign_id):
-        if Delivery.objects.filter(pk=pk, status=D.SENDING, claim=old).update(claim=token, claimed_at=now):
-            ids.append(pk)
-    return ids
+        taken += Delivery.objects.filter(pk=pk, status=D.SENDING, claim=old).update(claim=token, claimed_at=now)
+    return taken
 
 
-def _outgoing(ids: list[int], token: str) -> list[Outgoing]:
-    rows = (Delivery.objects.filter(pk__in=ids, claim=token, status=D.SENDING)
-            .values_list("pk", "citizen_id", "citizen__pseudonym", "citizen__phone"))
+def _claimed(campaign_id: int, token: str) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(campaign_id=campaign_id, status=D.SENDING, claim=token)
+
+
+def _outgoing(campaign_id: int, token: str) -> list[Outgoing]:
+    rows = _claimed(campaign_id, token).values_list("pk", "citizen_id", "citizen__pseudonym", "citizen__phone")
     return [Outgoing(*r) for r in rows]
 
 
-def _record(campaign: Campaign, token: str, sent: list[int], errors: dict[int, str]) -> None:
-    now = timezone.now()
-    if sent:
-        Delivery.objects.filter(pk__in=sent, claim=token, status=D.SENDING).update(status=D.SENT, sent_at=now)
-    for pk, error in errors.items():
-        Delivery.objects.filter(pk=pk, claim=token, status=D.SENDING).update(status=D.FAILED, error=error[:300])
+def _record(campaign: Campaign, token: str, *, failed: dict[int, str] | None = None,
+            skip: Iterable[int] = ()) -> int:
+    """Mark the token's rows sent (all but `failed` ones and `skip`); returns how many were marked sent."""
+    failed = failed or {}
+    for pk, error in failed.items():
+        _claimed(campaign.pk, token).filter(pk=pk).update(status=D.FAILED, error=error[:300])
+    rest = _claimed(campaign.pk, token)
+    skipped = set(skip)
+    if skipped:
+        rest = rest.exclude(pk__in=skipped)
+    return rest.update(status=D.SENT, sent_at=timezone.now())
 
 
-def _send_batch(campaign: Campaign, ids: list[int], token: str, *, recovering: bool) -> int:
-    channel = channel_for(campaign.channel)
+def _send_batch(campaign: Campaign, token: str, *, recovering: bool) -> int:
     if campaign.channel == Campaign.Channel.INBOX:
         with transaction.atomic():
-            # Lock the rows: a citizen deleting their account waits for us, or we see their rows gone.
-            live = list(Delivery.objects.select_for_update().filter(pk__in=ids, claim=token, status=D.SENDING)
-                        .order_by("pk").values_list("pk", flat=True))
-            batch = _outgoing(live, token)
-            errors = channel.send_many(campaign, batch)
-            _record(campaign, token, [o.delivery_id for o in batch if o.delivery_id not in errors], errors)
-        return len(batch) - len(errors)
-    batch = _outgoing(ids, token)
+            # Marking the rows sent locks them first: a citizen deleting their account meanwhile
+            # either waits for this commit (and removes the message with the delivery) or has
+            # already removed the row, which then gets no message.
+            sent = _record(campaign, token)
+            InboxChannel().send_claimed(campaign, token)
+        return sent
+    channel = channel_for(campaign.channel)
+    batch = _outgoing(campaign.pk, token)
     done = channel.already_sent(campaign, batch) if recovering else set()
     todo = [o for o in batch if o.delivery_id not in done]
     errors = channel.send_many(campaign, todo) if todo else {}
     with transaction.atomic():
-        _record(campaign, token, [o.delivery_id for o in batch if o.delivery_id not in errors], errors)
-    return len(batch) - len(errors)
+        return _record(campaign, token, failed=errors)
 
 
 def campaign_send(campaign_id: int, *, limit: int | None = None, batch: int = SEND_BATCH,
@@ -316,17 +329,15 @@ def campaign_send(campaign_id: int, *, limit: int | None = None, batch: int = SE
     worker = worker or worker_id_new()
     sent = 0
     token = f"{worker}/r{get_random_string(8)}"
-    recovered = _reclaim(campaign_id, token)
-    if recovered:
-        sent += _send_batch(campaign, recovered, token, recovering=True)
+    if _reclaim(campaign_id, token):
+        sent += _send_batch(campaign, token, recovering=True)
     while limit is None or sent < limit:
         if not Campaign.objects.filter(pk=campaign_id, status=S.RUNNING).exists():
             break  # cancelled meanwhile
         token = f"{worker}/{get_random_string(8)}"
-        ids = _claim(campaign_id, token, batch if limit is None else min(batch, limit - sent))
-        if not ids:
+        if not _claim(campaign_id, token, batch if limit is None else min(batch, limit - sent)):
             break
-        sent += _send_batch(campaign, ids, token, recovering=False)
+        sent += _send_batch(campaign, token, recovering=False)
     _finish_if_done(campaign)
     return sent
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,6 +58,16 @@ def tracked_link(delivery_id: int) -> str:
 
 
 class InboxChannel:
+    def send_claimed(self, campaign: Campaign, token: str) -> None:
+        """The campaign's fan-out path: one INSERT … SELECT for the batch a worker has claimed and
+        marked sent in the same transaction (kepu.outreach.campaigns); no row goes through Python."""
+        inbox, delivery = (connection.ops.quote_name(m._meta.db_table) for m in (InboxMessage, Delivery))
+        sql = (f"INSERT INTO {inbox} (citizen_id, delivery_id, title, body, created_at) "
+               f"SELECT citizen_id, id, %s, %s, %s FROM {delivery} WHERE campaign_id = %s AND claim = %s "
+               "ON CONFLICT (delivery_id) DO NOTHING")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [campaign.title, campaign.message, timezone.now(), campaign.pk, token])
+
     def send_many(self, campaign: Campaign, batch: Sequence[Outgoing]) -> dict[int, str]:
         """Must run inside the transaction that marks the batch sent (kepu.outreach.campaigns)."""
         now = timezone.now()
