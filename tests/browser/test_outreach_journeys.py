@@ -165,6 +165,23 @@ def test_elder_journey(world: dict[str, Any], browser: Any, live_server: Any) ->
     assert page.get_by_test_id("verdict").count() == 1
     assert small_text(page, 18) == []
     assert_accessible(page)
+
+    # A contest: one question per screen too, each read aloud; answering moves to the next screen
+    page.goto(f"{base}/me/quiz/contests/")
+    page.locator("a.btn.big").first.click()
+    page.get_by_test_id("start").click()
+    page.wait_for_url(f"{base}/me/quiz/contests/{world['contest'].pk}/play/")
+    assert page.locator('[data-testid="question"]').count() == 1 and page.locator(".stem").count() == 1
+    assert small_text(page, 18) == [] and small_targets(page) == []
+    assert_accessible(page)
+    first = page.locator(".stem").inner_text().strip()
+    page.locator("button.read-aloud").click()
+    assert page.evaluate("() => window.__spoken").pop().startswith(first)
+    shot(page, "journey-elder-contest")
+    page.locator('input[name="answer"]').first.check()
+    page.locator('[data-testid="question"] button[type="submit"]').click()
+    page.wait_for_load_state()
+    assert page.locator(".stem").count() <= 1
     ctx.close()
 
     # Where the browser has no speech synthesis, no dead button is shown
