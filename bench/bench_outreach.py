@@ -219,7 +219,8 @@ def catalogue_and_interactions(n_events: int, seed: int = 12) -> None:
                           "dimensions": [["knowledge", "method", "spirit", "application"][k % 4]]})
             r.topics.add(topic)
             resources.append(r)
-    if Interaction.objects.filter(pseudonym__startswith=PREFIX).exists():
+    n_events -= Interaction.objects.filter(pseudonym__startswith=PREFIX).count()  # --reuse: top up
+    if n_events <= 0:
         return
     lo = Citizen.objects.order_by("pk").values_list("pk", flat=True).first() or 0
     hi = Citizen.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

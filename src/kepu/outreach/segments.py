@@ -356,15 +356,15 @@ def segment_save(
 ) -> Segment:
     """Create (or, given `segment`, update) a saved segment for the actor's unit; audited."""
     unit = segment_require_unit(actor)
-    errors = [f"code: {_('应为 2–60 个小写字母、数字或连字符。')}"] if not CODE_RE.match(code or "") else []
+    errors = [f"{_('代码')}: {_('应为 2–60 个小写字母、数字或连字符。')}"] if not CODE_RE.match(code or "") else []
     if not (name_zh or "").strip() or len(name_zh) > 100:
-        errors.append(f"name_zh: {_('请填写名称(最多 100 字)。')}")
+        errors.append(f"{_('名称')}: {_('请填写名称(最多 100 字)。')}")
     errors += rules_errors(rules)
     taken = Segment.objects.filter(code=code)
     if segment is not None:
         taken = taken.exclude(pk=segment.pk)
     if not errors and taken.exists():
-        errors.append(f"code: {_('该代码已被使用。')}")
+        errors.append(f"{_('代码')}: {_('该代码已被使用。')}")
     if errors:
         raise InputError(errors[0], errors=errors)
     if segment is None:
