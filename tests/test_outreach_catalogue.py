@@ -298,3 +298,43 @@ def test_starter_content_has_80_original_pieces_across_the_plans_topics(region: 
     covered = {t.code for t in top if Resource.objects.filter(topics__in=[t, *t.children.all()]).exists()}
     assert covered == {t.code for t in top}
     assert not Resource.objects.exclude(licence="CC BY 4.0").exists()
+
+
+@pytest.mark.parametrize("body", [
+    {"code": "n1", "title_zh": "标题\x00"},
+    {"code": "n2", "title_zh": "标题", "topics": ["health\x00"]},
+    {"code": "n3", "title_zh": "标题", "regions": ["3204\x0012"]},
+    {"code": "n4", "title_zh": "标题", "topics": "health"},
+    {"code": "n5", "title_zh": "标题", "benchmarks": [0]},
+    {"code": "n6", "title_zh": "标题", "dimensions": ["wisdom"]},
+    {"code": "n7", "title_zh": "标题", "url": "javascript:alert(1)"},
+    {"code": "../x", "title_zh": "标题"},
+    {"code": "n8", "title_zh": "x" * 201},
+    {"code": "n9", "title_zh": ""},
+    {"code": "n10", "title_zh": "标题", "kind": "podcast"},
+])
+def test_api_refuses_bad_resources_without_a_server_error(editors: Any, api_client: Any, body: dict[str, Any]) -> None:
+    from kepu.outreach.models import Resource
+
+    got = api_client(editors["editor"]).post("/api/outreach/resources", json.dumps(body),
+                                             content_type="application/json")
+    assert got.status_code == 422, got.content
+    assert got["Content-Type"] == "application/problem+json"
+    assert Resource.objects.count() == 0
+
+
+def test_api_lists_and_edits_within_scope(editors: Any, api_client: Any) -> None:
+    draft(editors["editor"], code="city")
+    draft(editors["editor"], code="xb", regions=[XINBEI])
+    wujin = api_client(editors["wujin"])
+    assert [r["code"] for r in wujin.get("/api/outreach/resources").json()["items"]] == ["city"]
+    assert wujin.get("/api/outreach/resources/xb").status_code == 404
+    put = wujin.put("/api/outreach/resources/city", json.dumps({"title_zh": "改"}), content_type="application/json")
+    assert put.status_code == 403
+    viewer = api_client(editors["viewer"])
+    assert viewer.get("/api/outreach/resources").status_code == 403
+    city = api_client(editors["editor2"])
+    edited = city.put("/api/outreach/resources/city", json.dumps({"title_zh": "改过的标题", "topics": ["health"]}),
+                      content_type="application/json")
+    assert edited.status_code == 200 and edited.json()["title_zh"] == "改过的标题"
+    assert edited.json()["author"] == "editor2"

@@ -113,11 +113,14 @@ def test_version_counter_rebuilds_the_index_in_every_process(catalogue: Any) -> 
 
 def test_search_api_and_citizen_page(catalogue: Any, make_user: Any) -> None:
     anonymous = Client()
-    got = anonymous.get("/api/outreach/search", {"q": "高血壓"})
+    assert anonymous.get("/api/outreach/search", {"q": "高血壓"}).status_code == 401
+    reader = Client()
+    reader.force_login(make_user("reader", ("viewer", "320400", None)))
+    got = reader.get("/api/outreach/search", {"q": "高血壓"})
     assert got.status_code == 200
     body = got.json()
     assert body["items"][0]["code"] == "t-hypertension" and body["count"] == len(body["items"])
-    assert anonymous.get("/api/outreach/search", {"q": ""}).status_code == 422
+    assert reader.get("/api/outreach/search", {"q": ""}).status_code == 422
     page = anonymous.get("/me/search/", {"q": "电信詐騙"})
     html = page.content.decode()
     assert page.status_code == 200 and "/me/r/t-fraud/" in html and 'data-testid="search-results"' in html

@@ -1,4 +1,5 @@
-"""The catalogue in the API: search of published pieces (anyone), and the editors' catalogue (list, one
+"""The catalogue in the API: search of published pieces (any logged-in user or token: citizens through
+their session; the public page /me/search/ needs no login), and the editors' catalogue (list, one
 piece, create, edit, workflow steps) with the same rules as the console (kepu.outreach.services)."""
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def _get(request: HttpRequest, code: str) -> Resource:
     return resource
 
 
-@router.get("/outreach/search", response=SearchPage, auth=None, summary="Search published content")
+@router.get("/outreach/search", response=SearchPage, summary="Search published content")
 def search_published(
     request: HttpRequest,
     q: Annotated[str, Field(min_length=1, max_length=100)],
