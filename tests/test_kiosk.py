@@ -193,3 +193,23 @@ def test_only_editors_of_the_unit(content: dict[str, Any], staff: dict[str, Any]
     kiosk.refresh_from_db()
     assert kiosk.name == "武进社区大屏" and Kiosk.objects.count() == 1
     assert AuditEntry.objects.filter(action__startswith="kiosk.").count() == 1
+
+
+def test_subtopics_and_the_demo_screens(content: dict[str, Any], staff: dict[str, Any]) -> None:
+    from kepu.core.models import AuditEntry
+    from kepu.outreach.kiosk import kiosk_demo, kiosk_items
+    from kepu.outreach.kiosk_models import Kiosk
+    from kepu.outreach.models import Resource, Topic
+
+    flu = Topic.objects.create(code="infectious", name_zh="传染病防控", name_en="Infectious", parent=content["health"])
+    r = Resource.objects.create(code="flu-jab", title_zh="流感疫苗", status="published")
+    r.topics.set([flu])
+    # The demo editor sets up the community screen (the venue screen's topics are not in this catalogue)
+    assert "/kiosk/tianning-diaozhuang/" in kiosk_demo(username="editor")
+    kiosk = Kiosk.objects.get()
+    assert kiosk.org_unit.code == "320402001" and kiosk.created_by == staff["editor"]
+    # A topic brings its subtopics' pieces; Wujin's piece does not show in Tianning
+    assert {p.code for p in kiosk_items(kiosk)} == {"hand-wash", "flu-jab"}
+    # Run again: nothing new, nothing audited twice
+    kiosk_demo(username="editor")
+    assert Kiosk.objects.count() == 1 and AuditEntry.objects.filter(action__startswith="kiosk.").count() == 1

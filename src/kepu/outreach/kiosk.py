@@ -54,7 +54,9 @@ def kiosk_items(kiosk: Kiosk, *, limit: int = MAX_ITEMS) -> list[Resource]:
     published = (Resource.objects.filter(status=Resource.Status.PUBLISHED)
                  .filter(Q(regions__isnull=True) | Q(regions__code__in=ancestors)).distinct())
     chosen = list(published.filter(kiosks=kiosk).order_by("code")[:limit])
-    topic_ids = list(kiosk.topics.values_list("pk", flat=True))
+    chosen_topics = list(kiosk.topics.values_list("pk", flat=True))
+    # A topic brings its subtopics' pieces (健康生活 → 传染病防控, 合理用药, …).
+    topic_ids = chosen_topics + list(Topic.objects.filter(parent__in=chosen_topics).values_list("pk", flat=True))
     rest: list[Resource] = []
     if topic_ids and len(chosen) < limit:
         rest = list(published.filter(topics__in=topic_ids).exclude(pk__in=[r.pk for r in chosen])
@@ -122,6 +124,34 @@ def kiosk_save(*, user: User, data: KioskInput, kiosk: Kiosk | None = None) -> K
     kiosk.topics.set(data.topics)
     after = _snapshot(kiosk)
     changes = {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v}
+    if before and not changes:
+        return kiosk
     audit_record(actor=user, action="kiosk.update" if before else "kiosk.create", obj=kiosk,
                  changes=changes, org_unit=kiosk.org_unit, label=kiosk.name)
     return kiosk
+
+
+DEMO_KIOSKS = [
+    {"code": "tianning-diaozhuang", "name": "雕庄街道社区大屏", "unit": "320402001", "venue": "雕庄街道党群服务中心",
+     "topics": ["health", "safety", "digital"]},
+    {"code": "city-science-hall", "name": "市民科学大厅", "unit": "320400", "venue": "常州市科技馆一楼大厅",
+     "topics": ["frontier", "green", "agriculture"]},
+]
+
+
+def kiosk_demo(*, username: str = "editor") -> str:
+    """Two demo screens set up by the demo's city editor (skipped when either is missing; idempotent)."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        return "Kiosks: no demo editor, none set up."
+    made = []
+    for d in DEMO_KIOSKS:
+        unit = OrgUnit.objects.filter(code=d["unit"]).first()
+        topics = tuple(Topic.objects.filter(code__in=d["topics"]))
+        if unit is None or not topics:
+            continue
+        existing = Kiosk.objects.filter(code=d["code"]).first()
+        kiosk_save(user=user, kiosk=existing, data=KioskInput(
+            code=str(d["code"]), name=str(d["name"]), org_unit=unit, venue=str(d["venue"]), topics=topics))
+        made.append(f"/kiosk/{d['code']}/")
+    return f"Kiosks: {', '.join(made) or 'none'}."
