@@ -177,7 +177,7 @@ def test_daily_page_sends_no_key_before_the_answer_and_shows_it_after(bank: Any,
     # Then the page has the stem but neither the key nor the explanation
     assert item.stem_zh in html
     assert item.explanation_zh not in html
-    assert "正确答案" not in html and 'data-testid="verdict"' not in html
+    assert "正确答案：" not in html and 'data-testid="verdict"' not in html
     # When they answer right
     response = client.post("/me/quiz/", {"answer": right_answer(item.code)}, follow=True)
     html = response.content.decode()
@@ -215,7 +215,8 @@ def test_contest_page_never_carries_the_key_and_the_answer_reply_does(bank: Any,
     from kepu.literacy.models import Item
 
     item = Item.objects.get(code=code)
-    assert item.explanation_zh not in html and "正确答案" not in html
+    assert item.explanation_zh not in html
+    assert 'data-testid="key"' not in html and "正确答案：" not in html
     feedback = client.post(f"/me/quiz/contests/{contest.pk}/play/",
                            {"position": 0, "item": code, "answer": right_answer(code)})
     assert feedback.status_code == 200

@@ -126,6 +126,15 @@ class QuestionOut(Schema):
     seconds: int
 
 
+class Refusal(Schema):
+    """A refused answer (problem details): 409 late, replayed or forged; 429 too many submissions."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
 class AnswerOut(Schema):
     correct: bool
     key: Any
@@ -136,7 +145,7 @@ class AnswerOut(Schema):
     next: QuestionOut | None = None
 
 
-@router.post("/quiz/attempts/{attempt_id}/answer", response=AnswerOut,
+@router.post("/quiz/attempts/{attempt_id}/answer", response={200: AnswerOut, 409: Refusal, 429: Refusal},
              summary="Answer the current question of one's contest attempt (citizens)")
 def answer(request: HttpRequest, attempt_id: int, body: AnswerIn) -> dict[str, Any]:
     citizen = citizen_of(request.user)
