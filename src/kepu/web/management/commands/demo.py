@@ -38,15 +38,15 @@ class Command(BaseCommand):
         from kepu.outreach.catalogue_demo import catalogue_demo
 
         self.stdout.write(catalogue_demo())
-        from kepu.outreach.catalogue_demo import catalogue_demo
-
-        self.stdout.write(catalogue_demo())
         from kepu.citizens.demo import DEMO_CITIZEN_NAMES, citizens_demo
 
         self.stdout.write(citizens_demo(password=DEMO_PASSWORD))
         from kepu.outreach.engagement_demo import engagement_demo
 
         self.stdout.write(engagement_demo(plan=plan, seed=opts["seed"]))
+        from kepu.outreach.kiosk import kiosk_demo
+
+        self.stdout.write(kiosk_demo())
         url = f"http://127.0.0.1:{opts['port']}/"
         self.stdout.write(f"\nKepu is at {url}\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, full_name, _roles in DEMO_USERS:
