@@ -74,7 +74,9 @@ class ResourceForm(forms.Form):
                                            widget=forms.CheckboxSelectMultiple)
     age_bands = forms.MultipleChoiceField(label=gettext_lazy("年龄段"), required=False, choices=AGE_BANDS,
                                           widget=forms.CheckboxSelectMultiple)
-    regions = forms.MultipleChoiceField(label=gettext_lazy("面向地区（不选即全市）"), required=False)
+    regions = forms.MultipleChoiceField(label=gettext_lazy("面向地区（不选即全市）"), required=False,
+                                        widget=forms.SelectMultiple(attrs={"size": 8}),
+                                        help_text=gettext_lazy("按住 Ctrl（Mac 上是 ⌘）可以多选。"))
     source = forms.CharField(label=gettext_lazy("来源"), required=False, max_length=200)
     source_url = forms.CharField(label=gettext_lazy("来源链接"), required=False, max_length=500)
     licence = forms.CharField(label=gettext_lazy("许可协议"), required=False, max_length=100)
@@ -84,8 +86,9 @@ class ResourceForm(forms.Form):
         en = _en()
         self.fields["topics"].choices = [  # type: ignore[attr-defined]
             (t.code, t.name_en if en else t.name_zh) for t in selectors.topics()]
+        units = list(selectors.editable_units(scope_for(user)).select_related("parent"))
         self.fields["regions"].choices = [  # type: ignore[attr-defined]
-            (u.code, u.name_en if en else u.name_zh) for u in selectors.editable_units(scope_for(user))]
+            (u.code, _unit_label(u, en)) for u in units]
         if editing:
             self.fields["code"].disabled = True
 
@@ -93,6 +96,13 @@ class ResourceForm(forms.Form):
         d = dict(self.cleaned_data)
         d["benchmarks"] = [b.strip() for b in d["benchmarks"].replace("，", ",").split(",") if b.strip()]
         return d
+
+
+def _unit_label(unit: Any, en: bool) -> str:
+    name = unit.name_en if en else unit.name_zh
+    if unit.level == "town" and unit.parent is not None:
+        return f"{unit.parent.name_en if en else unit.parent.name_zh} · {name}"
+    return name
 
 
 def _initial(resource: Resource) -> dict[str, Any]:
