@@ -338,3 +338,17 @@ def test_api_lists_and_edits_within_scope(editors: Any, api_client: Any) -> None
                       content_type="application/json")
     assert edited.status_code == 200 and edited.json()["title_zh"] == "改过的标题"
     assert edited.json()["author"] == "editor2"
+
+
+def test_a_body_written_around_the_services_is_cleaned_again_when_shown(editors: Any) -> None:
+    from kepu.outreach import services
+    from kepu.outreach.models import Resource
+
+    r = draft(editors["editor"], code="raw")
+    services.resource_review(actor=editors["editor2"], resource=r)
+    services.resource_publish(actor=editors["editor2"], resource=r)
+    Resource.objects.filter(pk=r.pk).update(body_zh=XSS, body_en=XSS)  # e.g. a row restored from an old backup
+    for client, url in ((login(editors["editor2"]), "/outreach/resources/raw/"), (Client(), "/me/r/raw/")):
+        html = client.get(url).content.decode()
+        assert "安全" in html and "<script>alert" not in html and 'onerror="alert' not in html
+        assert "javascript:alert" not in html

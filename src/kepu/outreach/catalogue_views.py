@@ -27,6 +27,7 @@ from kepu.core.uploads import max_size_label, read_upload
 from kepu.outreach import feeds, search, selectors, services
 from kepu.outreach.content_import import UPLOAD_KIND
 from kepu.outreach.models import FeedSource, Resource
+from kepu.outreach.sanitize import clean_html
 from kepu.outreach.vocab import AGE_BANDS, DIMENSIONS, KEY_GROUPS
 
 S = Resource.Status
@@ -187,7 +188,7 @@ def resource_detail(request: HttpRequest, code: str) -> HttpResponse:
         "can_return": editable and (resource.status == S.REVIEWED or (resource.status == S.DRAFT and not own)),
         "can_archive": editable and resource.status != S.ARCHIVED,
         "can_restore": editable and resource.status == S.ARCHIVED,
-        "labels": _labels(resource)})
+        "labels": _labels(resource), "body_zh": clean_html(resource.body_zh), "body_en": clean_html(resource.body_en)})
 
 
 def _labels(resource: Resource) -> dict[str, list[str]]:
@@ -321,7 +322,8 @@ def citizen_resource(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "outreach/resource_page.html", {
         "r": resource, "title": resource.title_en if en else resource.title_zh,
         "summary": resource.summary_en if en else resource.summary_zh,
-        "body": resource.body_en if en and resource.body_en else resource.body_zh, "labels": _labels(resource)})
+        "body": clean_html(resource.body_en if en and resource.body_en else resource.body_zh),
+        "labels": _labels(resource)})
 
 
 app_name = "outreach"
