@@ -93,6 +93,7 @@ def test_demo_serves_in_embedded_mode(monkeypatch: Any, settings: Any) -> None:
     monkeypatch.setattr(demo, "plan_import", lambda **kw: (type("P", (), {"code": "p", "version": 1})(), {}))
     monkeypatch.setattr(demo, "demo_generate", lambda **kw: {"observations": 0, "statuses": 0})
     monkeypatch.setattr("kepu.literacy.demo.literacy_demo", lambda **kw: "")
+    monkeypatch.setattr("kepu.citizens.demo.citizens_demo", lambda **kw: "")
     call_command("demo", "--serve", stdout=StringIO())
     assert seen == {"embedded": True, "env": "1"}
 
