@@ -89,7 +89,9 @@ class KioskForm(forms.Form):
     topics = forms.ModelMultipleChoiceField(
         label=gettext_lazy("轮播主题"), required=False, widget=forms.CheckboxSelectMultiple,
         queryset=Topic.objects.all(), help_text=gettext_lazy("所选主题下的已发布内容也会轮播。"))
-    contest_id = forms.IntegerField(label=gettext_lazy("显示竞赛排行榜(竞赛编号)"), required=False, min_value=1)
+    contest_id = forms.IntegerField(
+        label=gettext_lazy("显示竞赛排行榜(竞赛编号)"), required=False, min_value=1,
+        help_text=gettext_lazy("竞赛编号是竞赛管理页地址 /quiz/contests/编号/ 中的数字；不填则只轮播内容。"))
     interval = forms.IntegerField(label=gettext_lazy("轮播间隔(秒)"), min_value=INTERVAL_MIN,
                                   max_value=INTERVAL_MAX, initial=20)
     active = forms.BooleanField(label=gettext_lazy("启用"), required=False, initial=True)
