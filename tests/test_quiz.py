@@ -685,3 +685,17 @@ def test_api_answer_replies_with_the_next_question_without_its_key(bank: Any, re
                        content_type="application/json").status_code == 403
     # Staff have no attempts to answer
     assert QuizAnswer.objects.count() == 1
+
+
+def test_quiz_demo_fills_the_boards_once(bank: Any, region: Any) -> None:
+    from kepu.quiz import selectors
+    from kepu.quiz.demo import quiz_demo
+    from kepu.quiz.models import Contest
+
+    assert "2 contests" in quiz_demo(seed=7)
+    assert quiz_demo(seed=7) == "Quiz demo already present."
+    science, elderly = Contest.objects.order_by("id")
+    board = selectors.leaderboard(science)
+    assert len(board) == 60 and all(r.score <= science.question_count for r in board)
+    assert len(selectors.unit_leaderboard(science, "district")) >= 7
+    assert {r.name.split("·")[1] for r in selectors.leaderboard(elderly)} == {"老年人"}

@@ -47,6 +47,9 @@ class Command(BaseCommand):
         from kepu.outreach.kiosk import kiosk_demo
 
         self.stdout.write(kiosk_demo())
+        from kepu.quiz.demo import quiz_demo
+
+        self.stdout.write(quiz_demo(seed=opts["seed"]))
         url = f"http://127.0.0.1:{opts['port']}/"
         self.stdout.write(f"\nKepu is at {url}\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, full_name, _roles in DEMO_USERS:
