@@ -77,7 +77,7 @@ class Delivery(models.Model):
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败")
         OPENED = "opened", _("已打开")
-        HELD = "held", _("对照组(不发送)")
+        HELD = "held", _("对照组（不发送）")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries")
     citizen = models.ForeignKey("citizens.Citizen", on_delete=models.CASCADE, related_name="deliveries")

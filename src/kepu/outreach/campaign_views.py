@@ -58,9 +58,9 @@ class CampaignForm(forms.Form):
     message = forms.CharField(label=gettext_lazy("消息正文"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     send_at = forms.DateTimeField(label=gettext_lazy("发送时间"),
                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
-    rate_per_minute = forms.IntegerField(label=gettext_lazy("每分钟最多发送(0 为不限)"), min_value=0, initial=0)
-    holdout_percent = forms.IntegerField(label=gettext_lazy("对照组比例(%)"), min_value=0, max_value=50, initial=10,
-                                         help_text=gettext_lazy("随机留出这部分人不发送,用来衡量推送的效果。"))
+    rate_per_minute = forms.IntegerField(label=gettext_lazy("每分钟最多发送（0 为不限）"), min_value=0, initial=0)
+    holdout_percent = forms.IntegerField(label=gettext_lazy("对照组比例（%）"), min_value=0, max_value=50, initial=10,
+                                         help_text=gettext_lazy("随机留出这部分人不发送，用来衡量推送的效果。"))
     measure = forms.ChoiceField(label=gettext_lazy("效果指标"), choices=Campaign.Measure.choices)
     dimension = forms.ChoiceField(label=gettext_lazy("目标素质维度"), required=False,
                                   choices=[("", "—"), *DIMENSION_NAMES.items()])
@@ -76,8 +76,7 @@ class CampaignForm(forms.Form):
         self.fields["resources"].queryset = Resource.objects.filter(status="published").order_by("title_zh")  # type: ignore[attr-defined]
         self.fields["resources"].label_from_instance = (  # type: ignore[attr-defined]
             lambda r: r.title_en if en and r.title_en else r.title_zh)
-        if len(units) == 1:
-            self.fields["org_unit"].initial = units[0]
+        self.fields["org_unit"].initial = units.first()
         self.fields["send_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
 
@@ -110,7 +109,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
             for err in e.errors:
                 form.add_error(None, err)
         else:
-            messages.success(request, _("推送活动已保存为草稿,请另一位运营人员批准后发送。"))
+            messages.success(request, _("推送活动已保存为草稿，请另一位运营人员批准后发送。"))
             return redirect("outreach_campaigns:detail", campaign.pk)
     return render(request, "outreach/campaign_form.html", {"form": form})
 
@@ -118,7 +117,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 def _campaign(user: Any, campaign_id: int) -> Campaign:
     campaign = svc.campaigns_visible(user).filter(pk=campaign_id).first()
     if campaign is None:
-        raise Http404(_("没有这个推送活动,或您无权查看。"))
+        raise Http404(_("没有这个推送活动，或您无权查看。"))
     return campaign
 
 

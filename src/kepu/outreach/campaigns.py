@@ -57,8 +57,11 @@ def can_manage(scope: Scope, unit: OrgUnit) -> bool:
 
 
 def campaign_units(user: User) -> QuerySet[OrgUnit]:
-    """The org units a user may run campaigns for."""
-    return OrgUnit.objects.filter(scope_for(user).unit_filter(roles=CAMPAIGN_ROLES)).order_by("path")
+    """The org units a user may run campaigns for: their city or district and the districts below it
+    (towns and villages are reached through segments)."""
+    levels = [OrgUnit.Level.PROVINCE, OrgUnit.Level.CITY, OrgUnit.Level.DISTRICT]
+    return (OrgUnit.objects.filter(scope_for(user).unit_filter(roles=CAMPAIGN_ROLES), level__in=levels)
+            .order_by("path"))
 
 
 def _require(user: User, campaign: Campaign) -> None:
@@ -129,7 +132,7 @@ def campaign_create(
     if measure not in Campaign.Measure.values:
         errors.append(_("未知的效果指标。"))
     if measure == Campaign.Measure.QUIZ_ACCURACY and dimension not in DIMENSIONS:
-        errors.append(_("按每日一题正确率评估时,请选择目标素质维度。"))
+        errors.append(_("按每日一题正确率评估时，请选择目标素质维度。"))
     if errors:
         raise InputError(errors[0], errors=errors)
     with transaction.atomic():
@@ -154,7 +157,7 @@ def _transition(campaign: Campaign, user: User | None, action: str, allowed: Ite
         changed = Campaign.objects.filter(pk=campaign.pk, status__in=list(allowed)).update(status=new, **fields)
         if not changed:
             campaign.refresh_from_db()
-            raise InputError(_("活动当前状态为“{status}”,不能执行此操作。").format(
+            raise InputError(_("活动当前状态为“{status}”，不能执行此操作。").format(
                 status=campaign.get_status_display()))
         old = campaign.status
         campaign.refresh_from_db()
@@ -167,7 +170,7 @@ def campaign_approve(*, campaign: Campaign, user: User) -> Campaign:
     """Four eyes: someone other than its author, who may manage the campaign's unit."""
     _require(user, campaign)
     if campaign.created_by_id == user.pk:
-        raise PermissionDenied(_("不能批准自己创建的推送活动,请由另一位运营人员批准。"))
+        raise PermissionDenied(_("不能批准自己创建的推送活动，请由另一位运营人员批准。"))
     return _transition(campaign, user, "campaign.approve", [S.DRAFT], S.APPROVED,
                        approved_by=user, approved_at=timezone.now())
 
@@ -186,7 +189,7 @@ def campaign_resume(*, campaign: Campaign, user: User) -> Campaign:
     """Queue the next step of a running campaign by hand (the embedded mode cannot defer tasks)."""
     _require(user, campaign)
     if campaign.status != S.RUNNING:
-        raise InputError(_("活动当前状态为“{status}”,不能执行此操作。").format(status=campaign.get_status_display()))
+        raise InputError(_("活动当前状态为“{status}”，不能执行此操作。").format(status=campaign.get_status_display()))
     from kepu.outreach.campaign_tasks import enqueue_campaign_run
 
     enqueue_campaign_run(campaign.pk)
@@ -249,13 +252,22 @@ def campaign_fanout(campaign_id: int, *, batch: int = FANOUT_BATCH) -> int:
 
 def _claim(campaign_id: int, token: str, limit: int) -> int:
     """Take up to `limit` queued rows for this token in one statement; returns how many were taken.
-    On PostgreSQL the candidates are locked with SKIP LOCKED, so concurrent workers never wait on
-    each other's batch; everywhere the `status = queued` condition makes a row go to one token only."""
-    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    sql = (f"UPDATE {_table()} SET status = %s, claim = %s, claimed_at = %s WHERE status = %s AND id IN "
-           f"(SELECT id FROM {_table()} WHERE campaign_id = %s AND status = %s ORDER BY id LIMIT %s{lock})")
+    On PostgreSQL the batch is chosen once in a CTE with FOR UPDATE SKIP LOCKED (an `IN (SELECT …
+    LIMIT n)` may be re-evaluated by the planner and take more than n rows), so concurrent workers
+    take disjoint batches without waiting; everywhere the `status = queued` condition makes a row go
+    to one token only."""
+    t = _table()
+    if connection.features.has_select_for_update_skip_locked:
+        sql = (f"WITH batch AS (SELECT id FROM {t} WHERE campaign_id = %s AND status = %s ORDER BY id LIMIT %s "
+               f"FOR UPDATE SKIP LOCKED) UPDATE {t} SET status = %s, claim = %s, claimed_at = %s FROM batch "
+               f"WHERE {t}.id = batch.id AND {t}.status = %s")
+        params: list[Any] = [campaign_id, D.QUEUED, limit, D.SENDING, token, timezone.now(), D.QUEUED]
+    else:
+        sql = (f"UPDATE {t} SET status = %s, claim = %s, claimed_at = %s WHERE status = %s AND id IN "
+               f"(SELECT id FROM {t} WHERE campaign_id = %s AND status = %s ORDER BY id LIMIT %s)")
+        params = [D.SENDING, token, timezone.now(), D.QUEUED, campaign_id, D.QUEUED, limit]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [D.SENDING, token, timezone.now(), D.QUEUED, campaign_id, D.QUEUED, limit])
+        cursor.execute(sql, params)
         return int(cursor.rowcount)
 
 

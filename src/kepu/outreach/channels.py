@@ -146,7 +146,7 @@ class SmsChannel(FileOutboxChannel):
     name = Campaign.Channel.SMS
 
     def check(self, o: Outgoing) -> str:
-        return "" if o.phone else _("没有手机号,无法发送短信。")
+        return "" if o.phone else _("没有手机号，无法发送短信。")
 
     def line(self, campaign: Campaign, o: Outgoing) -> dict[str, object]:
         return {"delivery": o.delivery_id, "campaign": campaign.pk, "to": o.phone,
@@ -176,7 +176,7 @@ def channel_for(name: str) -> Channel:
     try:
         return CHANNELS[name]
     except KeyError:
-        raise ChannelError(_("未知的推送渠道:{name}。").format(name=name)) from None
+        raise ChannelError(_("未知的推送渠道：{name}。").format(name=name)) from None
 
 
 def send(delivery: Delivery) -> None:
