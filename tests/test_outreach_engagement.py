@@ -285,8 +285,11 @@ def test_the_citizens_events_are_in_their_export_and_stay_anonymous_after_deleti
     citizen_delete(citizen=a, password="citizen-pass-123")
     # Then the rows lose the link to the person and still count, anonymously
     assert not Citizen.objects.filter(pk=a.pk).exists()
-    rows = Interaction.objects.filter(pseudonym=a.pseudonym)
-    assert rows.count() == 2 and set(rows.values_list("citizen", flat=True)) == {None}
+    assert not Interaction.objects.filter(pseudonym=a.pseudonym).exists()
+    rows = Interaction.objects.filter(district__code=WUJIN, key_groups=["farmers"], kind="view",
+                                      resource__code="flu", at__date=dt.date(2026, 3, 11))
+    assert rows.count() == 1 and rows.get().citizen_id is None  # a's second view, re-keyed
+    assert Interaction.objects.filter(pseudonym=rows.get().pseudonym).count() == 2  # still one person
     assert _reach(reach_data["office"], "district") == {WUJIN: 3, XINBEI: 1}
 
 
@@ -326,3 +329,13 @@ def test_the_reach_task_publishes_the_same_values(reach_data: Any, plan: Any) ->
                                                                  level=OrgUnit.Level.DISTRICT).count())
     assert Observation.objects.get(indicator__code="OUTREACH_REACH_FARMERS", org_unit__code=WUJIN,
                                    year=2026).value == 2
+
+
+def test_deleting_an_account_removes_the_rows_kept_only_for_the_citizen(catalogue: Any) -> None:
+    from kepu.citizens.services import citizen_delete
+
+    private = make_citizen("private2", WUJIN, ["farmers"], analytics=False)
+    engagement.record(private, "view", resource=catalogue["flu"])
+    assert Interaction.objects.filter(citizen=private).count() == 1
+    citizen_delete(citizen=private, password="citizen-pass-123")
+    assert Interaction.objects.count() == 0

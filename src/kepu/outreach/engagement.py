@@ -14,15 +14,16 @@ Who an event is stored under (PIPL: analytics never join to a phone number or us
   every day and cannot be linked back to an address; it lets demand count one visitor's repeated
   search once a day, and nothing else. Anonymous rows are never counted as citizens reached.
 
-When a citizen deletes their account, their rows lose the citizen link (kepu.citizens.deletion) and
-stay as the anonymous, pseudonymous counts they already were; the pseudonym of a deleted user cannot
-be recomputed from anything left behind.
+When a citizen deletes their account (kepu.citizens.deletion), their counted rows lose the citizen
+link and get a random pseudonym in place of theirs, so they remain only as anonymous counts; the rows
+kept solely to serve them (no analytics consent) are deleted.
 
 A repeated identical event within DEDUP_SECONDS (a double tap, a reloaded page) is the same event."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -100,8 +101,13 @@ def record(
 
 
 def forget_citizen(citizen: Citizen) -> None:
-    """Account deletion: the rows stay as anonymous counts, without the link to the person."""
-    Interaction.objects.filter(citizen=citizen).update(citizen=None)
+    """Account deletion: the rows stay as anonymous counts. They lose the link to the person, and
+    their pseudonym is replaced by a random one (the same for all of that person's rows, so people
+    are still counted once), so nothing else keyed by the old pseudonym can be joined to them."""
+    Interaction.objects.filter(citizen=citizen).exclude(pseudonym="").update(
+        citizen=None, pseudonym=secrets.token_hex(32)
+    )
+    Interaction.objects.filter(citizen=citizen).delete()  # kept only to serve the citizen themselves
 
 
 def export_citizen(citizen: Citizen) -> dict[str, Any]:
