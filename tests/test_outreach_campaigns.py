@@ -608,3 +608,14 @@ def test_the_api_lists_reads_and_steps_campaigns_with_the_consoles_rules(region:
     assert again.status_code == 422
     city.refresh_from_db()
     assert city.status == "approved"
+
+
+def test_a_citizens_data_download_holds_their_push_messages(
+    region: Any, staff: Any, client: Client, django_capture_on_commit_callbacks: Any,
+) -> None:
+    [alice] = make_citizens(1)
+    _run(_campaign(staff["camp"]), staff, django_capture_on_commit_callbacks)
+    _login(client, alice)
+    data = json.loads(client.get("/me/data/download/").content)
+    [message] = data["push_messages"]
+    assert message["title"] == "健康提醒" and message["status"] == "sent" and message["channel"] == "inbox"

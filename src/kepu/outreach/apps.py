@@ -9,6 +9,7 @@ class OutreachConfig(AppConfig):
 
     def ready(self) -> None:
         from kepu.citizens.deletion import on_delete
+        from kepu.outreach.campaigns import export_citizen as export_campaign_rows
         from kepu.outreach.campaigns import forget_citizen as forget_campaign_rows
 
         on_delete(forget_campaign_rows)
@@ -17,3 +18,4 @@ class OutreachConfig(AppConfig):
 
         on_delete(engagement.forget_citizen)
         on_export(engagement.export_citizen)
+        on_export(export_campaign_rows, labels={"push_messages": _("推送消息")})

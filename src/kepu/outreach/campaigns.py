@@ -398,6 +398,16 @@ def forget_citizen(citizen: Citizen) -> None:
     Delivery.objects.filter(pk__in=ids).delete()
 
 
+def export_citizen(citizen: Citizen) -> dict[str, Any]:
+    """The citizen's push messages for their data download (kepu.citizens.export)."""
+    rows = (Delivery.objects.filter(citizen=citizen).select_related("campaign").order_by("pk"))
+    return {"push_messages": [
+        {"title": d.campaign.title, "message": d.campaign.message, "channel": d.campaign.channel,
+         "status": d.status, "holdout": d.holdout, "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+         "opened_at": d.opened_at.isoformat() if d.opened_at else None}
+        for d in rows]}
+
+
 # --- reading -----------------------------------------------------------------------------------
 
 
