@@ -20,6 +20,7 @@ from kepu.outreach.effects import campaign_effect
 router = Router(tags=["outreach"])
 
 Step = Literal["approve", "start", "resume", "cancel"]
+CampaignId = Annotated[int, Field(ge=1, le=2**63 - 1, examples=[1])]
 
 
 class EffectOut(Schema):
@@ -95,13 +96,13 @@ def campaign_list(request: HttpRequest, page: Query[Page]) -> dict[str, Any]:
 
 
 @router.get("/outreach/campaigns/{campaign_id}", response=CampaignOut, summary="One push campaign")
-def campaign_get(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+def campaign_get(request: HttpRequest, campaign_id: CampaignId) -> dict[str, Any]:
     """With its delivery counts by state and, when it has a holdout, the effect on its target measure."""
     return _out(_get(_user(request), campaign_id), effect=True)
 
 
 @router.post("/outreach/campaigns/{campaign_id}/{step}", response=CampaignOut, summary="Approve, start or cancel")
-def campaign_step(request: HttpRequest, campaign_id: int, step: Step) -> dict[str, Any]:
+def campaign_step(request: HttpRequest, campaign_id: CampaignId, step: Step) -> dict[str, Any]:
     """approve (someone other than the author), start (queues the sending for its time), resume
     (the next step of a rate-limited campaign), cancel."""
     user = _user(request)
