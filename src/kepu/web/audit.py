@@ -38,6 +38,7 @@ OBJECTS: dict[str, Promise] = {
     "outreach.feedsource": _("合作方内容来源"),
     "quiz.contest": _("竞赛"),
     "outreach.kiosk": _("大屏"),
+    "outreach.campaign": _("推送活动"),
 }
 
 VERBS: dict[str, Promise] = {
@@ -107,6 +108,11 @@ ACTIONS: dict[str, Promise] = {
     "resource.import": _("导入更新科普内容"),
     "topic.import": _("导入内容主题"),
     "feed.import": _("导入合作方内容"),
+    "campaign.create": _("新建推送活动"),
+    "campaign.approve": _("批准推送活动"),
+    "campaign.start": _("开始发送推送活动"),
+    "campaign.cancel": _("取消推送活动"),
+    "campaign.done": _("推送活动发送完成"),
 }
 
 FIELDS: dict[str, Promise] = {
