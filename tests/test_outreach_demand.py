@@ -91,12 +91,14 @@ def test_keywords_are_normalised_and_use_the_project_user_dictionary(settings: A
     settings.KEPU_OUTREACH_USERDICT = words
     search._tokenizer.cache_clear()
     demand_module._extractor.cache_clear()
+    demand_module._keywords.cache_clear()
     try:
         assert "隔夜水" in keywords("隔夜水会致癌吗")
         assert "高血压" in keywords("高血壓 飲食")  # traditional characters
     finally:
         search._tokenizer.cache_clear()
         demand_module._extractor.cache_clear()
+        demand_module._keywords.cache_clear()
 
 
 def test_a_term_rising_significantly_is_a_trend_and_a_gap(signals: Any) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -90,9 +90,13 @@ def _extractor() -> Any:
 
 def keywords(query: str) -> list[str]:
     """The query's keywords (at most KEYWORDS_PER_QUERY), normalised as the search index is."""
-    text = search.normalise(query)[:200]
+    return list(_keywords(search.normalise(query)[:200]))
+
+
+@lru_cache(maxsize=20000)  # people ask the same few things: cut each query once per process
+def _keywords(text: str) -> tuple[str, ...]:
     words = _extractor().extract_tags(text, topK=KEYWORDS_PER_QUERY)
-    return [w for w in words if len(w) > 1 or not w.isascii()]
+    return tuple(w for w in words if len(w) > 1 or not w.isascii())
 
 
 def rise_test(now: int, before: int, total_now: int, total_before: int) -> tuple[float, float]:
