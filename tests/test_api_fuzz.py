@@ -44,6 +44,10 @@ CONFIG = schemathesis.Config.from_dict({
 })
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/"), config=CONFIG)
 SCHEMA.app = WSGIHandler()
+# Operations the schema documents without security (a contest's public leaderboard, the visitor's
+# science feed): without credentials they answer like any request; all others must refuse.
+PUBLIC = {(method.upper(), path) for path, operations in SCHEMA.raw_schema["paths"].items()
+          for method, operation in operations.items() if not operation.get("security")}
 
 # Observation ids the current user can see; generated ids are mapped onto them so that submit,
 # approve and return reach real values and not only 404s.
@@ -123,5 +127,11 @@ def test_api_as_demo_users(case: Any, token: str) -> None:
 @schemathesis.pytest.from_fixture("schema_with_empty_database").parametrize()
 def test_api_without_credentials(case: Any) -> None:
     response = case.call_and_validate()
+    if (case.method.upper(), case.operation.path) in PUBLIC and response.status_code != 405:
+        return
     # Nothing but a refusal: unauthenticated (401), or no such endpoint/method (404/405)
     assert response.status_code in (401, 404, 405), response.text
+
+
+def test_only_the_leaderboard_and_the_visitor_feed_are_public() -> None:
+    assert {("GET", "/api/quiz/contests/{contest_id}/leaderboard"), ("GET", "/api/outreach/feed")} == PUBLIC

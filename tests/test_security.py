@@ -94,6 +94,10 @@ def test_demo_serves_in_embedded_mode(monkeypatch: Any, settings: Any) -> None:
     monkeypatch.setattr(demo, "demo_generate", lambda **kw: {"observations": 0, "statuses": 0})
     monkeypatch.setattr("kepu.literacy.demo.literacy_demo", lambda **kw: "")
     monkeypatch.setattr("kepu.citizens.demo.citizens_demo", lambda **kw: "")
+    monkeypatch.setattr("kepu.outreach.catalogue_demo.catalogue_demo", lambda **kw: "")
+    monkeypatch.setattr("kepu.outreach.engagement_demo.engagement_demo", lambda **kw: "")
+    monkeypatch.setattr("kepu.outreach.kiosk.kiosk_demo", lambda **kw: "")
+    monkeypatch.setattr("kepu.quiz.demo.quiz_demo", lambda **kw: "")
     call_command("demo", "--serve", stdout=StringIO())
     assert seen == {"embedded": True, "env": "1"}
 

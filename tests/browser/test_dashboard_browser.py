@@ -27,7 +27,8 @@ def demo(plan: Any) -> Any:
 
 def _developer_text(page: Any) -> list[str]:
     text = page.locator("body").inner_text()
-    for name in ("office", "wujin", "xinbei", "edu", "viewer", "reviewer", "office2", "agri", "meteo"):
+    for name in ("office", "wujin", "xinbei", "edu", "viewer", "reviewer", "office2", "agri", "meteo",
+                 "editor", "editor2", "campaigner"):
         text = re.sub(rf"(?<![A-Za-z_]){name}(?![A-Za-z_])", " ", text)
     found = DEVELOPER_TEXT.findall(text)
     return found + [w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in ALLOWED_WORDS]

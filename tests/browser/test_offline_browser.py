@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, shot
 
@@ -99,12 +100,12 @@ def test_account_and_error_pages(demo: None, offline: Any, live_server: Any) -> 
     assert page.locator("table[data-testid=tokens] tbody tr").count() == 1
     shot(page, "account")
     page.goto(f"{live_server.url}/inbox/")
-    assert page.get_by_test_id("error-403").is_visible()
+    expect(page.get_by_test_id("error-403")).to_be_visible()
     shot(page, "error-403")
     assert _violations(page) == []
     phone = offline(None, width=390)
     phone.goto(f"{live_server.url}/no-such-page/")
-    assert phone.get_by_test_id("error-404").is_visible()
+    expect(phone.get_by_test_id("error-404")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     shot(phone, "error-404-phone")
     assert _violations(phone) == []

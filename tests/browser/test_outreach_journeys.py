@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import log_in, shot
@@ -152,7 +153,7 @@ def test_elder_journey(world: dict[str, Any], browser: Any, live_server: Any) ->
 
     # Read aloud: the button is there and speaks the question text
     button = page.locator("button.read-aloud")
-    assert button.is_visible()
+    expect(button).to_be_visible()
     stem = page.locator(".stem").inner_text().strip()
     button.click()
     spoken = page.evaluate("() => window.__spoken")
@@ -192,7 +193,7 @@ def test_elder_journey(world: dict[str, Any], browser: Any, live_server: Any) ->
     page.goto(f"{base}/me/quiz/contests/")
     page.goto(f"{base}/me/quiz/")
     assert page.locator("button.read-aloud").count() in (0, 1)
-    assert not page.locator("button.read-aloud").is_visible()
+    expect(page.locator("button.read-aloud")).to_be_hidden()
     ctx.close()
 
 

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import log_in, shot
@@ -38,7 +39,7 @@ def test_feed_on_a_phone_for_a_citizen_an_elder_and_a_visitor(region: Any, brows
     ctx = browser.new_context(**PHONE)
     page = ctx.new_page()
     page.goto(f"{live_server.url}/me/")
-    assert page.locator("[data-testid=feed-visitor]").is_visible()
+    expect(page.locator("[data-testid=feed-visitor]")).to_be_visible()
     assert page.locator("[data-testid=feed-item]").count() == 4
     assert_accessible(page)
     ctx.close()

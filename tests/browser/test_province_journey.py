@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import REPO
 from tests.browser.conftest import shot
@@ -69,7 +70,7 @@ def test_province_user_switches_between_two_cities(cities: str, login: Any, live
     shot(page, "province-rollup")
     # On a phone the picker is there and usable too
     phone = login("province", cities, width=390)
-    assert phone.get_by_test_id("plan-select").is_visible()
+    expect(phone.get_by_test_id("plan-select")).to_be_visible()
     shot(phone, "province-picker-phone")
 
 

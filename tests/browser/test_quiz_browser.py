@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import log_in, shot
@@ -44,7 +45,7 @@ def test_citizen_daily_question_and_contest_on_a_phone(region: Any, browser: Any
     assert_accessible(page)
     shot(page, "quiz-01-daily-phone")
     _answer_first_option(page)
-    assert page.locator('[data-testid="verdict"]').is_visible()
+    expect(page.locator('[data-testid="verdict"]')).to_be_visible()
     assert question.item.explanation_zh in page.content()
     assert_accessible(page)
     shot(page, "quiz-02-daily-answered-phone")
@@ -58,18 +59,18 @@ def test_citizen_daily_question_and_contest_on_a_phone(region: Any, browser: Any
     page.wait_for_load_state()
     for n in range(3):
         assert page.locator('[data-testid="question"]').count() == 1
-        assert page.get_by_text(f"第 {n + 1} 题，共 3 题").first.is_visible()
+        expect(page.get_by_text(f"第 {n + 1} 题，共 3 题").first).to_be_visible()
         if n == 0:
             assert_accessible(page)
             shot(page, "quiz-04-contest-question-phone")
         _answer_first_option(page)
-        assert page.locator('[data-testid="verdict"]').is_visible()
+        expect(page.locator('[data-testid="verdict"]')).to_be_visible()
         if n == 0:
             assert_accessible(page)
             shot(page, "quiz-05-contest-feedback-phone")
         page.get_by_test_id("done" if n == 2 else "next").click()
         page.wait_for_load_state()
-    assert page.locator('[data-testid="best"]').is_visible()
+    expect(page.locator('[data-testid="best"]')).to_be_visible()
     board = page.locator('[data-testid="board"] li').first.inner_text()
     assert board.startswith("武进区·农民·50-59·#") and "citizen" not in board
     assert_accessible(page)
@@ -94,7 +95,7 @@ def test_elder_mode_quiz_pages(region: Any, browser: Any, live_server: Any) -> N
     assert not small_text(page, 18), small_text(page, 18)
     assert not small_targets(page), small_targets(page)
     if page.evaluate("'speechSynthesis' in window"):
-        assert page.get_by_role("button", name="朗读题目").is_visible()
+        expect(page.get_by_role("button", name="朗读题目")).to_be_visible()
     assert_accessible(page)
     shot(page, "quiz-11-daily-elder-phone")
     page.goto(f"{base}/me/quiz/contests/{world['contest'].pk}/")
@@ -127,7 +128,7 @@ def test_editor_creates_a_contest_and_sees_its_board(region: Any, browser: Any, 
     page.wait_for_load_state()
     contest = Contest.objects.get()
     assert contest.key_groups == ["elderly"] and contest.question_count == 3
-    assert page.get_by_role("heading", name="老年人智能手机运用大赛").is_visible()
-    assert page.get_by_text("没有发现异常。").is_visible()
+    expect(page.get_by_role("heading", name="老年人智能手机运用大赛")).to_be_visible()
+    expect(page.get_by_text("没有发现异常。")).to_be_visible()
     shot(page, "quiz-22-staff-contest")
     ctx.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from tests.browser.conftest import shot
@@ -59,7 +60,7 @@ def test_template_round_trip_and_batch_approve(users: dict[str, Any], report: An
     # When it ticks 武进区's value and approves the selection, it is asked to confirm first
     row.locator('input[name="obs"]').check()
     queue.get_by_role("button", name="批准所选…").click()
-    assert queue.get_by_test_id("batch-confirm").is_visible()
+    expect(queue.get_by_test_id("batch-confirm")).to_be_visible()
     assert Observation.objects.get(pk=theirs.pk).status == "submitted"
     shot(queue, "review-confirm")
     queue.get_by_role("button", name="确认批准这 1 项").click()

@@ -77,7 +77,7 @@ class ResourceForm(forms.Form):
                                           widget=forms.CheckboxSelectMultiple)
     regions = forms.MultipleChoiceField(label=gettext_lazy("面向地区（不选即全市）"), required=False,
                                         widget=forms.SelectMultiple(attrs={"size": 8}),
-                                        help_text=gettext_lazy("按住 Ctrl（Mac 上是 ⌘）可以多选。"))
+                                        help_text=gettext_lazy("按住 Ctrl 键（Mac 上是 Command 键）可以多选。"))
     source = forms.CharField(label=gettext_lazy("来源"), required=False, max_length=200)
     source_url = forms.CharField(label=gettext_lazy("来源链接"), required=False, max_length=500)
     licence = forms.CharField(label=gettext_lazy("许可协议"), required=False, max_length=100)

@@ -5,8 +5,7 @@ reach page. Who an event is stored under, and why, is in kepu.outreach.engagemen
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest
@@ -14,10 +13,10 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
-from pydantic import BeforeValidator
 
 from kepu.citizens.selectors import citizen_of
 from kepu.core import ratelimit
+from kepu.core.api_types import IsoDay
 from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.scope import scope_for
 from kepu.outreach import engagement
@@ -99,20 +98,12 @@ class ReachOut(Schema):
     items: list[ReachRow]
 
 
-def _iso_day(value: Any) -> Any:
-    """Only YYYY-MM-DD: pydantic would also read a number as seconds since 1970."""
-    if not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
-        raise ValueError("a day as YYYY-MM-DD")
-    return value
-
-
-Day = Annotated[dt.date, BeforeValidator(_iso_day)]
 
 
 class ReachQuery(Schema):
     by: Literal["district", "key_group", "topic", "month"] = "district"
-    start: Day | None = Field(None, description="First day, YYYY-MM-DD (default: a year before `end`).")
-    end: Day | None = Field(None, description="Last day, YYYY-MM-DD (default: today).")
+    start: IsoDay | None = Field(None, description="First day, YYYY-MM-DD (default: a year before `end`).")
+    end: IsoDay | None = Field(None, description="Last day, YYYY-MM-DD (default: today).")
 
 
 @router.get("/outreach/reach", response=ReachOut)

@@ -17,11 +17,12 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from kepu.citizens.selectors import citizen_of
 from kepu.core import ratelimit
+from kepu.core.api_types import IsoDay
 from kepu.core.errors import PermissionDenied
 from kepu.core.scope import scope_for
 from kepu.quiz import selectors, services
@@ -31,7 +32,7 @@ router = Router(tags=["quiz"])
 
 
 class FeedQuery(Schema):
-    date: dt.date | None = None
+    date: IsoDay | None = Field(None, description="The day, YYYY-MM-DD (default: today).")
 
 
 class FeedOption(Schema):
