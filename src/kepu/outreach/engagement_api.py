@@ -98,8 +98,6 @@ class ReachOut(Schema):
     items: list[ReachRow]
 
 
-
-
 class ReachQuery(Schema):
     by: Literal["district", "key_group", "topic", "month"] = "district"
     start: IsoDay | None = Field(None, description="First day, YYYY-MM-DD (default: a year before `end`).")
