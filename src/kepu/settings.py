@@ -154,7 +154,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes locks a username after repeated failures from one address, on /login/ and /admin/login/
 # alike (both authenticate through these backends); attempts live in the database, so every worker
 # sees them.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Django's database sessions and ModelBackend, with the lookups every request makes in plain SQL.
+SESSION_ENGINE = "kepu.core.sessions"
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "kepu.core.auth.ModelBackend"]
 AXES_FAILURE_LIMIT = int(os.environ.get("KEPU_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("KEPU_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kepu.citizens import export
 from kepu.citizens.models import Citizen, Consent, Purpose
+from kepu.core import plainsql
 from kepu.core.models import OrgUnit
 from kepu.plans.selectors import plan_default
 
@@ -17,11 +18,18 @@ def citizen_of(user: Any) -> Citizen | None:
     """The user's Citizen row, or None for anonymous visitors and staff."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    try:
-        citizen = user.citizen
-    except Citizen.DoesNotExist:
-        return None
-    return citizen if isinstance(citizen, Citizen) else None
+    # Asked on every request (the confinement middleware, the citizen pages): read in plain SQL
+    # and kept in Django's cache of `user.citizen`, so later reads of either cost nothing.
+    field = Citizen._meta.get_field("user")
+    relation = field.remote_field
+    if not relation.is_cached(user):
+        found = plainsql.fetch(Citizen, "user_id = %s", [user.pk])
+        row = found[0] if found else None
+        if row is not None:
+            field.set_cached_value(row, user)
+        relation.set_cached_value(user, row)
+    cached = relation.get_cached_value(user)
+    return cached if isinstance(cached, Citizen) else None
 
 
 def consents(citizen: Citizen) -> dict[str, bool]:

@@ -64,7 +64,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             else:
                 if request.user.is_authenticated:
                     logout(request)
-                login(request, citizen.user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, citizen.user, backend="kepu.core.auth.ModelBackend")
                 messages.success(request, _("注册成功。填写下面的资料(都可以不填)，我们就能为您挑选合适的内容。"))
                 return redirect("citizens:profile")
     granted = set(request.POST.getlist("consent"))
