@@ -250,25 +250,48 @@ def campaign_fanout(campaign_id: int, *, batch: int = FANOUT_BATCH) -> int:
     return seen
 
 
-def _claim(campaign_id: int, token: str, limit: int) -> int:
-    """Take up to `limit` queued rows for this token in one statement; returns how many were taken.
-    On PostgreSQL the batch is chosen once in a CTE with FOR UPDATE SKIP LOCKED (an `IN (SELECT …
-    LIMIT n)` may be re-evaluated by the planner and take more than n rows), so concurrent workers
-    take disjoint batches without waiting; everywhere the `status = queued` condition makes a row go
-    to one token only."""
+def _claim_sql(campaign_id: int, token: str, limit: int, status: str) -> tuple[str, list[Any]]:
+    """Take up to `limit` queued rows for this token in one statement, to `status`. On PostgreSQL
+    the batch is chosen once in a CTE with FOR UPDATE SKIP LOCKED (an `IN (SELECT … LIMIT n)` may
+    be re-evaluated by the planner and take more than n rows), so concurrent workers take disjoint
+    batches without waiting; everywhere the `status = queued` condition makes a row go to one token
+    only."""
     t = _table()
+    now = timezone.now()
+    sent_at = now if status == D.SENT else None
     if connection.features.has_select_for_update_skip_locked:
         sql = (f"WITH batch AS (SELECT id FROM {t} WHERE campaign_id = %s AND status = %s ORDER BY id LIMIT %s "
-               f"FOR UPDATE SKIP LOCKED) UPDATE {t} SET status = %s, claim = %s, claimed_at = %s FROM batch "
-               f"WHERE {t}.id = batch.id AND {t}.status = %s")
-        params: list[Any] = [campaign_id, D.QUEUED, limit, D.SENDING, token, timezone.now(), D.QUEUED]
-    else:
-        sql = (f"UPDATE {t} SET status = %s, claim = %s, claimed_at = %s WHERE status = %s AND id IN "
-               f"(SELECT id FROM {t} WHERE campaign_id = %s AND status = %s ORDER BY id LIMIT %s)")
-        params = [D.SENDING, token, timezone.now(), D.QUEUED, campaign_id, D.QUEUED, limit]
+               f"FOR UPDATE SKIP LOCKED) UPDATE {t} SET status = %s, claim = %s, claimed_at = %s, sent_at = %s "
+               f"FROM batch WHERE {t}.id = batch.id AND {t}.status = %s")
+        return sql, [campaign_id, D.QUEUED, limit, status, token, now, sent_at, D.QUEUED]
+    sql = (f"UPDATE {t} SET status = %s, claim = %s, claimed_at = %s, sent_at = %s WHERE status = %s AND id IN "
+           f"(SELECT id FROM {t} WHERE campaign_id = %s AND status = %s ORDER BY id LIMIT %s)")
+    return sql, [status, token, now, sent_at, D.QUEUED, campaign_id, D.QUEUED, limit]
+
+
+def _claim(campaign_id: int, token: str, limit: int) -> int:
+    """Take up to `limit` queued rows to "sending" for this token; returns how many were taken."""
+    sql, params = _claim_sql(campaign_id, token, limit, D.SENDING)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
+
+
+def _send_inbox(campaign: Campaign, token: str, limit: int) -> int:
+    """The in-app inbox lives in our own database, so its batches need no "sending" step: one
+    transaction takes up to `limit` queued rows straight to "sent" and writes their messages, and a
+    crash rolls back both. The rows taken come back from the UPDATE (RETURNING), so the messages
+    are written without searching the campaign's rows again. Taking the rows locks them: a citizen
+    deleting their account meanwhile either waits for this commit (and removes the message with
+    the delivery) or has already removed the row."""
+    sql, params = _claim_sql(campaign.pk, token, limit, D.SENT)
+    t = _table()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} RETURNING {t}.id, {t}.citizen_id", params)
+            taken = [(int(pk), int(citizen)) for pk, citizen in cursor.fetchall()]
+        InboxChannel().write(campaign, taken)
+    return len(taken)
 
 
 def _abandoned(campaign_id: int) -> list[tuple[int, str]]:
@@ -315,10 +338,9 @@ def _record(campaign: Campaign, token: str, *, failed: dict[int, str] | None = N
 
 def _send_batch(campaign: Campaign, token: str, *, recovering: bool) -> int:
     if campaign.channel == Campaign.Channel.INBOX:
+        # Only rows a worker of an earlier version left in "sending" (see _send_inbox). Marking
+        # them sent locks them first, as there.
         with transaction.atomic():
-            # Marking the rows sent locks them first: a citizen deleting their account meanwhile
-            # either waits for this commit (and removes the message with the delivery) or has
-            # already removed the row, which then gets no message.
             sent = _record(campaign, token)
             InboxChannel().send_claimed(campaign, token)
         return sent
@@ -347,7 +369,14 @@ def campaign_send(campaign_id: int, *, limit: int | None = None, batch: int = SE
         if not Campaign.objects.filter(pk=campaign_id, status=S.RUNNING).exists():
             break  # cancelled meanwhile
         token = f"{worker}/{get_random_string(8)}"
-        if not _claim(campaign_id, token, batch if limit is None else min(batch, limit - sent)):
+        size = batch if limit is None else min(batch, limit - sent)
+        if campaign.channel == Campaign.Channel.INBOX:
+            taken = _send_inbox(campaign, token, size)
+            if not taken:
+                break
+            sent += taken
+            continue
+        if not _claim(campaign_id, token, size):
             break
         sent += _send_batch(campaign, token, recovering=False)
     _finish_if_done(campaign)
