@@ -20,6 +20,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Django's test Client.login() authenticates without a request, which django-axes refuses;
     # tests/test_security.py switches the lockout on to test it through the real login forms.
     settings.AXES_ENABLED = False
+    # Django's PBKDF2 costs 0.5 s a hash on our 2-core machines, and the tests make and log in
+    # users by the thousand. Production keeps PBKDF2 (kepu.settings); no test depends on it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if os.environ.get("KEPU_REQUIRE_POSTGRES") == "1":
         engine = settings.DATABASES["default"]["ENGINE"]
         if "postgresql" not in engine:

@@ -19,12 +19,6 @@ from conftest import PLAN_FILE
 
 
 @pytest.fixture
-def fast_passwords(settings: Any) -> None:
-    """Six users are made per test; the default PBKDF2 hasher would dominate the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
 def english() -> Iterator[None]:
     """Service messages are asserted in English, whatever translations ship."""
     with translation.override("en"):

@@ -15,7 +15,7 @@ from kepu.core.services import api_token_create
 from kepu.plans import selectors
 from kepu.plans.models import Observation, Plan, TargetStatus
 
-pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
+pytestmark = pytest.mark.usefixtures("english")
 
 PLAN = "changzhou-2021-2035"
 PROBLEM = "application/problem+json"

@@ -19,7 +19,7 @@ from kepu.plans.models import Observation, Plan
 from kepu.plans.plan_import import plan_import
 from tests.conftest import fill, row_of, target_of, template_of, xlsx
 
-pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
+pytestmark = pytest.mark.usefixtures("english")
 
 PLAN = "changzhou-2021-2035"
 PROBLEM = "application/problem+json"

@@ -15,7 +15,7 @@ from conftest import PASSWORD, REGION_FILE
 from kepu.core.errors import InputError, PermissionDenied
 from tests.conftest import target_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 def _alloc(plan: Any, code: str) -> dict[str, float]:

@@ -20,10 +20,9 @@ GOOD_PASSWORD = "lotus-pond-2026"
 
 @pytest.fixture(autouse=True)
 def fresh_cache(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
-    """An empty cache and a standing clock for the rate limiter; cheap password hashing."""
+    """An empty cache and a standing clock for the rate limiter."""
     from kepu.core import ratelimit
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: 1_800_000_000.0))
 

@@ -15,8 +15,6 @@ from django.utils import timezone
 
 from tests.conftest import target_of
 
-pytestmark = pytest.mark.usefixtures("fast_passwords")
-
 ROLES = ("office", "wujin", "edu", "viewer_wujin")
 # Words allowed in the Chinese interface: the product name, the language switch and file formats.
 ALLOWED_WORDS = {"Kepu", "English", "PDF", "Excel", "Kish"}

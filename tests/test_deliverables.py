@@ -21,7 +21,7 @@ from kepu.plans import deliverables as svc
 from kepu.plans.models import Deliverable, Plan
 from kepu.plans.plan_import import plan_import
 
-pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
+pytestmark = pytest.mark.usefixtures("english")
 
 SEED = Path("/work/shared/seeds/000_80f8d54d15aef5bc.txt")
 # Every one-off commitment of the seed, by the words that name it (written from the seed, not the file).

@@ -12,8 +12,6 @@ from django.test import Client
 
 from tests.test_literacy_waves import respondent_csv
 
-pytestmark = pytest.mark.usefixtures("fast_passwords")
-
 PROBLEM = "application/problem+json"
 ESTIMATE_FIELDS = {"variable", "level", "unit", "method", "n", "estimate", "se", "ci_low", "ci_high", "ci_logit_low",
                    "ci_logit_high", "deff", "ci_kg_low", "ci_kg_high", "df", "n_eff", "flags", "presentable"}

@@ -24,7 +24,7 @@ from kepu.plans.models import Observation, Plan, TaskResponsibility
 from kepu.plans.plan_import import plan_import
 from kepu.plans.province import province_rollup
 
-pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
+pytestmark = pytest.mark.usefixtures("english")
 
 LAKESIDE_REGION = REPO / "data/regions/lakeside.yaml"
 LAKESIDE_PLAN = REPO / "data/plans/example-lakeside-2022-2030.yaml"

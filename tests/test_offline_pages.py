@@ -148,7 +148,6 @@ def demo_site(plan: Any, django_capture_on_commit_callbacks: Any, settings: Any)
     from kepu.plans.demo import DEMO_USERS, demo_generate
     from kepu.plans.models import Observation
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with django_capture_on_commit_callbacks(execute=True):
         demo_generate(plan=plan, seed=3)
         literacy_demo(year=timezone.localdate().year, seed=3)

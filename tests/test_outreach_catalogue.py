@@ -28,7 +28,6 @@ XSS = ('<p>安全<script>alert(1)</script><img src=x onerror="alert(2)">'
 
 @pytest.fixture
 def editors(region: Any, make_user: Any, settings: Any) -> dict[str, Any]:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from kepu.outreach.models import Topic
 
     Topic.objects.create(code="health", name_zh="健康生活", name_en="Healthy living")

@@ -24,8 +24,6 @@ from kepu.outreach.indicators import REACH_INDICATORS, reach_publish
 from kepu.outreach.models import Resource, Topic
 from kepu.plans.models import Observation
 
-pytestmark = pytest.mark.usefixtures("fast_passwords")
-
 WUJIN, XINBEI, CITY = "320412", "320411", "320400"
 PROBLEM = "application/problem+json"
 

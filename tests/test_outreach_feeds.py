@@ -136,7 +136,6 @@ def test_feed_import_command(topics: Any) -> None:
 def test_feed_upload_page_for_city_editors_only(topics: Any, make_user: Any, settings: Any) -> None:
     from kepu.outreach.models import Resource
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     make_user("editor", ("editor", "320400", None))
     make_user("wujin_editor", ("editor", "320412", None))
     district = Client()

@@ -86,7 +86,6 @@ def test_index_follows_publish_edit_and_archive(catalogue: Any, make_user: Any, 
     from kepu.outreach import search, services
     from kepu.outreach.models import Resource
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     a = make_user("editor", ("editor", "320400", None))
     b = make_user("editor2", ("editor", "320400", None))
     before = search.index()

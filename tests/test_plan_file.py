@@ -30,7 +30,7 @@ from kepu.plans.plan_file import read_plan
 from kepu.plans.plan_import import plan_import
 from tests.conftest import target_of
 
-pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
+pytestmark = pytest.mark.usefixtures("english")
 
 EXAMPLE_PLAN = REPO / "data/plans/example-lakeside-2022-2030.yaml"
 

@@ -19,7 +19,7 @@ from kepu.plans.models import Task, TaskResponsibility
 from kepu.plans.plan_file import read_plan
 from kepu.plans.plan_import import plan_import
 
-pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
+pytestmark = pytest.mark.usefixtures("english")
 
 # The plan as published (常州市科协, 2022-06-08), kept beside the plan file.
 SEED_TEXT = (REPO / "data/plans/sources/changzhou-2021-2035.txt").read_text(encoding="utf-8")

@@ -19,8 +19,6 @@ from kepu.plans import progress
 from kepu.plans.models import Task
 from kepu.plans.progress_models import ProgressReminder, ProgressReport, ProgressSchedule
 
-pytestmark = pytest.mark.usefixtures("fast_passwords")
-
 Status = ProgressReport.Status
 TODAY = dt.date(2025, 7, 20)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -18,7 +18,7 @@ from kepu.plans.selectors import responsible_codes
 from kepu.plans.services import observation_approve
 from tests.conftest import fill, template_of, xlsx
 
-pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
+pytestmark = pytest.mark.usefixtures("english")
 
 PLAN = "changzhou-2021-2035"
 

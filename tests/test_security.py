@@ -24,8 +24,6 @@ from kepu.core.errors import InputError
 from kepu.core.models import ApiToken
 from kepu.core.services import api_token_create
 
-pytestmark = pytest.mark.usefixtures("fast_passwords")
-
 KEPU = [sys.executable, "-m", "kepu.cli"]
 PRODUCTION_KEY = "5Jx0m0o3cU4l8cFv-Gm3tqkB3pC8s8l0wN6dWm2YqQeR7zT1uI9oP4aS2dF6gH3jK"
 PRODUCTION_KEYS = {"KEPU_SECRET_KEY": PRODUCTION_KEY, "KEPU_PSEUDONYM_KEY": PRODUCTION_KEY[::-1]}

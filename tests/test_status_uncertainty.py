@@ -15,8 +15,6 @@ from django.test import Client
 
 from kepu.stats.forecast import Status, assess, judge_final, survey_ci
 
-pytestmark = pytest.mark.usefixtures("fast_passwords")
-
 CITY, WUJIN = "320400", "320412"
 # The example: the city's 2025 literacy rate 21.3 % (95 % CI 18.7–24.3) against 21.5 % by 2025.
 EXAMPLE = {2022: (18.9, 17.6, 20.3), 2023: (19.8, 18.3, 21.4), 2024: (20.6, 18.9, 22.4), 2025: (21.3, 18.7, 24.3)}

@@ -21,8 +21,6 @@ from kepu.plans.models import Observation, Plan
 from kepu.plans.selectors import reportable_indicators
 from tests.conftest import fill, template_of, xlsx
 
-pytestmark = pytest.mark.usefixtures("fast_passwords")
-
 FARMERS = "HQ_FARMERS"
 
 

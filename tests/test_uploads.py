@@ -27,7 +27,7 @@ from kepu.plans.models import Observation, Plan
 from kepu.plans.plan_import import plan_import
 from tests.conftest import fill, target_of, template_of, xlsx
 
-pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def _workbook(rows: list[list[Any]]) -> bytes:

@@ -17,7 +17,7 @@ from kepu.plans.series import rollup_value
 from kepu.plans.services import observation_approve, observation_return, observation_submit
 from tests.conftest import fill, row_of, template_of, xlsx
 
-pytestmark = pytest.mark.usefixtures("fast_passwords", "english")
+pytestmark = pytest.mark.usefixtures("english")
 
 Status = Observation.Status
 

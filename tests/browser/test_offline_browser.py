@@ -24,7 +24,6 @@ def demo(plan: Any, settings: Any) -> None:
     from kepu.literacy.demo import literacy_demo
     from kepu.plans.demo import demo_generate
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     demo_generate(plan=plan, seed=5)
     literacy_demo(year=timezone.localdate().year, seed=5)
 

@@ -422,7 +422,6 @@ def test_assessment_page_requests_and_lists_reports(plan: Plan, client: Any, dja
                                                     settings: Any) -> None:
     from kepu.core.services import user_create
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     office = user_create(username="office", password="pw-office-1", full_name="市科学素质办 管理员",
                          roles=[("office_admin", CITY, None)])
     client.force_login(office)
@@ -455,7 +454,6 @@ def test_assessment_page_requests_and_lists_reports(plan: Plan, client: Any, dja
 def test_assessment_page_is_for_the_office_only(plan: Plan, client: Any, settings: Any) -> None:
     from kepu.core.services import user_create
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     client.force_login(user_create(username="wujin", password="pw-wujin-1",
                                    roles=[("district_reporter", WUJIN, None)]))
     assert client.get("/assessment/").status_code == 403
@@ -466,7 +464,6 @@ def test_assessment_page_is_for_the_office_only(plan: Plan, client: Any, setting
 def test_assessment_page_explains_a_refused_year_in_chinese(plan: Plan, client: Any, settings: Any) -> None:
     from kepu.core.services import user_create
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     client.force_login(user_create(username="office", password="pw-office-1", roles=[("office_admin", CITY, None)]))
     response = client.post(f"/assessment/?plan={plan.code}", {"year": "1999", "fmt": "pdf", "lang": "zh-hans"},
                            follow=True)
