@@ -53,7 +53,7 @@ def table(model: type[models.Model], using: str | None = None) -> str:
 def fetch(model: type[M], where: str, params: Sequence[Any], *, lock: bool = False,
           using: str | None = None) -> list[M]:
     """Instances of `model` whose row satisfies the SQL condition `where` (plain column names,
-    %s placeholders). `lock` takes row locks (FOR UPDATE) where the database has them; SQLite
+    %s parameters). `lock` takes row locks (FOR UPDATE) where the database has them; SQLite
     locks the whole database for a write transaction instead (our transaction_mode IMMEDIATE)."""
     connection = connections[using or router.db_for_write(model) if lock else using or router.db_for_read(model)]
     shape = _shape(model, connection)

@@ -19,7 +19,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from django.conf import settings
 from django.db import connection
@@ -45,22 +45,6 @@ class Outgoing:
 
 
 class Channel(Protocol):
-
-    def write(self, campaign: Campaign, rows: Sequence[tuple[int, int]]) -> None:
-        """Messages for (delivery id, citizen id) rows, by multi-row INSERTs (the fan-out path: at
-        a campaign's size the ORM's per-object work would be the bottleneck). Must run inside the
-        transaction that marks those deliveries sent (kepu.outreach.campaigns)."""
-        inbox = connection.ops.quote_name(InboxMessage._meta.db_table)
-        head = f"INSERT INTO {inbox} (citizen_id, delivery_id, title, body, created_at, read_at) VALUES "
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        chunk = max(1, min(1000, (connection.features.max_query_params or 5000) // 5))
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), chunk):
-                part = rows[start:start + chunk]
-                params = [v for delivery_id, citizen_id in part
-                          for v in (citizen_id, delivery_id, campaign.title, campaign.message, now)]
-                values = ", ".join(["(%s, %s, %s, %s, %s, NULL)"] * len(part))
-                cursor.execute(head + values + " ON CONFLICT (delivery_id) DO NOTHING", params)
 
     def send_many(self, campaign: Campaign, batch: Sequence[Outgoing]) -> dict[int, str]:
         """Send a batch; returns {delivery id: error} for those that failed (the rest went out)."""
@@ -91,21 +75,14 @@ class InboxChannel:
         inbox = connection.ops.quote_name(InboxMessage._meta.db_table)
         head = f"INSERT INTO {inbox} (citizen_id, delivery_id, title, body, created_at, read_at) VALUES "
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        chunk = max(1, min(1000, (connection.features.max_query_params or 5000) // 2))
+        chunk = max(1, min(1000, (connection.features.max_query_params or 5000) // 5))
         with connection.cursor() as cursor:
             for start in range(0, len(rows), chunk):
                 part = rows[start:start + chunk]
-                params: list[Any] = [v for delivery_id, citizen_id in part for v in (citizen_id, delivery_id)]
+                params = [v for delivery_id, citizen_id in part
+                          for v in (citizen_id, delivery_id, campaign.title, campaign.message, now)]
                 values = ", ".join(["(%s, %s, %s, %s, %s, NULL)"] * len(part))
-                cursor.execute(head + values + " ON CONFLICT (delivery_id) DO NOTHING",
-                               self._with_text(params, campaign, now))
-
-    @staticmethod
-    def _with_text(ids: list[Any], campaign: Campaign, now: Any) -> list[Any]:
-        out: list[Any] = []
-        for k in range(0, len(ids), 2):
-            out += [ids[k], ids[k + 1], campaign.title, campaign.message, now]
-        return out
+                cursor.execute(head + values + " ON CONFLICT (delivery_id) DO NOTHING", params)
 
     def send_many(self, campaign: Campaign, batch: Sequence[Outgoing]) -> dict[int, str]:
         """Must run inside the transaction that marks the batch sent (kepu.outreach.campaigns)."""
@@ -140,29 +117,6 @@ class FileOutboxChannel:
 
     def check(self, o: Outgoing) -> str:
         return ""
-
-    def write(self, campaign: Campaign, rows: Sequence[tuple[int, int]]) -> None:
-        """Messages for (delivery id, citizen id) rows, by multi-row INSERTs (the fan-out path: at
-        a campaign's size the ORM's per-object work would be the bottleneck). Must run inside the
-        transaction that marks those deliveries sent (kepu.outreach.campaigns)."""
-        inbox = connection.ops.quote_name(InboxMessage._meta.db_table)
-        head = f"INSERT INTO {inbox} (citizen_id, delivery_id, title, body, created_at, read_at) VALUES "
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        chunk = max(1, min(1000, (connection.features.max_query_params or 5000) // 2))
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), chunk):
-                part = rows[start:start + chunk]
-                params: list[Any] = [v for delivery_id, citizen_id in part for v in (citizen_id, delivery_id)]
-                values = ", ".join(["(%s, %s, %s, %s, %s, NULL)"] * len(part))
-                cursor.execute(head + values + " ON CONFLICT (delivery_id) DO NOTHING",
-                               self._with_text(params, campaign, now))
-
-    @staticmethod
-    def _with_text(ids: list[Any], campaign: Campaign, now: Any) -> list[Any]:
-        out: list[Any] = []
-        for k in range(0, len(ids), 2):
-            out += [ids[k], ids[k + 1], campaign.title, campaign.message, now]
-        return out
 
     def send_many(self, campaign: Campaign, batch: Sequence[Outgoing]) -> dict[int, str]:
         errors: dict[int, str] = {}
