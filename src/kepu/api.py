@@ -12,9 +12,13 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import SessionAuth as NinjaSessionAuth
 
+from kepu.community.api import router as community_router
 from kepu.core.api_auth import TokenAuth
 from kepu.core.api_json import StrictJSONRenderer
 from kepu.core.errors import InputError, PermissionDenied
+from kepu.events.api import router as events_router
+from kepu.facilities.api import router as facilities_router
+from kepu.funding.api import router as funding_router
 from kepu.literacy.api import router as literacy_router
 from kepu.outreach.api import router as outreach_router
 from kepu.outreach.campaign_api import router as campaign_router
@@ -24,6 +28,7 @@ from kepu.plans.api import router as plans_router
 from kepu.plans.deliverable_api import router as deliverable_router
 from kepu.plans.progress_api import router as progress_router
 from kepu.quiz.api import router as quiz_router
+from kepu.recognition.api import router as recognition_router
 
 
 class Problem(Schema):
@@ -169,4 +174,9 @@ api.add_router("/", engagement_router)
 api.add_router("/", outreach_router)
 api.add_router("/", campaign_router)
 api.add_router("/", segment_router)
+api.add_router("/", community_router)
+api.add_router("/", events_router)
+api.add_router("/", facilities_router)
+api.add_router("/", funding_router)
+api.add_router("/", recognition_router)
 api.add_router("/", fallback)  # last: its URL pattern matches every path

@@ -62,6 +62,11 @@ INSTALLED_APPS = [
     "kepu.citizens",
     "kepu.outreach",
     "kepu.quiz",
+    "kepu.community",
+    "kepu.events",
+    "kepu.facilities",
+    "kepu.funding",
+    "kepu.recognition",
     "kepu.web",
 ]
 

@@ -18,4 +18,9 @@ urlpatterns = [
     path("", include("kepu.outreach.inbox_views")),
     path("", include("kepu.outreach.segment_views")),
     path("", include("kepu.outreach.feed_views")),
+    path("", include("kepu.community.urls")),
+    path("", include("kepu.events.urls")),
+    path("", include("kepu.facilities.urls")),
+    path("", include("kepu.funding.urls")),
+    path("", include("kepu.recognition.urls")),
 ]
