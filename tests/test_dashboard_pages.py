@@ -268,7 +268,7 @@ def test_audit_log_reads_in_words(users: dict[str, Any], plan: Any, report: Any)
     report(users["wujin"], "SCI_COUNSELLORS_TRAINED", "320412", 2024, 40)
     page = _visible_text(_login("office").get("/audit/").content.decode())
     # The action, the object and the change in words, the system as the actor
-    assert "系统 由测评结果生成数据 数据 公民具备科学素质比例 · 武进区 · 2023 数值 ∅ → 19.87 素质测评 cz-2023" in page
+    assert "系统 由平台记录生成数据 数据 公民具备科学素质比例 · 武进区 · 2023 数值 ∅ → 19.87 素质测评 cz-2023" in page
     assert "observation.derive" not in page and "LIT_RATE" not in page and "literacy" not in page
     # Roles and names of the plan's own records are in words too
     assert "修改角色" in page and "角色 ∅ → 辖市(区)填报员(320412)" in page

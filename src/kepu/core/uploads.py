@@ -74,6 +74,8 @@ DEFAULT_LIMITS: dict[str, Limits] = {
     "margins": Limits(max_bytes=2 * MB, max_rows=100_000),
     # Content files and partner feeds (RSS/Atom/JSON) of the outreach catalogue.
     "outreach": Limits(max_bytes=5 * MB, max_rows=2_000),
+    # Registry spreadsheets (experts, volunteers, service records, attendees, bases, budgets, awards …).
+    "registry": Limits(max_bytes=5 * MB, max_rows=20_000, max_unzipped_bytes=100 * MB),
     # Evidence files (scans, photos, office documents) are stored, not parsed: only their size is bounded here.
     "evidence": Limits(max_bytes=20 * MB, max_rows=0),
 }

@@ -56,7 +56,7 @@ ACTIONS: dict[str, Promise] = {
     "observation.submit": _("提交审核"),
     "observation.approve": _("批准"),
     "observation.return": _("退回"),
-    "observation.derive": _("由测评结果生成数据"),
+    "observation.derive": _("由平台记录生成数据"),
     "demo.generate": _("生成演示数据"),
     "literacy.demo": _("生成演示测评"),
     "wave.import": _("导入受访者数据"),
