@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("kepu.outreach.segment_views")),
     path("", include("kepu.outreach.feed_views")),
     path("", include("kepu.community.urls")),
+    path("", include("kepu.community.capacity_urls")),
     path("", include("kepu.events.urls")),
     path("", include("kepu.facilities.urls")),
     path("", include("kepu.funding.urls")),

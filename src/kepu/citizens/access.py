@@ -20,7 +20,8 @@ from kepu.citizens.selectors import citizen_of
 
 ELDER_COOKIE = "kepu_elder"
 # Paths a citizen's session may use; everything else is the staff side.
-CITIZEN_PATHS = ("/me/", "/test/", "/kiosk/", "/i18n/", "/api/", "/static/", "/favicon")
+CITIZEN_PATHS = ("/me/", "/test/", "/kiosk/", "/i18n/", "/api/", "/static/", "/favicon", "/community/verify/",
+                 "/facilities/open/", "/recognition/honours/")
 
 
 def citizen_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

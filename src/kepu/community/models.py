@@ -50,3 +50,27 @@ class Expert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.organisation}）"
+
+
+class CapacityWeights(models.Model):
+    """The office's weights of the capacity index (科学素质建设能力指数) for a city: {component: weight}.
+    Changed only through `kepu.community.capacity` services, which audit old → new."""
+
+    region = models.OneToOneField(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    weights = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+
+from kepu.community.volunteer_models import (  # noqa: E402,F401  (registered with the app's models)
+    AssignmentKind,
+    Certificate,
+    Evaluation,
+    ExpertAssignment,
+    ServiceRecord,
+    TeamKind,
+    Volunteer,
+    VolunteerTeam,
+)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 # Codes of plans, indicators and org units as the plan and region files allow them; checking the
 # shape here keeps NUL bytes, slashes and kilobyte strings away from the database.
@@ -110,7 +110,7 @@ class ObservationIn(Schema):
     quarter: int = Field(0, ge=0, le=4)
     value: float | Annotated[str, Field(max_length=64, pattern=r"^[^\x00]*$")]
     comment: Text = ""
-    submit: bool = True
+    submit: StrictBool = True
 
 
 class ReviewIn(Schema):

@@ -50,12 +50,24 @@ class Command(BaseCommand):
         from kepu.quiz.demo import quiz_demo
 
         self.stdout.write(quiz_demo(seed=opts["seed"]))
+        # People, places and money: each registry seeds its records through its own services and
+        # publishes them into the plan (its indicators.py); the capacity index is computed last,
+        # from those published figures.
+        import importlib
+
+        for app in ("community", "events", "facilities", "funding", "recognition"):
+            seeded = importlib.import_module(f"kepu.{app}.demo").seed(plan=plan, year=timezone.localdate().year)
+            self.stdout.write(f"{app}: " + ", ".join(f"{k} {v}" for k, v in seeded.items()))
+        from kepu.community.capacity import capacity_publish_all
+
+        self.stdout.write(f"capacity index: {capacity_publish_all(plan=plan)} observations")
         url = f"http://127.0.0.1:{opts['port']}/"
         self.stdout.write(f"\nKepu is at {url}\nDemo logins (password: {DEMO_PASSWORD}):")
         for username, full_name, _roles in DEMO_USERS:
             self.stdout.write(f"  {username:9} {full_name}")
         for username, full_name in DEMO_CITIZEN_NAMES.items():
             self.stdout.write(f"  {username:9} {full_name}  →  /me/login/")
+        self.stdout.write("  expert1 … expert5  人才库专家(评审、任务)  →  /community/tasks/")
         if opts["serve"]:
             # The demo is the embedded mode: its public key is accepted here (and by the gunicorn
             # workers, which inherit the environment), never by a plain `kepu serve`.
