@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -191,9 +193,24 @@ def _target_errors(
     return errors
 
 
+# Parsed and checked documents by the SHA-256 of their bytes: parsing and validating the Changzhou
+# plan takes most of a second, and a process (a test worker, a web worker re-importing) often reads
+# the same file again. Keyed by content, so an edited file is always read afresh; callers get a copy.
+_READ_CACHE: dict[str, tuple[dict[str, Any] | None, list[str]]] = {}
+_READ_CACHE_SIZE = 8
+
+
 def read_plan(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
-    doc, errors = load_yaml(path)
-    if errors:
-        return None, errors
-    errors = validate_document(doc)
-    return (doc if not errors else None), errors
+    try:
+        key = hashlib.sha256(uploads.read_path(path, kind="plan")).hexdigest()
+    except InputError as exc:
+        return None, exc.errors
+    if key not in _READ_CACHE:
+        doc, errors = load_yaml(path)
+        if not errors:
+            errors = validate_document(doc)
+        if len(_READ_CACHE) >= _READ_CACHE_SIZE:
+            _READ_CACHE.pop(next(iter(_READ_CACHE)))
+        _READ_CACHE[key] = (doc if not errors else None, errors)
+    doc, errors = _READ_CACHE[key]
+    return copy.deepcopy(doc), list(errors)
