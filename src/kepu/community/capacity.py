@@ -181,7 +181,7 @@ def capacity_weights_set(
         raise PermissionDenied(gettext("只有市科学素质办可以修改能力指数的权重。"))
     new = weights_validate(weights)
     old = weights_for(city)
-    row, _created = CapacityWeights.objects.select_for_update().get_or_create(region=city)
+    row, _created = CapacityWeights.objects.select_for_update(of=("self",)).get_or_create(region=city)
     changes = {code: (old[code], new[code]) for code in new if old[code] != new[code]}
     row.weights = new
     row.updated_by = actor

@@ -390,7 +390,7 @@ def registration_self(*, user: User, event: Event, key_group: str = "") -> Regis
     existing = event.registrations.filter(citizen_user=user).first()
     if existing is not None:
         return existing
-    Event.objects.select_for_update().filter(pk=event.pk).first()
+    Event.objects.select_for_update(of=("self",)).filter(pk=event.pk).first()
     _check_open(event)
     enc = key = masked = ""
     if citizen.phone:
@@ -551,7 +551,7 @@ def registrations_certify(
     if event.registrations.filter(citizen_user=actor).exists():
         raise PermissionDenied(_("您本人报名参加了这个培训，不能认定本培训的结业。"))
     regs = list(
-        Registration.objects.select_for_update()
+        Registration.objects.select_for_update(of=("self",))
         .filter(pk__in=[r.pk for r in registrations], event=event)
         .select_related("checkin")
     )

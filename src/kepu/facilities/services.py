@@ -169,7 +169,7 @@ def _office_for(actor: User, app: Application, doing: str) -> None:
 def review_assign(*, actor: User, application: Application, reviewer: User) -> ReviewAssignment:
     """Assign a talent-pool expert to score an application. An expert working for the applicant's
     organisation is refused (conflict of interest), as is one already assigned."""
-    app = Application.objects.select_for_update().get(pk=application.pk)
+    app = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     _office_for(actor, app, _("分配评审专家"))
     if app.status not in (Application.Status.SUBMITTED, Application.Status.REVIEWING):
         raise InputError(_("该申请已有结论(%(status)s)，不能再分配评审专家。") % {"status": app.get_status_display()})
@@ -198,7 +198,7 @@ def review_submit(
     *, actor: User, assignment: ReviewAssignment, scores: dict[str, Any], comment: str = ""
 ) -> ReviewAssignment:
     """The assigned expert scores every criterion of the rubric, each between 0 and its maximum."""
-    a = ReviewAssignment.objects.select_for_update().select_related("application").get(pk=assignment.pk)
+    a = ReviewAssignment.objects.select_for_update(of=("self",)).select_related("application").get(pk=assignment.pk)
     if a.reviewer_id != actor.pk:
         raise PermissionDenied(_("只有被分配的专家本人可以评分。"))
     if a.application.status != Application.Status.REVIEWING:
@@ -245,7 +245,7 @@ def application_certify(
     """The office certifies an application whose experts' mean score reaches the pass mark (60% of
     the rubric's total). Creates the base (or re-certifies the base it re-applies for) and moves
     the plan's base, school and STEM targets in the same transaction."""
-    app = Application.objects.select_for_update().get(pk=application.pk)
+    app = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     _office_for(actor, app, _("认定基地"))
     if app.submitted_by_id == actor.pk:
         raise PermissionDenied(_("不能认定自己提交的申请，请由另一位管理员认定。"))
@@ -294,7 +294,7 @@ def application_certify(
 
 @transaction.atomic
 def application_reject(*, actor: User, application: Application, note: str) -> Application:
-    app = Application.objects.select_for_update().get(pk=application.pk)
+    app = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     _office_for(actor, app, _("作出评审结论"))
     if app.submitted_by_id == actor.pk:
         raise PermissionDenied(_("不能对自己提交的申请作出结论，请由另一位管理员处理。"))
@@ -322,7 +322,7 @@ def _office_for_base(actor: User, base: Base, doing: str) -> None:
 def base_annual_review(*, actor: User, base: Base, year: int, result: str, comment: str = "") -> AnnualReview:
     """Record the year's review of a base in force. A fail revokes the designation (and moves the
     targets back); an expired or revoked base cannot be reviewed without a new application."""
-    base = Base.objects.select_for_update().get(pk=base.pk)
+    base = Base.objects.select_for_update(of=("self",)).get(pk=base.pk)
     _office_for_base(actor, base, _("年度复核"))
     _refuse_unless_in_force(base, _("年度复核"))
     if result not in AnnualReview.Result.values:
@@ -346,7 +346,7 @@ def base_annual_review(*, actor: User, base: Base, year: int, result: str, comme
 @transaction.atomic
 def base_renew(*, actor: User, base: Base, valid_until: dt.date) -> Base:
     """Extend a designation still in force; once expired or revoked a new application is needed."""
-    base = Base.objects.select_for_update().get(pk=base.pk)
+    base = Base.objects.select_for_update(of=("self",)).get(pk=base.pk)
     _office_for_base(actor, base, _("办理续期"))
     _refuse_unless_in_force(base, _("续期"))
     if valid_until <= base.valid_until:
@@ -372,7 +372,7 @@ def _revoke(actor: User, base: Base, reason: str, on: dt.date | None = None) -> 
 
 @transaction.atomic
 def base_revoke(*, actor: User, base: Base, reason: str) -> Base:
-    base = Base.objects.select_for_update().get(pk=base.pk)
+    base = Base.objects.select_for_update(of=("self",)).get(pk=base.pk)
     _office_for_base(actor, base, _("撤销认定"))
     if base.revoked_on is not None:
         raise InputError(_("%(name)s 的认定已经撤销。") % {"name": base.name})
@@ -386,7 +386,7 @@ def bases_expire(*, city: OrgUnit, actor: User | None = None, today: dt.date | N
     """Record the certifications that have run out (audited once each) and republish this year's
     in-force counts, so an expired base stops counting. Idempotent; run daily (`kepu facilities expire`)."""
     day = today or timezone.localdate()
-    due = list(Base.objects.select_for_update().filter(
+    due = list(Base.objects.select_for_update(of=("self",)).filter(
         district__parent=city, valid_until__lt=day, revoked_on__isnull=True, expiry_recorded_on__isnull=True))
     for base in due:
         base.expiry_recorded_on = day
@@ -480,7 +480,7 @@ def booking_request(
 ) -> Booking:
     """A school books a slot for a class (no account needed). Pending and confirmed bookings together
     may not exceed the slot's capacity; the district officer then confirms."""
-    slot = VisitSlot.objects.select_for_update().select_related("venue").get(pk=slot.pk)
+    slot = VisitSlot.objects.select_for_update(of=("self",)).select_related("venue").get(pk=slot.pk)
     errors: list[str] = []
     school = _text(errors, _("学校"), school, 200)
     class_name = _text(errors, _("班级"), class_name, 100, required=False)
@@ -514,7 +514,7 @@ def booking_request(
 
 @transaction.atomic
 def booking_decide(*, actor: User, booking: Booking, confirm: bool) -> Booking:
-    booking = Booking.objects.select_for_update().select_related("slot__venue").get(pk=booking.pk)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("slot__venue").get(pk=booking.pk)
     venue = booking.slot.venue
     _require(actor, venue.org_unit, MANAGE_ROLES, _("您无权处理该场馆的预约。"))
     if booking.status != Booking.Status.PENDING:

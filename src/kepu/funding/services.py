@@ -91,7 +91,8 @@ def budget_save(
     if not can_manage(scope_for(actor), org_unit, department.code if department else None):
         raise PermissionDenied(_("您无权填报该单位的科普经费。"))
     fen = budget_check(org_unit=org_unit, year=year, amount=amount, unit=unit, department=department, where=where)
-    budget = Budget.objects.select_for_update().filter(org_unit=org_unit, department=department, year=year).first()
+    budget = (Budget.objects.select_for_update(of=("self",))
+              .filter(org_unit=org_unit, department=department, year=year).first())
     if budget is None:
         budget = Budget.objects.create(
             org_unit=org_unit, department=department, year=year, amount_fen=fen, entered_unit=unit_code(unit),
@@ -141,7 +142,7 @@ def _reviewer_check(actor: User, budget: Budget) -> None:
 @transaction.atomic
 def budget_approve(*, actor: User, budget: Budget, comment: str = "") -> Budget:
     """Approve a submitted budget (not one's own) and republish the funding indicators at once."""
-    budget = Budget.objects.select_for_update().get(pk=budget.pk)
+    budget = Budget.objects.select_for_update(of=("self",)).get(pk=budget.pk)
     _reviewer_check(actor, budget)
     if budget.status != Budget.Status.SUBMITTED:
         raise InputError(_("只有待审核的预算可以批准，%(b)s 当前为“%(s)s”。")
@@ -157,7 +158,7 @@ def budget_approve(*, actor: User, budget: Budget, comment: str = "") -> Budget:
 
 @transaction.atomic
 def budget_return(*, actor: User, budget: Budget, comment: str) -> Budget:
-    budget = Budget.objects.select_for_update().get(pk=budget.pk)
+    budget = Budget.objects.select_for_update(of=("self",)).get(pk=budget.pk)
     _reviewer_check(actor, budget)
     if budget.status != Budget.Status.SUBMITTED:
         raise InputError(_("只有待审核的预算可以退回。"))
@@ -174,7 +175,7 @@ def budget_return(*, actor: User, budget: Budget, comment: str) -> Budget:
 def budget_change(*, actor: User, budget: Budget, amount: object, unit: str, reason: str) -> Budget:
     """Adjust an approved budget (a mid-year 预算调整) with a reason; republishes the indicators.
     Only reviewers may do this, and not on a budget they entered themselves."""
-    budget = Budget.objects.select_for_update().get(pk=budget.pk)
+    budget = Budget.objects.select_for_update(of=("self",)).get(pk=budget.pk)
     if not can_review(scope_for(actor), budget.org_unit):
         raise PermissionDenied(_("只有领导小组办公室或审核员可以调整已批准的预算。"))
     if actor.pk in (budget.created_by_id, budget.submitted_by_id):
@@ -236,7 +237,7 @@ def spending_report_submit(
 
 @transaction.atomic
 def spending_report_review(*, actor: User, report: SpendingReport, accept: bool, comment: str = "") -> SpendingReport:
-    report = SpendingReport.objects.select_for_update().select_related("budget__org_unit").get(pk=report.pk)
+    report = SpendingReport.objects.select_for_update(of=("self",)).select_related("budget__org_unit").get(pk=report.pk)
     if not can_review(scope_for(actor), report.budget.org_unit):
         raise PermissionDenied(_("只有领导小组办公室或审核员可以审核支出报告。"))
     if report.submitted_by_id == actor.pk:
@@ -360,7 +361,7 @@ def review_assign(*, actor: User, application: FundApplication, reviewer: User) 
 @transaction.atomic
 def review_score(*, actor: User, review: FundReview, score: int, recommend: bool, comment: str = "") -> FundReview:
     """The assigned expert scores (0–100). Nobody else can; a conflict found since assignment still refuses."""
-    review = FundReview.objects.select_for_update().select_related("application").get(pk=review.pk)
+    review = FundReview.objects.select_for_update(of=("self",)).select_related("application").get(pk=review.pk)
     if review.reviewer_id != actor.pk:
         raise PermissionDenied(_("这不是分配给您的评审。"))
     if expert_conflict(actor, review.application.applicant_organisation):
@@ -383,8 +384,8 @@ def review_score(*, actor: User, review: FundReview, score: int, recommend: bool
 def award_decide(*, actor: User, application: FundApplication, amount: object, unit: str) -> FundAward:
     """Fund an application. The call's total awards may not exceed its budget; nobody awards an
     application they submitted; at least one expert must have scored it."""
-    call = FundCall.objects.select_for_update().get(pk=application.call_id)
-    application = FundApplication.objects.select_for_update().get(pk=application.pk)
+    call = FundCall.objects.select_for_update(of=("self",)).get(pk=application.call_id)
+    application = FundApplication.objects.select_for_update(of=("self",)).get(pk=application.pk)
     scope = scope_for(actor)
     if not (scope.is_office_admin and can_review(scope, call.org_unit)):
         raise PermissionDenied(_("只有领导小组办公室可以决定资助。"))
@@ -446,7 +447,8 @@ def completion_submit(*, actor: User, award: FundAward, summary: str, spent: obj
 
 @transaction.atomic
 def completion_review(*, actor: User, report: CompletionReport, accept: bool, comment: str = "") -> CompletionReport:
-    report = CompletionReport.objects.select_for_update().select_related("award__application__call").get(pk=report.pk)
+    report = (CompletionReport.objects.select_for_update(of=("self",))
+              .select_related("award__application__call").get(pk=report.pk))
     application = report.award.application
     if not can_review(scope_for(actor), application.call.org_unit):
         raise PermissionDenied(_("只有领导小组办公室或审核员可以验收结项报告。"))

@@ -156,7 +156,7 @@ def nomination_review(
 ) -> NominationReview:
     """A reviewer (office or 审核员 covering the nominee's unit) scores and/or recommends. Not the
     nominator, not the nominee, and not an expert from the nominee's organisation."""
-    nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
+    nomination = Nomination.objects.select_for_update(of=("self",)).get(pk=nomination.pk)
     if not can_review(scope_for(actor), nomination.org_unit):
         raise PermissionDenied(_("只有领导小组办公室或审核员可以评审推荐。"))
     if actor.pk in (nomination.nominated_by_id, nomination.nominee_user_id):
@@ -184,7 +184,7 @@ def nomination_review(
 def award_decide(*, actor: User, nomination: Nomination, certificate_no: str = "") -> HonourAward:
     """The office confers the honour for the nomination's year; needs a recommending review. Nobody
     awards a nomination they made, or themselves. Publishes SCI_HONOURS."""
-    nomination = Nomination.objects.select_for_update().select_related("honour").get(pk=nomination.pk)
+    nomination = Nomination.objects.select_for_update(of=("self",)).select_related("honour").get(pk=nomination.pk)
     scope = scope_for(actor)
     if not (scope.is_office_admin and scope.covers(nomination.honour.org_unit)):
         raise PermissionDenied(_("只有领导小组办公室可以决定授予表彰。"))
@@ -206,7 +206,7 @@ def award_decide(*, actor: User, nomination: Nomination, certificate_no: str = "
 
 @transaction.atomic
 def nomination_decline(*, actor: User, nomination: Nomination, comment: str = "") -> Nomination:
-    nomination = Nomination.objects.select_for_update().select_related("honour").get(pk=nomination.pk)
+    nomination = Nomination.objects.select_for_update(of=("self",)).select_related("honour").get(pk=nomination.pk)
     scope = scope_for(actor)
     if not (scope.is_office_admin and scope.covers(nomination.honour.org_unit)):
         raise PermissionDenied(_("只有领导小组办公室可以作出决定。"))
@@ -222,7 +222,7 @@ def nomination_decline(*, actor: User, nomination: Nomination, comment: str = ""
 @transaction.atomic
 def award_revoke(*, actor: User, award: HonourAward, reason: str) -> HonourAward:
     """Revoke an award (the record stays, marked revoked); SCI_HONOURS moves back at once."""
-    award = HonourAward.objects.select_for_update().select_related("nomination__honour").get(pk=award.pk)
+    award = HonourAward.objects.select_for_update(of=("self",)).select_related("nomination__honour").get(pk=award.pk)
     nomination = award.nomination
     scope = scope_for(actor)
     if not (scope.is_office_admin and scope.covers(nomination.honour.org_unit)):
