@@ -1,4 +1,4 @@
-"""Excel import and export of the talent pool, volunteers and service records.
+"""Excel import and export of the talent pool, volunteers, volunteer teams and service records.
 
 Imports are all-or-nothing: every row is checked, every problem is named ("第 5 行 手机号：…"), and
 nothing is written unless the whole file is right. The same person (normalised phone or ID number)
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from kepu.community import indicators, selectors, services
 from kepu.community import volunteers as vsvc
-from kepu.community.models import Evaluation, ExpertRole, ServiceRecord, Volunteer
+from kepu.community.models import Evaluation, ExpertRole, ServiceRecord, TeamKind, Volunteer, VolunteerTeam
 from kepu.core import pii
 from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import OrgUnit
@@ -32,7 +32,9 @@ EXPERT_COLUMNS = ["姓名", "工作单位", "职称", "专业领域", "专长", 
 VOLUNTEER_COLUMNS = ["姓名", "所属单位代码", "手机号", "身份证号", "科普信息员", "服务专长", "志愿服务队", "登记日期"]
 RECORD_COLUMNS = ["志愿者手机号", "志愿者身份证号", "组织单位代码", "组织单位", "服务内容", "服务地点", "开始时间",
                   "结束时间", "服务时长", "培训情况", "表彰奖励", "服务评价"]
-KINDS = {"experts": EXPERT_COLUMNS, "volunteers": VOLUNTEER_COLUMNS, "records": RECORD_COLUMNS}
+TEAM_COLUMNS = ["队伍名称", "队伍类型", "所属单位代码", "负责人"]
+KINDS = {"experts": EXPERT_COLUMNS, "volunteers": VOLUNTEER_COLUMNS, "records": RECORD_COLUMNS, "teams": TEAM_COLUMNS}
+TEAM_KIND_BY_LABEL = {str(label): value for value, label in TeamKind.choices}
 ROLE_BY_LABEL = {str(label): value for value, label in ExpertRole.choices}
 EVAL_BY_LABEL = {str(label): value for value, label in Evaluation.choices}
 YES = {"是", "y", "yes", "1", "true", "√"}
@@ -121,7 +123,8 @@ def import_(*, actor: User, kind: str, content: bytes, name: str) -> int:
         raise InputError(_("无法识别的导入类型。"))
     rows = _rows(content, name, KINDS[kind])
     errors: list[str] = []
-    n = {"experts": _import_experts, "volunteers": _import_volunteers, "records": _import_records}[kind](
+    n = {"experts": _import_experts, "volunteers": _import_volunteers, "records": _import_records,
+         "teams": _import_teams}[kind](
         actor, rows, errors)
     _finish(errors)
     audit_record(actor=actor, action=f"community.import_{kind}", obj=actor, label=name[:300],
@@ -259,6 +262,40 @@ def _import_records(actor: User, rows: list[tuple[int, dict[str, Any]]], errors:
     return len(rows)
 
 
+def _import_teams(actor: User, rows: list[tuple[int, dict[str, Any]]], errors: list[str]) -> int:
+    """Teams are looked up by name when volunteers are imported, so a name may appear only once per unit:
+    twice in the file, or already registered there, is refused."""
+    seen: dict[tuple[str, str], int] = {}
+    for row, r in rows:
+        where = _("第 %(row)s 行 ") % {"row": row}
+        unit = _unit(_text(r["所属单位代码"]), actor, where, errors)
+        name = _text(r["队伍名称"])
+        label = _text(r["队伍类型"])
+        kind = TEAM_KIND_BY_LABEL.get(label, label if label in TeamKind.values else "") if label else TeamKind.GENERAL
+        if not kind:
+            errors.append(where + _("队伍类型：无法识别“%(k)s”，应为 %(all)s。") % {
+                "k": label, "all": "、".join(TEAM_KIND_BY_LABEL)})
+        if unit is None or not kind:
+            continue
+        if name:
+            key = (unit.code, name)
+            if key in seen:
+                errors.append(where + _("队伍名称：“%(n)s”与第 %(row)s 行相同。") % {"n": name, "row": seen[key]})
+                continue
+            seen[key] = row
+            if VolunteerTeam.objects.filter(org_unit=unit, name=name).exists():
+                errors.append(where + _("队伍名称：%(u)s 已有“%(n)s”。") % {"u": unit.name_zh, "n": name})
+                continue
+        try:
+            with transaction.atomic():
+                vsvc.team_create(actor=actor, name=name, kind=kind, org_unit=unit, leader=_text(r["负责人"]))
+        except InputError as exc:
+            errors += [where + e for e in exc.errors]
+        except PermissionDenied as exc:
+            errors.append(where + str(exc))
+    return len(rows)
+
+
 # -- export ------------------------------------------------------------------------------------------
 
 
@@ -269,11 +306,13 @@ def export(*, actor: User, kind: str, unmasked: bool = False) -> bytes:
 
     if kind not in KINDS:
         raise InputError(_("无法识别的导出类型。"))
+    if kind == "teams":
+        unmasked = False  # no personal data in the team list
     if unmasked and not scope_for(actor).is_office_admin:
         raise PermissionDenied(_("只有领导小组办公室管理员可以导出完整的手机号和身份证号。"))
     wb = Workbook()
     ws = wb.active
-    ws.title = {"experts": "专家库", "volunteers": "志愿者", "records": "服务记录"}[kind]
+    ws.title = {"experts": "专家库", "volunteers": "志愿者", "records": "服务记录", "teams": "志愿服务队"}[kind]
     ws.append(KINDS[kind] + (["状态"] if kind == "records" else []))
 
     def phone(enc: str, masked: str) -> str:
@@ -292,6 +331,10 @@ def export(*, actor: User, kind: str, unmasked: bool = False) -> bytes:
             ws.append([v.name, v.org_unit.code, phone(v.phone_enc, v.phone_masked), phone(v.id_enc, v.id_masked),
                        "是" if v.is_info_officer else "否", v.skills, v.team.name if v.team else "",
                        v.registered_on.isoformat()])
+            n += 1
+    elif kind == "teams":
+        for t in vsvc.teams_visible(actor).filter(vsvc.Q_managed(actor)):
+            ws.append([t.name, t.get_kind_display(), t.org_unit.code, t.leader])
             n += 1
     else:
         eval_names = {v: str(label) for v, label in Evaluation.choices}

@@ -335,7 +335,8 @@ def team_list(request: HttpRequest) -> HttpResponse:
             return redirect("community:teams")
     teams = vsvc.teams_visible(user)
     rows = [(t, t.members.filter(active=True).count()) for t in teams[:300]]
-    return render(request, "community/team_list.html", {"rows": rows, "form": form})
+    return render(request, "community/team_list.html", {"rows": rows, "form": form,
+                                                        "upload_limit": max_size_label("registry")})
 
 
 # -- service records ---------------------------------------------------------------------------------
@@ -547,7 +548,8 @@ def import_(request: HttpRequest, kind: str) -> HttpResponse:
     user = _manager(request)
     if kind not in registry_io.KINDS:
         raise Http404(kind)
-    back = {"experts": "community:experts", "volunteers": "community:volunteers", "records": "community:records"}[kind]
+    back = {"experts": "community:experts", "volunteers": "community:volunteers", "records": "community:records",
+            "teams": "community:teams"}[kind]
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("请选择要导入的 Excel 文件。"))

@@ -1,6 +1,7 @@
-"""Excel import and export of events and of attendee lists. Imports are all-or-nothing: every row
-is checked first and every problem is listed ("第 5 行 手机号：…"); nothing is saved unless all rows
-are good. Attendee phones are exported masked, except to the office (unmasked, and audited)."""
+"""Excel import and export of events, of attendee lists and of 科技特派员 assignments and visit logs.
+Imports are all-or-nothing: every row is checked first and every problem is listed ("第 5 行 手机号：…");
+nothing is saved unless all rows are good. Attendee phones are exported masked, except to the office
+(unmasked, and audited)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from kepu.core.models import OrgUnit
 from kepu.core.scope import scope_for
 from kepu.core.services import audit_record
 from kepu.core.uploads import read_xlsx, xlsx_bytes
+from kepu.events import selectors
 from kepu.events import services as svc
-from kepu.events.models import Event, Registration, Series, TrainingKind
+from kepu.events.models import Assignment, Event, Registration, Series, TrainingKind, Visit
 
 EVENT_COLUMNS = [
     "活动名称",
@@ -37,6 +39,21 @@ EVENT_COLUMNS = [
     "重点人群",
 ]
 ATTENDEE_COLUMNS = ["姓名", "手机号", "重点人群"]
+VISIT_COLUMNS = ["派驻编号", "走访日期", "走访地点代码", "走访户数", "指导内容"]
+VISIT_SHEET = "走访记录"
+ASSIGNMENT_COLUMNS = [
+    "派驻编号",
+    "农技员/专家",
+    "人才库专家",
+    "所属区",
+    "派驻地代码",
+    "派驻地",
+    "联系户数",
+    "开始日期",
+    "结束日期",
+    "专业",
+    "走访次数",
+]
 GROUP_BY_LABEL = {str(label): code for code, label in KEY_GROUPS}
 GROUP_LABEL = {code: str(label) for code, label in KEY_GROUPS}
 KIND_BY_LABEL = {"科普活动": Event.Kind.EVENT, "活动": Event.Kind.EVENT, "培训": Event.Kind.TRAINING}
@@ -285,4 +302,163 @@ def template_xlsx(columns: list[str], example: list[Any]) -> bytes:
     ws = wb.active
     ws.append(columns)
     ws.append(example)
+    return xlsx_bytes(wb)
+
+
+# -- 科技特派员 assignments and visit logs ------------------------------------------------------------
+
+
+def _day(v: Any) -> dt.date | None:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(_text(v).replace("/", "-"))
+    except ValueError:
+        return None
+
+
+def _code(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return _text(v)
+
+
+@transaction.atomic
+def visits_import(*, actor: User, content: bytes, name: str) -> list[Visit]:
+    """Log the visits of a workbook (sheet 走访记录 if present, else the first sheet; columns VISIT_COLUMNS),
+    all or none, through the same service as the page, so the 进村入户 indicator (T10) is republished."""
+    sheets = read_xlsx(content, name=name, kind="registry", sheets=[VISIT_SHEET]) or read_xlsx(
+        content, name=name, kind="registry"
+    )
+    rows = _header(next(iter(sheets.values()), []), VISIT_COLUMNS, name)
+    scope = scope_for(actor)
+    errors: list[str] = []
+    seen: dict[tuple[int, dt.date, int, str], int] = {}
+    good: list[tuple[str, dict[str, Any]]] = []
+    for n, r in enumerate(rows, start=2):
+        if all(_text(c) == "" for c in r):
+            continue
+        p = _("第 %(n)s 行 ") % {"n": n}
+        code, day, village_code, households, text = r
+        a = None
+        if _code(code).isdigit():
+            a = Assignment.objects.select_related("org_unit", "district").filter(pk=int(_code(code))).first()
+        if a is None or not scope.covers(a.org_unit, svc.MANAGE_ROLES):
+            errors.append(
+                _("%(p)s派驻编号：找不到编号为“%(c)s”的派驻，或不在您的管理范围内。") % {"p": p, "c": _code(code)}
+            )
+            continue
+        date = _day(day)
+        if date is None:
+            errors.append(_("%(p)s走访日期：应为 2026-09-19 这样的日期，得到“%(v)s”。") % {"p": p, "v": _text(day)})
+        village = a.org_unit
+        if _code(village_code):
+            found = OrgUnit.objects.filter(code=_code(village_code)).first()
+            if found is None:
+                errors.append(_("%(p)s走访地点代码：没有代码为“%(c)s”的单位。") % {"p": p, "c": _code(village_code)})
+                continue
+            village = found
+        try:
+            count = int(households or 0)
+            if count < 0 or float(households or 0) != count:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.append(_("%(p)s走访户数：应为非负整数，得到“%(v)s”。") % {"p": p, "v": _text(households)})
+            continue
+        if date is None:
+            continue
+        key = (a.pk, date, village.pk, _text(text))
+        if key in seen:
+            errors.append(
+                _("%(p)s与第 %(o)s 行是同一次走访（派驻、日期、地点、内容相同）。") % {"p": p, "o": seen[key]}
+            )
+            continue
+        seen[key] = n
+        if Visit.objects.filter(assignment=a, date=date, village=village, content=_text(text)).exists():
+            errors.append(_("%(p)s这次走访已经记录过（派驻、日期、地点、内容相同）。") % {"p": p})
+            continue
+        good.append(
+            (
+                p,
+                {
+                    "assignment": a,
+                    "date": date,
+                    "village": village,
+                    "households_visited": count,
+                    "content": _text(text),
+                },
+            )
+        )
+    out: list[Visit] = []
+    for p, data in good:
+        try:
+            with transaction.atomic():
+                out.append(svc.visit_log(actor=actor, **data))
+        except InputError as exc:
+            errors += [p + e for e in exc.errors]
+        except PermissionDenied as exc:
+            errors.append(p + str(exc))
+    if errors:
+        raise InputError(
+            _("文件 %(n)s 有 %(k)s 处错误，未导入任何走访记录。") % {"n": name, "k": len(errors)}, errors=errors
+        )
+    if not out:
+        raise InputError(_("文件 %(n)s 没有走访记录行。") % {"n": name})
+    audit_record(
+        actor=actor,
+        action="events.import_visits",
+        obj=actor,
+        changes={"visits": (None, len(out))},
+        comment=f"导入 {name}",
+        label=name[:300],
+    )
+    return out
+
+
+def assignments_xlsx(*, actor: User) -> bytes:
+    """The assignments the actor can see (a district officer: their district's) and, on a second sheet
+    with the import's columns, their visit logs."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "派驻"
+    ws.append(ASSIGNMENT_COLUMNS)
+    assignments = list(selectors.assignments_for(actor))
+    for a in assignments:
+        ws.append(
+            [
+                a.pk,
+                selectors.technician_name(a),
+                "是" if a.expert_user_id else "否",
+                a.district.name_zh,
+                a.org_unit.code,
+                a.org_unit.name_zh,
+                a.households,
+                a.start.isoformat(),
+                a.end.isoformat() if a.end else "",
+                a.speciality,
+                a.n_visits,  # type: ignore[attr-defined]
+            ]
+        )
+    vs = wb.create_sheet(VISIT_SHEET)
+    vs.append([*VISIT_COLUMNS, "走访地点", "农技员/专家"])
+    names = {a.pk: selectors.technician_name(a) for a in assignments}
+    visits = (
+        Visit.objects.filter(assignment_id__in=list(names))
+        .select_related("village")
+        .order_by("assignment_id", "date", "id")
+    )
+    for v in visits:
+        vs.append(
+            [
+                v.assignment_id,
+                v.date.isoformat(),
+                v.village.code,
+                v.households_visited,
+                v.content,
+                v.village.name_zh,
+                names[v.assignment_id],
+            ]
+        )
     return xlsx_bytes(wb)

@@ -488,6 +488,55 @@ def technicians(request: HttpRequest) -> HttpResponse:
 
 
 @guarded
+def technicians_export(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    return _xlsx(excel.assignments_xlsx(actor=user), "technicians.xlsx")
+
+
+@guarded
+def visits_import(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    if request.method == "POST" and request.FILES.get("file"):
+        upload: Any = request.FILES["file"]
+        try:
+            visits = excel.visits_import(
+                actor=user, content=read_upload(upload, kind="registry"), name=upload.name or "upload.xlsx"
+            )
+        except InputError as exc:
+            _show_errors(request, exc)
+        else:
+            messages.success(request, _("已导入 %(n)s 条走访记录。") % {"n": len(visits)})
+            return redirect("events:technicians")
+    if request.GET.get("template") == "1":
+        first = (
+            selectors.assignments_for(user)
+            .filter(scope_for(user).unit_filter("org_unit__", services.MANAGE_ROLES))
+            .first()
+        )
+        example = [
+            first.pk if first else 1,
+            timezone.localdate().isoformat(),
+            first.org_unit.code if first else "",
+            5,
+            "水稻病虫害防治（演示）",
+        ]
+        return _xlsx(excel.template_xlsx(excel.VISIT_COLUMNS, example), "visits-template.xlsx")
+    return render(
+        request,
+        "events/import.html",
+        {
+            "event": None,
+            "columns": excel.VISIT_COLUMNS,
+            "heading": _("导入走访记录"),
+            "note": _(
+                "整份文件一起检查：只要有一行有错，就一行也不导入，并列出每一处错误。派驻编号见导出文件的“派驻”表；"
+                "走访地点代码留空即为派驻地。"
+            ),
+        },
+    )
+
+
+@guarded
 def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(request)
     a = selectors.assignment_get(user, pk)

@@ -242,3 +242,93 @@ def venues_import(*, actor: User, content: bytes, name: str) -> list[Venue]:
             v = existing
         out.append(v)
     return out
+
+
+VISIT_COLUMNS = ["场馆编号", "场馆名称", "年度", "月份", "接待人次"]
+
+
+def visits_export(user: Any) -> bytes:
+    """The monthly visitor counts of the venues the user manages, in the layout visits_import reads."""
+    from kepu.facilities.models import VisitCount
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "场馆接待人次"
+    ws.append(VISIT_COLUMNS)
+    rows = VisitCount.objects.filter(venue__in=venues_manageable(user)).select_related("venue")
+    for c in rows.order_by("venue__name", "venue_id", "year", "month"):
+        ws.append([c.venue_id, c.venue.name, c.year, c.month, c.visitors])
+    return xlsx_bytes(wb)
+
+
+def _int(v: Any, row: int, col: str, errors: list[str]) -> int | None:
+    text = _str(v)
+    try:
+        f = float(text)
+    except ValueError:
+        errors.append(_("第 %(row)s 行 %(col)s：需要整数，得到“%(v)s”。") % {"row": row, "col": col, "v": text[:20]})
+        return None
+    if f != int(f):
+        errors.append(_("第 %(row)s 行 %(col)s：需要整数，得到“%(v)s”。") % {"row": row, "col": col, "v": text[:20]})
+        return None
+    return int(f)
+
+
+@transaction.atomic
+def visits_import(*, actor: User, content: bytes, name: str) -> int:
+    """Monthly visitor counts (venue by its number 场馆编号, year, month, visitors). Every row is checked
+    first; then each goes through services.visits_record — the same service as the venue page — so each
+    is audited and SCI_VENUE_VISITS is republished. One bad row refuses the whole file."""
+    from kepu.facilities import services as svc_mod
+
+    rows = _rows(content, name, ["场馆编号", "年度", "月份", "接待人次"])
+    manageable = {v.pk: v for v in venues_manageable(actor)}
+    errors: list[str] = []
+    parsed: list[tuple[int, Venue, int, int, int]] = []
+    seen: dict[tuple[int, int, int], int] = {}
+    for row, r in rows:
+        e_before = len(errors)
+        vid = _int(r.get("场馆编号"), row, "场馆编号", errors)
+        venue = None
+        if vid is not None:
+            venue = manageable.get(vid)
+            if venue is None:
+                if Venue.objects.filter(pk=vid).exists():
+                    errors.append(_("第 %(row)s 行 场馆编号：场馆 %(v)s 不在您的管理范围内。") % {"row": row, "v": vid})
+                else:
+                    errors.append(_("第 %(row)s 行 场馆编号：没有编号为 %(v)s 的场馆。") % {"row": row, "v": vid})
+        year = _int(r.get("年度"), row, "年度", errors)
+        month = _int(r.get("月份"), row, "月份", errors)
+        visitors = _int(r.get("接待人次"), row, "接待人次", errors)
+        today = timezone.localdate()
+        if month is not None and not 1 <= month <= 12:
+            errors.append(_("第 %(row)s 行 月份：应为 1 到 12，得到 %(v)s。") % {"row": row, "v": month})
+        elif year is not None and month is not None and (
+                not 2000 <= year <= today.year or (year == today.year and month > today.month)):
+            errors.append(_("第 %(row)s 行 年度：%(y)s 年 %(m)s 月还没有到或早于 2000 年，不能登记接待人次。") % {
+                "row": row, "y": year, "m": month})
+        if visitors is not None and not 0 <= visitors <= 10_000_000:
+            errors.append(_("第 %(row)s 行 接待人次：须在 0 到 10,000,000 之间。") % {"row": row})
+        if len(errors) > e_before:
+            continue
+        assert venue is not None and year is not None and month is not None and visitors is not None
+        key = (venue.pk, year, month)
+        if key in seen:
+            errors.append(_("第 %(row)s 行：与第 %(o)s 行重复（同一场馆、年度和月份）。") % {
+                "row": row, "o": seen[key]})
+            continue
+        seen[key] = row
+        parsed.append((row, venue, year, month, visitors))
+    if errors:
+        raise InputError(errors[0], errors=errors)
+    for row, venue, year, month, visitors in parsed:
+        try:
+            with transaction.atomic():
+                svc_mod.visits_record(actor=actor, venue=venue, year=year, month=month, visitors=visitors)
+        except InputError as e:
+            errors.extend(_("第 %(row)s 行 %(msg)s") % {"row": row, "msg": m} for m in (e.errors or [str(e)]))
+        except PermissionDenied as e:
+            errors.append(_("第 %(row)s 行 %(msg)s") % {"row": row, "msg": str(e)})
+    if errors:  # the outer transaction rolls back every row already recorded
+        raise InputError(errors[0], errors=errors)
+    return len(parsed)

@@ -19,4 +19,6 @@ urlpatterns = [
     path("facilities/export/bases.xlsx", views.export_bases, name="export_bases"),
     path("facilities/export/venues.xlsx", views.export_venues, name="export_venues"),
     path("facilities/import/", views.import_file, name="import"),
+    path("facilities/export/visits.xlsx", views.export_visits, name="export_visits"),
+    path("facilities/import/visits/", views.import_visits, name="import_visits"),
 ]

@@ -454,3 +454,37 @@ def import_file(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("共导入 %(n)s 行。") % {"n": len(done)})
     return redirect(back)
 
+
+
+@login_required
+def export_visits(request: HttpRequest) -> HttpResponse:
+    user = actor(request)
+    if not sel.can_manage_any(user):
+        raise DjangoPermissionDenied(_("只有科普办和辖市(区)管理员可以导出场馆。"))
+    resp = HttpResponse(transfer.visits_export(user), content_type=XLSX)
+    resp["Content-Disposition"] = 'attachment; filename="venue-visits.xlsx"'
+    return resp
+
+
+@login_required
+@require_POST
+def import_visits(request: HttpRequest) -> HttpResponse:
+    """Monthly visitor counts from Excel; back to the venue page the form was on (if the user manages it)."""
+    from kepu.core.uploads import read_upload
+
+    user = actor(request)
+    venue = sel.venues_manageable(user).filter(pk=request.POST.get("venue") or 0).first()
+    back = redirect("facilities:venue", venue.pk) if venue is not None else redirect("facilities:venues")
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择要导入的 Excel 文件。"))
+        return back
+    try:
+        content = read_upload(upload, kind="registry")
+    except InputError as exc:
+        _errors(request, exc)
+        return back
+    done = _run(request, transfer.visits_import, _("导入完成。"), actor=user, content=content, name=upload.name)
+    if done is not None:
+        messages.info(request, _("共导入 %(n)s 行。") % {"n": done})
+    return back

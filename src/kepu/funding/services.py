@@ -200,9 +200,12 @@ def budget_change(*, actor: User, budget: Budget, amount: object, unit: str, rea
 
 @transaction.atomic
 def spending_report_submit(
-    *, actor: User, budget: Budget, lines: Mapping[str, object], unit: str, note: str = ""
+    *, actor: User, budget: Budget, lines: Mapping[str, object], unit: str, note: str = "",
+    replace: SpendingReport | None = None,
 ) -> SpendingReport:
-    """Report actual spending against an approved budget, by category (amounts in `unit`)."""
+    """Report actual spending against an approved budget, by category (amounts in `unit`). With `replace`
+    (a report of this budget still awaiting review or returned), its lines are replaced and it is submitted
+    again (by `actor`, who then cannot accept it); an accepted report is never changed."""
     if not can_manage(scope_for(actor), budget.org_unit, budget.department.code if budget.department else None):
         raise PermissionDenied(_("您无权填报该单位的经费支出。"))
     if budget.status != Budget.Status.APPROVED:
@@ -227,11 +230,36 @@ def spending_report_submit(
     if total > budget.amount_fen * 2:
         raise InputError(_("支出合计 %(t)s 万元超过预算 %(b)s 万元的两倍，请检查金额单位。")
                          % {"t": show_wan(total), "b": show_wan(budget.amount_fen)})
+    if replace is not None:
+        return _spending_report_replace(actor=actor, budget=budget, report=replace, parsed=parsed, note=note)
     report = SpendingReport.objects.create(budget=budget, note=note[:300], submitted_by=actor)
     for category, fen in parsed.items():
         SpendingLine.objects.create(report=report, category=category, amount_fen=fen)
     audit_record(actor=actor, action="funding.spending_submit", obj=report, org_unit=budget.org_unit,
                  changes={c: (None, str(yuan(f))) for c, f in parsed.items()}, label=f"{budget} 支出报告")
+    return report
+
+
+def _spending_report_replace(
+    *, actor: User, budget: Budget, report: SpendingReport, parsed: dict[str, int], note: str
+) -> SpendingReport:
+    report = SpendingReport.objects.select_for_update(of=("self",)).get(pk=report.pk)
+    if report.budget_id != budget.pk or report.status == SpendingReport.Status.ACCEPTED:
+        raise InputError(_("已通过审核的支出报告不能修改，请另行提交。"))
+    old = {line.category: line.amount_fen for line in report.lines.all()}
+    changes: dict[str, tuple[object, object]] = {
+        c: (str(yuan(old[c])) if c in old else None, str(yuan(parsed[c])) if c in parsed else None)
+        for c in sorted(set(old) | set(parsed)) if old.get(c) != parsed.get(c)}
+    if report.status != SpendingReport.Status.SUBMITTED:
+        changes["status"] = (report.status, SpendingReport.Status.SUBMITTED)
+    report.lines.all().delete()
+    for category, fen in parsed.items():
+        SpendingLine.objects.create(report=report, category=category, amount_fen=fen)
+    report.status, report.note, report.review_comment = SpendingReport.Status.SUBMITTED, note[:300], ""
+    report.submitted_by, report.submitted_at, report.reviewed_by = actor, timezone.now(), None
+    report.save()
+    audit_record(actor=actor, action="funding.spending_submit", obj=report, org_unit=budget.org_unit,
+                 changes=changes, label=f"{budget} 支出报告")
     return report
 
 

@@ -104,6 +104,14 @@ def _budget_post(request: HttpRequest, user: User) -> HttpResponse:
                                         name=upload.name or "budgets.xlsx")
             messages.success(request, _("已导入 %(n)s 条预算。") % {"n": len(made)})
             return redirect(request.path)
+        if action == "spending_import":
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise InputError(_("请选择要导入的 Excel 文件。"))
+            reports = excel.spending_import(actor=user, content=read_upload(upload, kind="registry"),
+                                            name=upload.name or "spending.xlsx")
+            messages.success(request, _("已导入 %(n)s 份支出报告，待审核。") % {"n": len(reports)})
+            return redirect(request.path)
         budget = selectors.budget_for(user, int(request.POST.get("budget") or 0))
         if budget is None:
             raise Http404(_("没有这条预算，或您无权查看。"))
@@ -132,6 +140,26 @@ def budget_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(excel.budgets_export(user),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = 'attachment; filename="science-budgets.xlsx"'
+    return response
+
+
+@login_required
+def spending_export(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    response = HttpResponse(excel.spending_export(user),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="science-spending.xlsx"'
+    return response
+
+
+@login_required
+def fund_export(request: HttpRequest) -> HttpResponse:
+    user = actor(request)
+    if not selectors.fund_access(user):
+        raise DjangoPermissionDenied(_("您无权查看科普基金。"))
+    response = HttpResponse(excel.fund_export(user),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="science-fund.xlsx"'
     return response
 
 

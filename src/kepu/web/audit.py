@@ -219,6 +219,8 @@ ACTIONS: dict[str, Promise] = {
     "recognition.nominate": _("推荐表彰"),
     "recognition.review": _("评审推荐"),
     "recognition.revoke": _("撤销表彰"),
+    "community.import_teams": _("导入志愿服务队"),
+    "events.import_visits": _("导入进村入户走访记录"),
 }
 
 FIELDS: dict[str, Promise] = {

@@ -1,4 +1,5 @@
-"""`kepu funding …`: publish the funding indicators for a year, import or export budgets (Excel)."""
+"""`kepu funding …`: publish the funding indicators for a year, import or export budgets and spending reports
+(Excel), export the project fund."""
 
 from __future__ import annotations
 
@@ -25,9 +26,13 @@ class Command(BaseCommand):
         i = sub.add_parser("import", help="Import budgets from an Excel file as a user (all-or-nothing).")
         i.add_argument("path", type=Path)
         i.add_argument("--user", required=True, help="username whose scope applies")
+        i.add_argument("--what", choices=("budgets", "spending"), default="budgets",
+                       help="budgets (default) or spending lines (reports are entered as submitted)")
         e = sub.add_parser("export", help="Export the budgets a user may see to an Excel file.")
         e.add_argument("path", type=Path)
         e.add_argument("--user", required=True)
+        e.add_argument("--what", choices=("budgets", "spending", "fund"), default="budgets",
+                       help="budgets (default), spending reports, or the project fund")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -43,10 +48,17 @@ class Command(BaseCommand):
                 raise CommandError(f"No user {opts['user']}.")
             if opts["subcommand"] == "import":
                 path: Path = opts["path"]
-                made = excel.budgets_import(actor=user, content=read_path(path, kind="registry"), name=path.name)
-                self.stdout.write(f"Imported {len(made)} budgets.")
+                content = read_path(path, kind="registry")
+                if opts["what"] == "spending":
+                    reports = excel.spending_import(actor=user, content=content, name=path.name)
+                    self.stdout.write(f"Imported {len(reports)} spending reports (submitted for review).")
+                else:
+                    made = excel.budgets_import(actor=user, content=content, name=path.name)
+                    self.stdout.write(f"Imported {len(made)} budgets.")
             else:
-                opts["path"].write_bytes(excel.budgets_export(user))
+                export = {"budgets": excel.budgets_export, "spending": excel.spending_export,
+                          "fund": excel.fund_export}[opts["what"]]
+                opts["path"].write_bytes(export(user))
                 self.stdout.write(f"Wrote {opts['path']}.")
         except (InputError, PermissionDenied) as exc:
             for line in getattr(exc, "errors", [str(exc)])[1:]:
