@@ -23,15 +23,19 @@ router = Router(tags=["community"])
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
+# Search text goes into SQL; PostgreSQL refuses text with NUL bytes (a 500 otherwise).
+NO_NUL = r"^[^\x00]*$"
+
+
 class Page(Schema):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0
-    q: Annotated[str, Field(max_length=100)] = ""
+    q: Annotated[str, Field(max_length=100, pattern=NO_NUL)] = ""
 
 
 class ExpertQuery(Page):
-    role: Annotated[str, Field(max_length=20)] = ""
-    field: Annotated[str, Field(max_length=50)] = ""
+    role: Annotated[str, Field(max_length=20, pattern=NO_NUL)] = ""
+    field: Annotated[str, Field(max_length=50, pattern=NO_NUL)] = ""
 
 
 class ExpertOut(Schema):
