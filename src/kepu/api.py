@@ -16,6 +16,7 @@ from kepu.community.api import router as community_router
 from kepu.core.api_auth import TokenAuth
 from kepu.core.api_json import StrictJSONRenderer
 from kepu.core.errors import InputError, PermissionDenied
+from kepu.emergency.api import router as emergency_router
 from kepu.events.api import router as events_router
 from kepu.facilities.api import router as facilities_router
 from kepu.funding.api import router as funding_router
@@ -29,6 +30,7 @@ from kepu.plans.deliverable_api import router as deliverable_router
 from kepu.plans.progress_api import router as progress_router
 from kepu.quiz.api import router as quiz_router
 from kepu.recognition.api import router as recognition_router
+from kepu.rumours.api import router as rumours_router
 
 
 class Problem(Schema):
@@ -179,4 +181,6 @@ api.add_router("/", events_router)
 api.add_router("/", facilities_router)
 api.add_router("/", funding_router)
 api.add_router("/", recognition_router)
+api.add_router("/", emergency_router)
+api.add_router("/", rumours_router)
 api.add_router("/", fallback)  # last: its URL pattern matches every path

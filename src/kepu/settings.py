@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "kepu.facilities",
     "kepu.funding",
     "kepu.recognition",
+    "kepu.emergency",
+    "kepu.rumours",
     "kepu.web",
 ]
 

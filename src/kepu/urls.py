@@ -24,4 +24,6 @@ urlpatterns = [
     path("", include("kepu.facilities.urls")),
     path("", include("kepu.funding.urls")),
     path("", include("kepu.recognition.urls")),
+    path("", include("kepu.emergency.urls")),
+    path("", include("kepu.rumours.urls")),
 ]

@@ -110,6 +110,8 @@ class InboxMessage(models.Model):
                                     related_name="inbox_message")
     title = models.CharField(max_length=100)
     body = models.CharField(max_length=500)
+    # A message posted by another app (inbox_post) has no delivery; it opens this page of the site.
+    link = models.CharField(max_length=300, blank=True, default="", db_default="")
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -440,6 +440,16 @@ def export_citizen(citizen: Citizen) -> dict[str, Any]:
 # --- reading -----------------------------------------------------------------------------------
 
 
+@transaction.atomic
+def inbox_post(*, citizen: Citizen, title: str, body: str, link: str) -> InboxMessage:
+    """Put one message in one citizen's inbox, for other apps (e.g. the answer to a rumour the citizen
+    reported). `link` is a page of this site; it opens when the citizen taps the message."""
+    if not link.startswith("/") or link.startswith("//"):
+        raise InputError(_("消息链接必须是本站页面"))
+    return InboxMessage.objects.create(citizen=citizen, title=title[:100], body=body[:500], link=link[:300],
+                                       created_at=timezone.now())
+
+
 def campaign_stats(campaign: Campaign) -> dict[str, int]:
     counts = dict.fromkeys(D.values, 0)
     for row in Delivery.objects.filter(campaign=campaign).values("status").annotate(n=Count("pk")):

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import Resolver404, path, resolve
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 
@@ -60,8 +61,22 @@ def inbox_open(request: HttpRequest, delivery_id: int) -> HttpResponse:
     return render(request, "outreach/inbox_message.html", {"campaign": delivery.campaign, "resources": items})
 
 
+@never_cache
+@citizen_required
+def inbox_message(request: HttpRequest, message_id: int) -> HttpResponse:
+    """A message another app posted (no campaign behind it): mark it read and open its page."""
+    citizen = request.citizen  # type: ignore[attr-defined]
+    message = InboxMessage.objects.filter(pk=message_id, citizen=citizen, delivery__isnull=True).first()
+    if message is None or not message.link.startswith("/") or message.link.startswith("//"):
+        raise Http404
+    if message.read_at is None:
+        InboxMessage.objects.filter(pk=message.pk).update(read_at=timezone.now())
+    return redirect(message.link)
+
+
 app_name = "outreach_inbox"
 urlpatterns = [
     path("me/inbox/", inbox, name="list"),
     path("me/inbox/<int:delivery_id>/", inbox_open, name="open"),
+    path("me/inbox/m/<int:message_id>/", inbox_message, name="message"),
 ]
