@@ -15,6 +15,9 @@ def main(argv: list[str] | None = None) -> None:
     if args[:2] == ["literacy", "estimate"] and not any(a.split("=")[0] in DJANGO_OPTIONS for a in args):
         literacy_estimate(args[2:])
         return
+    if args[:2] == ["rumours", "match"] and not any(a.split("=")[0] in DJANGO_OPTIONS for a in args):
+        rumours_match(args[2:])
+        return
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["kepu", *args])
@@ -45,6 +48,26 @@ def literacy_estimate(args: list[str]) -> None:
         print(f"CommandError: {message}", file=sys.stderr)
         sys.exit(1)
     sys.stdout.write("".join(f"{line}\n" for line in lines))
+
+
+def rumours_match(args: list[str]) -> None:
+    """`kepu rumours match` reads two files and prints JSON: like `literacy estimate`, it needs no database,
+    so it skips Django's start-up (about 1.5 s of a 1,000 × 1,000 match here). Same options, output and
+    errors as the management command (`kepu.rumours.cli_match`)."""
+    import argparse
+
+    from kepu.core.errors import InputError
+    from kepu.rumours.cli_match import add_arguments, run
+
+    parser = argparse.ArgumentParser(prog="kepu rumours match", description="Match claims (JSONL) against debunks.")
+    add_arguments(parser)
+    try:
+        run(vars(parser.parse_args(args)), sys.stdout)
+    except InputError as exc:
+        for line in exc.errors[1:]:
+            print(line, file=sys.stderr)
+        print(f"CommandError: {exc.errors[0]}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

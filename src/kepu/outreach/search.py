@@ -1,14 +1,11 @@
 """Chinese full-text search over published resources, the same on SQLite and PostgreSQL: the index is
 built in Python, per process, and rebuilt when the catalogue changes.
 
-Text and queries go through one normaliser: NFKC (full-width letters, digits and punctuation become
-half-width), lower case, and OpenCC traditional → simplified, so 預防高血壓 finds 预防高血压. Then two kinds
-of tokens go into one BM25 index (bm25s):
-- words, from jieba with the project's user dictionary (data/outreach/userdict.txt: 隔夜水 stays one
-  word instead of 水会);
-- character bigrams of every Chinese run, prefixed so they never collide with a word.
-Words rank precisely; bigrams carry typo tolerance: one wrong character in 糖尿病预防 spoils at most
-two of its four bigrams, so the right piece still shares most of its tokens with the query. We chose
+Text and queries go through one normaliser and tokeniser (kepu.core.chinese): NFKC, lower case and
+OpenCC traditional → simplified, so 預防高血壓 finds 预防高血压; then two kinds of tokens go into one BM25
+index (bm25s): jieba words with the project's user dictionary, and character bigrams. Words rank
+precisely; bigrams carry typo tolerance: one wrong character in 糖尿病预防 spoils at most two of its
+four bigrams, so the right piece still shares most of its tokens with the query. We chose
 this over pinyin or edit distance over the whole vocabulary because a typo usually changes how jieba
 cuts the query, and bigrams do not depend on the cut. A query word missing from the vocabulary is also
 replaced by vocabulary words one substitution away (same length, found through wildcard keys), for
@@ -23,67 +20,27 @@ test or a direct database edit cannot serve a stale index)."""
 
 from __future__ import annotations
 
-import logging
-import re
 import threading
-import unicodedata
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.db.models import Count, Max
+
+from kepu.core import chinese
 
 if TYPE_CHECKING:
     from kepu.outreach.models import Resource
 
 VERSION_KEY = "kepu:outreach:search-version"
-BIGRAM = "\u00a7"  # prefix of bigram tokens
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-_WORDISH = re.compile(r"[\w\u3400-\u9fff]")
-STOPWORDS = frozenset(
-    ["的", "了", "和", "是", "在", "与", "及", "或", "也", "就", "都", "而", "被", "把", "让", "给", "对", "等", "这",
-     "那", "个", "吗", "呢", "吧", "啊", "怎么", "什么", "如何", "为什么"]
-)  # fmt: skip
 TITLE_WEIGHT, SUMMARY_WEIGHT = 3, 2
-
-
-def userdict_path() -> Path:
-    return Path(getattr(settings, "KEPU_OUTREACH_USERDICT", settings.REPO_DIR / "data" / "outreach" / "userdict.txt"))
-
-
-@cache
-def _converter() -> Any:
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-@cache
-def _tokenizer() -> Any:
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    path = userdict_path()
-    if path.exists():
-        tokenizer.load_userdict(str(path))
-    return tokenizer
-
-
-def normalise(text: str) -> str:
-    return _converter().convert(unicodedata.normalize("NFKC", text or "").lower())
-
-
-def tokens(text: str) -> list[str]:
-    """Words and Chinese character bigrams of a text (normalised first)."""
-    norm = normalise(text)
-    words = [w for w in _tokenizer().lcut_for_search(norm) if _WORDISH.search(w) and w not in STOPWORDS]
-    bigrams = [BIGRAM + run[i : i + 2] for run in _CJK_RUN.findall(norm) for i in range(len(run) - 1)]
-    return words + bigrams
+# The normaliser and tokeniser live in kepu.core.chinese (rumour matching uses them too, without Django).
+_tokenizer = chinese.tokenizer
+normalise = chinese.normalise
+tokens = chinese.tokens
+BIGRAM = chinese.BIGRAM
+STOPWORDS = chinese.STOPWORDS
+userdict_path = chinese.userdict_path
 
 
 def _document(resource: Resource) -> list[str]:

@@ -1,0 +1,123 @@
+"""Fits the claim matcher's two logistic models (lexical-only and combined) and their threshold and margin
+on the calibration claims, and writes src/kepu/rumours/calibration.json. The benchmark
+(bench/rumours_match.py) scores other claims, never these.
+
+Training pairs: for each calibration claim, its 8 best debunks by lexical score and its 8 best by cosine
+(label 1 for the debunk the claim restates). Fit: L2-penalised logistic regression by Newton's method.
+Threshold and margin: the grid point with the lowest cost on the calibration claims, where a wrong answer
+(a wrong debunk, or a debunk for a claim that has none) costs 2 and a missed one costs 1.
+Run: .venv/bin/python bench/rumours_calibrate.py"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "data" / "rumours"
+OUT = ROOT / "src" / "kepu" / "rumours" / "calibration.json"
+WRONG_COST, MISS_COST = 2.0, 1.0
+L2 = 0.01
+
+
+def load(pattern: str) -> list[dict]:
+    rows: list[dict] = []
+    for path in sorted(DATA.glob(pattern)):
+        rows += [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return rows
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    X = np.hstack([np.ones((len(x), 1)), x])
+    beta = np.zeros(X.shape[1])
+    penalty = np.eye(X.shape[1]) * L2
+    penalty[0, 0] = 0.0
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(X @ beta, -30, 30)))
+        grad = X.T @ (p - y) + penalty @ beta
+        hess = (X * (p * (1 - p))[:, None]).T @ X + penalty
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    return beta
+
+
+def features(debunks: list[dict], claims: list[dict]) -> dict[str, np.ndarray]:
+    from kepu.rumours.embedding import embed
+    from kepu.rumours.lexical import LexicalIndex, Restorer
+    from kepu.rumours.matcher import add_semantic, lexical_features
+    from kepu.rumours.normalise import normalise
+
+    d_text = [normalise(d["claim"]) for d in debunks]
+    restorer = Restorer(d_text)
+    c_text = [restorer.restore(normalise(c["text"])) for c in claims]
+    feats = lexical_features(LexicalIndex(d_text), c_text)
+    add_semantic(feats, embed(c_text), embed(d_text))
+    return feats
+
+
+def choose_rule(p: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
+    """(threshold, margin, cost per claim) minimising the cost; truth[i] is the debunk index or -1."""
+    from kepu.rumours.matcher import Model, decide
+
+    best = (0.5, 0.0, float("inf"))
+    for threshold in np.arange(0.30, 0.951, 0.05):
+        for margin in np.arange(0.0, 0.501, 0.05):
+            model = Model((), np.zeros(1), float(threshold), float(margin))
+            top, _p1, answered = decide(p, model)
+            wrong = answered & (top != truth)
+            miss = ~answered & (truth >= 0)
+            cost = (WRONG_COST * wrong.sum() + MISS_COST * miss.sum()) / len(truth)
+            if cost < best[2] - 1e-12:
+                best = (round(float(threshold), 2), round(float(margin), 2), float(cost))
+    return best
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kepu.settings")
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from kepu.rumours.matcher import COMBINED, LEXICAL
+
+    debunks = load("*_debunks.jsonl")
+    claims = load("*_calib.jsonl")
+    index = {d["id"]: i for i, d in enumerate(debunks)}
+    truth = np.array([index[c["label"]] if c.get("label") else -1 for c in claims])
+    feats = features(debunks, claims)
+    lex = np.maximum(feats["bm25"], feats["sound"])
+    k = min(8, len(debunks))
+    rows, cols = [], []
+    for i in range(len(claims)):
+        cand = set(np.argsort(-lex[i])[:k]) | set(np.argsort(-feats["cosine"][i])[:k])
+        if truth[i] >= 0:
+            cand.add(int(truth[i]))
+        rows += [i] * len(cand)
+        cols += sorted(int(c) for c in cand)
+    r, c = np.array(rows), np.array(cols)
+    y = (truth[r] == c).astype(float)
+    doc: dict = {"fitted": dt.date.today().isoformat(), "script": "bench/rumours_calibrate.py",
+                 "data": {"debunks": len(debunks), "claims": len(claims), "pairs": len(y)},
+                 "cost": {"wrong_answer": WRONG_COST, "missed_answer": MISS_COST}, "models": {}}
+    for name, names in (("lexical", LEXICAL), ("combined", COMBINED)):
+        x = np.column_stack([feats[f][r, c] for f in names])
+        beta = fit_logistic(x, y)
+        z = beta[0] + sum(beta[j + 1] * feats[f] for j, f in enumerate(names))
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        threshold, margin, cost = choose_rule(p, truth)
+        doc["models"][name] = {"features": list(names), "coef": [round(float(b), 6) for b in beta],
+                               "threshold": threshold, "margin": margin, "calibration_cost": round(cost, 4)}
+        print(f"{name:9s} coef={np.round(beta, 3).tolist()} threshold={threshold} margin={margin} cost={cost:.3f}")
+    OUT.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Chinese text helpers shared by the catalogue search (kepu.outreach.search) and rumour matching
+(kepu.rumours): one normaliser and one tokeniser. Django-free, so `kepu rumours match` can run without
+starting Django; the project user dictionary comes from settings when Django is configured.
+
+Normalising: NFKC (full-width letters, digits and punctuation become half-width), lower case, and
+OpenCC traditional → simplified, so 預防高血壓 finds 预防高血压. Tokens: words from jieba with the
+project's user dictionary (data/outreach/userdict.txt: 隔夜水 stays one word instead of 水会), and
+character bigrams of every Chinese run, prefixed so they never collide with a word."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import unicodedata
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+BIGRAM = "\u00a7"  # prefix of bigram tokens
+DEFAULT_USERDICT = Path(__file__).resolve().parents[3] / "data" / "outreach" / "userdict.txt"
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_WORDISH = re.compile(r"[\w\u3400-\u9fff]")
+STOPWORDS = frozenset(
+    ["的", "了", "和", "是", "在", "与", "及", "或", "也", "就", "都", "而", "被", "把", "让", "给", "对", "等", "这",
+     "那", "个", "吗", "呢", "吧", "啊", "怎么", "什么", "如何", "为什么"]
+)  # fmt: skip
+
+
+def userdict_path() -> Path:
+    if "django.conf" in sys.modules:
+        from django.conf import settings
+
+        if settings.configured:
+            return Path(getattr(settings, "KEPU_OUTREACH_USERDICT", DEFAULT_USERDICT))
+    return DEFAULT_USERDICT
+
+
+@cache
+def converter() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@cache
+def tokenizer() -> Any:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    path = userdict_path()
+    if path.exists():
+        tok.load_userdict(str(path))
+    return tok
+
+
+def normalise(text: str) -> str:
+    return converter().convert(unicodedata.normalize("NFKC", text or "").lower())
+
+
+def tokens(text: str) -> list[str]:
+    """Words and Chinese character bigrams of a text (normalised first)."""
+    norm = normalise(text)
+    words = [w for w in tokenizer().lcut_for_search(norm) if _WORDISH.search(w) and w not in STOPWORDS]
+    bigrams = [BIGRAM + run[i : i + 2] for run in _CJK_RUN.findall(norm) for i in range(len(run) - 1)]
+    return words + bigrams
