@@ -13,7 +13,8 @@ import itertools
 import logging
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -26,18 +27,22 @@ _LATIN = re.compile(r"(?<![a-z0-9])[a-z]+(?![a-z0-9])")
 
 
 @cache
-def _pinyin() -> object:
-    from pypinyin import lazy_pinyin
+def _pinyin_module() -> Any:
+    import pypinyin
 
-    return lazy_pinyin
+    return pypinyin
+
+
+@lru_cache(maxsize=65536)
+def sound(ch: str) -> str:
+    """Toneless pinyin of one character. Character by character (not pypinyin's phrase rules): a polyphone
+    always reads the same way, which is what a comparison of sounds needs, and it can be cached."""
+    return str(_pinyin_module().lazy_pinyin(ch)[0])
 
 
 def syllables(text: str) -> list[str]:
     """Toneless pinyin of each Chinese character, and Latin words and numbers as they are."""
-    pieces = _CJK_OR_WORD.findall(text)
-    cjk = [p for p in pieces if "\u3400" <= p[0] <= "\u9fff"]
-    sounds = iter(_pinyin()(cjk)) if cjk else iter(())  # type: ignore[operator]
-    return [next(sounds) if "\u3400" <= p[0] <= "\u9fff" else p for p in pieces]
+    return [sound(p) if "\u3400" <= p[0] <= "\u9fff" else p for p in _CJK_OR_WORD.findall(text)]
 
 
 class Restorer:
@@ -54,8 +59,8 @@ class Restorer:
         self.bigrams: set[str] = set()
         for text in debunks:
             for run in _CJK_RUN.findall(text):
-                for ch, sound in zip(run, _pinyin()(list(run)), strict=True):  # type: ignore[operator]
-                    counts = self.chars.setdefault(sound, {})
+                for ch in run:
+                    counts = self.chars.setdefault(sound(ch), {})
                     counts[ch] = counts.get(ch, 0) + 1
                 self.bigrams.update(run[i : i + 2] for i in range(len(run) - 1))
 
