@@ -17,8 +17,8 @@ Speed: the lexical model (the same model without the embedding figures, also cal
 a claim it already matches with probability ≥ `LEXICAL_SURE` and a clear margin is answered without
 an embedding, and so is a Chinese claim with almost nothing in common with any debunk (`NO_CONTACT`:
 on the 641 labelled claims, no claim that has a debunk fell under it). The others are embedded;
-debunk embeddings come from the cache after their first use, and a text is embedded once however
-often it is forwarded."""
+debunk embeddings come from the cache after their first use, and near-duplicate claims (see
+`cluster_texts`) share one embedding."""
 
 from __future__ import annotations
 
@@ -149,13 +149,27 @@ def match_claims(*, debunks: Sequence[tuple[str, str]], claims: Sequence[tuple[s
             from kepu.rumours.embedding import embed
 
             sub = {k: v[todo] for k, v in feats.items()}
-            add_semantic(sub, embed([c_text[i] for i in todo]), embed(d_text))
+            add_semantic(sub, _embed_near_duplicates_once([c_text[i] for i in todo]), embed(d_text))
             combined = models()["combined"]
             b2, q1, a2 = decide(combined.probability(sub), combined)
             best[todo], p1[todo], answered[todo] = b2, q1, a2
     return [Match(cid, debunks[int(best[i])][0] if answered[i] else None,
                   round(float(p1[i] if answered[i] else 1.0 - p1[i]), 4))
             for i, (cid, _t) in enumerate(claims)]
+
+
+def _embed_near_duplicates_once(texts: list[str]) -> np.ndarray:
+    """Embeddings of the texts, one per near-duplicate cluster (its first text's): a forward with a
+    comment added or an emoji changed is the same claim, and an embedding is most of a match's cost."""
+    from kepu.rumours.embedding import embed
+
+    labels = cluster_texts(texts)
+    first: dict[int, int] = {}
+    for i, label in enumerate(labels):
+        first.setdefault(label, i)
+    vectors = embed([texts[i] for i in first.values()])
+    row = {label: k for k, label in enumerate(first)}
+    return vectors[[row[label] for label in labels]]
 
 
 def cluster_texts(texts: Sequence[str], *, threshold: float = 0.6) -> list[int]:
