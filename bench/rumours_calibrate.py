@@ -3,7 +3,10 @@ on the calibration claims, and writes src/kepu/rumours/calibration.json. The ben
 (bench/rumours_match.py) scores other claims, never these.
 
 Training pairs: for each calibration claim, its 8 best debunks by lexical score and its 8 best by cosine
-(label 1 for the debunk the claim restates). Fit: L2-penalised logistic regression by Newton's method.
+(label 1 for the debunk the claim restates), in four views of the list: as it is; without the claim's
+own debunk (its answer not yet published: "no match" is right); holding only its debunk; holding only its
+closest debunk that is not its answer.
+Fit: L2-penalised logistic regression by Newton's method.
 Threshold and margin: the grid point with the lowest cost on the calibration claims, where a wrong answer
 (a wrong debunk, or a debunk for a claim that has none) costs 2 and a missed one costs 1.
 Run: .venv/bin/python bench/rumours_calibrate.py"""
@@ -48,18 +51,19 @@ def fit_logistic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return beta
 
 
-def features(debunks: list[dict], claims: list[dict]) -> dict[str, np.ndarray]:
+def raw_features(debunks: list[dict], claims: list[dict]) -> tuple[dict[str, np.ndarray], int]:
     from kepu.rumours.embedding import embed
     from kepu.rumours.lexical import LexicalIndex, Restorer
-    from kepu.rumours.matcher import add_semantic, lexical_features
+    from kepu.rumours.matcher import background, raw_lexical, raw_semantic
     from kepu.rumours.normalise import normalise
 
     d_text = [normalise(d["claim"]) for d in debunks]
     restorer = Restorer(d_text)
     c_text = [restorer.restore(normalise(c["text"])) for c in claims]
-    feats = lexical_features(LexicalIndex(d_text), c_text)
-    add_semantic(feats, embed(c_text), embed(d_text))
-    return feats
+    texts = [*d_text, *background()]
+    raw = raw_lexical(LexicalIndex(texts), c_text)
+    raw_semantic(raw, embed(c_text), embed(texts))
+    return raw, len(d_text)
 
 
 def choose_rule(p: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
@@ -85,32 +89,58 @@ def main() -> None:
     import django
 
     django.setup()
-    from kepu.rumours.matcher import COMBINED, LEXICAL
+    from kepu.rumours.matcher import COMBINED, LEXICAL, assemble
 
     debunks = load("*_debunks.jsonl")
     claims = load("*_calib.jsonl")
     index = {d["id"]: i for i, d in enumerate(debunks)}
     truth = np.array([index[c["label"]] if c.get("label") else -1 for c in claims])
-    feats = features(debunks, claims)
-    lex = np.maximum(feats["bm25"], feats["sound"])
-    k = min(8, len(debunks))
+    raw, n = raw_features(debunks, claims)
+    # Four views of the debunk list, so that the figures mean the same however many debunks a city has:
+    # the list as it is; for each claim that has a debunk, the list without it (its answer not yet
+    # published: its neighbours on the same topic must not answer it); the list holding only its debunk;
+    # and for every claim, the list holding only its closest debunk that is not its answer.
+    m = len(truth)
+    lex_all = np.maximum(raw["bm25"], raw["sound"])[:, :n]
+    labelled = truth >= 0
+    everything = np.ones((m, n), dtype=bool)
+    without = everything.copy()
+    without[np.flatnonzero(labelled), truth[labelled]] = False
+    only = np.zeros((m, n), dtype=bool)
+    only[np.flatnonzero(labelled), truth[labelled]] = True
+    ranked = np.argsort(-lex_all, axis=1)
+    neighbour = np.array([next(int(c) for c in ranked[i] if c != truth[i]) for i in range(m)])
+    near = np.zeros((m, n), dtype=bool)
+    near[np.arange(m), neighbour] = True
+    views = [(everything, truth, slice(None)), (without, np.full(m, -1), labelled),
+             (only, truth, labelled), (near, np.full(m, -1), slice(None))]
+    parts = [(assemble({k: v[rows] for k, v in raw.items()}, n, vis[rows]), vis[rows], t[rows])
+             for vis, t, rows in views]
+    feats = {k: np.vstack([p[0][k] for p in parts]) for k in parts[0][0]}
+    visible = np.vstack([p[1] for p in parts])
+    truth = np.concatenate([p[2] for p in parts])
+    lex = np.where(visible, np.maximum(feats["bm25"], feats["sound"]), -10.0)
+    cos = np.where(visible, feats["cosine"], -10.0)
+    k = min(8, n)
     rows, cols = [], []
-    for i in range(len(claims)):
-        cand = set(np.argsort(-lex[i])[:k]) | set(np.argsort(-feats["cosine"][i])[:k])
-        if truth[i] >= 0:
-            cand.add(int(truth[i]))
+    for i in range(len(truth)):
+        cand = {int(c) for c in np.argsort(-lex[i])[:k] if visible[i, c]}
+        cand |= {int(c) for c in np.argsort(-cos[i])[:k] if visible[i, c]}
         rows += [i] * len(cand)
-        cols += sorted(int(c) for c in cand)
+        cols += sorted(cand)
     r, c = np.array(rows), np.array(cols)
     y = (truth[r] == c).astype(float)
     doc: dict = {"fitted": dt.date.today().isoformat(), "script": "bench/rumours_calibrate.py",
-                 "data": {"debunks": len(debunks), "claims": len(claims), "pairs": len(y)},
+                 "data": {"debunks": len(debunks), "claims": len(claims), "pairs": len(y),
+                          "views": "as listed; without the claim's debunk; only its debunk; "
+                                   "only its closest other debunk"},
                  "cost": {"wrong_answer": WRONG_COST, "missed_answer": MISS_COST}, "models": {}}
     for name, names in (("lexical", LEXICAL), ("combined", COMBINED)):
         x = np.column_stack([feats[f][r, c] for f in names])
         beta = fit_logistic(x, y)
         z = beta[0] + sum(beta[j + 1] * feats[f] for j, f in enumerate(names))
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        p[~visible] = 0.0  # a left-out debunk is no candidate
         threshold, margin, cost = choose_rule(p, truth)
         doc["models"][name] = {"features": list(names), "coef": [round(float(b), 6) for b in beta],
                                "threshold": threshold, "margin": margin, "calibration_cost": round(cost, 4)}

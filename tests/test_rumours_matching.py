@@ -68,6 +68,29 @@ def test_a_close_debunk_is_not_mistaken_for_the_claim() -> None:
     assert got[0].match is None
 
 
+def _labelled_debunks() -> list[tuple[str, str]]:
+    rows = []
+    for path in sorted((ROOT / "bench" / "data" / "rumours").glob("*_debunks.jsonl")):
+        rows += [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return [(d["id"], d["claim"]) for d in rows]
+
+
+def test_an_unanswered_claim_is_not_given_its_neighbours_answer() -> None:
+    """The labelled list without its 隔夜茶 debunk (A01): 隔夜茶 claims get no answer, though 隔夜水 (A02)
+    and 隔夜菜 (A03) are published; a 隔夜水 claim still gets A02."""
+    debunks = [d for d in _labelled_debunks() if d[0] != "A01"]
+    got = match_claims(debunks=debunks, claims=[("t1", "隔夜茶会致癌"), ("t2", "听说喝隔夜茶会得癌症，是真的吗"),
+                                                 ("w", "喝隔夜的水会中毒")])
+    assert [m.match for m in got] == [None, None, "A02"]
+
+
+def test_a_single_published_debunk_does_not_answer_everything_near_it() -> None:
+    """With one debunk the lead over "the next best" is measured against the fixed everyday sentences."""
+    got = match_claims(debunks=[("g", "5G基站会传播病毒")],
+                       claims=[("a", "自来水里检出新冠病毒"), ("b", "5g鸡站传播新guan")])
+    assert [m.match for m in got] == [None, "g"]
+
+
 def test_the_margin_rule_answers_no_match_when_two_debunks_are_equally_likely() -> None:
     model = matcher.Model((), matcher.np.zeros(1), threshold=0.5, margin=0.2)
     p = matcher.np.array([[0.9, 0.85, 0.1], [0.9, 0.3, 0.1], [0.4, 0.1, 0.0]])

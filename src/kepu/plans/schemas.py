@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, StrictFloat
 
 # Codes of plans, indicators and org units as the plan and region files allow them; checking the
 # shape here keeps NUL bytes, slashes and kilobyte strings away from the database.
@@ -108,7 +108,9 @@ class ObservationIn(Schema):
     org_unit: UnitCode
     year: Year
     quarter: int = Field(0, ge=0, le=4)
-    value: float | Annotated[str, Field(max_length=64, pattern=r"^[^\x00]*$")]
+    # Strict: a lax float would also take a numeric string of any length (past the string's maxLength) and
+    # true/false as 1/0; a number arrives as a JSON number, anything else as the bounded string.
+    value: StrictFloat | Annotated[str, Field(max_length=64, pattern=r"^[^\x00]*$")]
     comment: Text = ""
     submit: StrictBool = True
 

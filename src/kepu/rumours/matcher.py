@@ -2,8 +2,9 @@
 
 Every claim is compared with every debunk on seven figures: BM25 share, sound overlap and claim coverage
 (`kepu.rumours.lexical`), the cosine of their e5 embeddings (`kepu.rumours.embedding`) and that cosine as a
-z-score among the claim's cosines to all debunks, and how far the pair's cosine and lexical score stand
-above the claim's next-best debunk. A logistic model turns them
+z-score among the claim's cosines, and how far the pair's cosine and lexical score stand above the claim's
+next-best text. The comparison also takes in 105 everyday sentences (`background.txt`) that can never be
+an answer, so these figures keep their meaning when a city has published only a few debunks. A logistic model turns them
 into the probability that the claim restates the debunk. Its coefficients, threshold and margin were
 fitted on a calibration set that the benchmark never scores (`bench/rumours_calibrate.py` writes
 `calibration.json`).
@@ -72,44 +73,57 @@ def models() -> dict[str, Model]:
 
 def _gap(x: np.ndarray) -> np.ndarray:
     """How far each entry stands above the best other entry of its row."""
-    if x.shape[1] < 2:
-        return x.copy()
     top2 = np.partition(x, -2, axis=1)[:, -2:]
     first, second = top2[:, 1:2], top2[:, 0:1]
     return np.where(x >= first, x - second, x - first)
 
 
-def lexical_features(index: LexicalIndex, claims: Sequence[str]) -> dict[str, np.ndarray]:
-    bm25, sound, coverage = index.scores(claims)
-    lex = np.maximum(bm25, sound)
-    foreign = np.array([[0.0 if _CJK.search(t) else 1.0] for t in claims]).reshape(len(claims), 1)
-    return {"bm25": bm25, "sound": sound, "coverage": coverage, "lex_gap": _gap(lex), "foreign": foreign}
-
-
 @cache
 def background() -> tuple[str, ...]:
-    """Everyday sentences (Chinese and English) no rumour restates; see `add_semantic`."""
+    """Everyday sentences (Chinese and English) that no rumour restates. They stand beside the debunks as
+    competitors that can never be an answer, so that a claim's lead over "the next best" means the same
+    with one published debunk as with a thousand: with a single debunk, a claim about 隔夜茶 would
+    otherwise lead the 隔夜水 debunk by its whole score."""
     return tuple(normalise(line) for line in BACKGROUND.read_text("utf-8").splitlines() if line.strip())
 
 
-def add_semantic(feats: dict[str, np.ndarray], claim_vecs: np.ndarray, debunk_vecs: np.ndarray) -> None:
-    from kepu.rumours.embedding import embed
+def raw_lexical(index: LexicalIndex, claims: Sequence[str]) -> dict[str, np.ndarray]:
+    """Lexical scores against every indexed text (debunks first, then the background)."""
+    bm25, sound, coverage = index.scores(claims)
+    foreign = np.array([[0.0 if _CJK.search(t) else 1.0] for t in claims]).reshape(len(claims), 1)
+    return {"bm25": bm25, "sound": sound, "coverage": coverage, "foreign": foreign}
 
-    cosine = claim_vecs @ debunk_vecs.T
-    feats["cosine"] = cosine
-    feats["cos_gap"] = _gap(cosine)
-    # Cosines across languages run lower (an English forward's best debunk may score 0.86 where a Chinese
-    # paraphrase scores 0.95), so each is also measured as a z-score against how similar the claim is to
-    # everything: its cosines to the debunks and to a fixed set of everyday sentences (which keeps the
-    # scale steady when a city has published only a handful of debunks).
-    rest = np.hstack([cosine, claim_vecs @ embed(background()).T])
-    spread = np.maximum(rest.std(axis=1, keepdims=True), 1e-3)
-    feats["cos_z"] = (cosine - rest.mean(axis=1, keepdims=True)) / spread
-    # A claim with no Chinese at all (an English forward) has no lexical evidence; these two let the
-    # model weigh its embedding figures on their own scale.
-    foreign = feats["foreign"]
-    feats["foreign_z"] = foreign * feats["cos_z"]
-    feats["foreign_gap"] = foreign * feats["cos_gap"]
+
+def raw_semantic(raw: dict[str, np.ndarray], claim_vecs: np.ndarray, text_vecs: np.ndarray) -> None:
+    """Cosines against every indexed text, and each as a z-score among the claim's cosines. Cross-language
+    cosines run lower (an English forward's best debunk may score 0.86 where a Chinese paraphrase scores
+    0.95); the z-score puts them on one scale."""
+    cosine = claim_vecs @ text_vecs.T
+    raw["cosine"] = cosine
+    spread = np.maximum(cosine.std(axis=1, keepdims=True), 1e-3)
+    raw["cos_z"] = (cosine - cosine.mean(axis=1, keepdims=True)) / spread
+
+
+def assemble(raw: dict[str, np.ndarray], n: int, visible: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The model's figures for the first `n` columns (the debunks). `visible` (claims × n, bool) leaves
+    debunks out as if they were not published, for calibration; the background always stays."""
+    lex = np.maximum(raw["bm25"], raw["sound"])
+    masks = [lex]
+    if "cosine" in raw:
+        masks.append(raw["cosine"].copy())
+    if visible is not None:
+        for m in masks:
+            m[:, :n][~visible] = -10.0
+    feats = {k: v[:, :n] for k, v in raw.items() if k != "foreign"}
+    feats["foreign"] = np.repeat(raw["foreign"], n, axis=1)
+    feats["lex_gap"] = _gap(masks[0])[:, :n]
+    if "cosine" in raw:
+        feats["cos_gap"] = _gap(masks[1])[:, :n]
+        # A claim with no Chinese at all (an English forward) has no lexical evidence; these two let the
+        # model weigh its embedding figures on their own scale.
+        feats["foreign_z"] = feats["foreign"] * feats["cos_z"]
+        feats["foreign_gap"] = feats["foreign"] * feats["cos_gap"]
+    return feats
 
 
 def decide(p: np.ndarray, model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -134,8 +148,10 @@ def match_claims(*, debunks: Sequence[tuple[str, str]], claims: Sequence[tuple[s
         return [Match(cid, None, 1.0) for cid, _t in claims]
     restorer = Restorer(d_text)
     c_text = [restorer.restore(t) for t in c_text]
-    index = LexicalIndex(d_text)
-    feats = lexical_features(index, c_text)
+    texts = [*d_text, *background()]
+    n = len(d_text)
+    raw = raw_lexical(LexicalIndex(texts), c_text)
+    feats = assemble(raw, n)
     lexical = models()["lexical"]
     best, p1, answered = decide(lexical.probability(feats), lexical)
     if semantic:
@@ -143,15 +159,15 @@ def match_claims(*, debunks: Sequence[tuple[str, str]], claims: Sequence[tuple[s
         # A Chinese claim that shares (IDF-weighted) under a tenth of its words, characters and sounds
         # with every debunk is a new claim; an embedding would not make it a match.
         lex = np.maximum(feats["bm25"], feats["sound"])
-        unrelated = (feats["foreign"].ravel() == 0) & (lex.max(axis=1) < NO_CONTACT)
+        unrelated = (raw["foreign"][:, 0] == 0) & (lex.max(axis=1) < NO_CONTACT)
         todo = np.flatnonzero(~sure & ~unrelated)
         if len(todo):
             from kepu.rumours.embedding import embed
 
-            sub = {k: v[todo] for k, v in feats.items()}
-            add_semantic(sub, _embed_near_duplicates_once([c_text[i] for i in todo]), embed(d_text))
+            sub = {k: v[todo] for k, v in raw.items()}
+            raw_semantic(sub, _embed_near_duplicates_once([c_text[i] for i in todo]), embed(texts))
             combined = models()["combined"]
-            b2, q1, a2 = decide(combined.probability(sub), combined)
+            b2, q1, a2 = decide(combined.probability(assemble(sub, n)), combined)
             best[todo], p1[todo], answered[todo] = b2, q1, a2
     return [Match(cid, debunks[int(best[i])][0] if answered[i] else None,
                   round(float(p1[i] if answered[i] else 1.0 - p1[i]), 4))
