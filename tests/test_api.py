@@ -462,3 +462,23 @@ def test_every_operation_documents_its_problem_responses(db: Any) -> None:
             for status in expected:
                 content = operation["responses"][status]["content"]
                 assert content == {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}, (method, path)
+
+
+def test_no_two_api_schemas_share_a_name() -> None:
+    """OpenAPI names a component after its class: two schema classes of one name (facilities' and
+    funding's ApplicationIn, say) would be documented, and fuzzed, as one, and one endpoint's docs
+    would describe the other's body."""
+    from collections import defaultdict
+
+    from ninja import Schema
+
+    import kepu.api  # noqa: F401  (every router, so every schema, is imported)
+
+    def subclasses(cls: type) -> list[type]:
+        return [s for c in cls.__subclasses__() for s in (c, *subclasses(c))]
+
+    modules: dict[str, set[str]] = defaultdict(set)
+    for cls in subclasses(Schema):
+        if cls.__module__.startswith("kepu."):
+            modules[cls.__name__].add(cls.__module__)
+    assert {name: sorted(mods) for name, mods in modules.items() if len(mods) > 1} == {}

@@ -126,6 +126,9 @@ def test_api_as_the_demo_office(case: Any, token: str) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
 
 
-def test_only_the_leaderboard_the_visitor_feed_and_the_honours_are_public() -> None:
+def test_only_the_leaderboard_the_visitor_feed_honours_hazards_and_debunks_are_public() -> None:
     assert {("GET", "/api/quiz/contests/{contest_id}/leaderboard"), ("GET", "/api/outreach/feed"),
-            ("GET", "/api/recognition/honours"), ("GET", "/api/recognition/awards")} == PUBLIC
+            ("GET", "/api/recognition/honours"), ("GET", "/api/recognition/awards"),
+            ("GET", "/api/emergency/hazards"), ("GET", "/api/emergency/hazards/{code}"),
+            ("GET", "/api/emergency/pinned"), ("GET", "/api/rumours/public/debunks"),
+            ("GET", "/api/rumours/public/debunks/{debunk_id}")} == PUBLIC

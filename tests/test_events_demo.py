@@ -37,5 +37,12 @@ def test_demo_covers_every_district_and_publishes_from_records(plan: Any) -> Non
         certified_at__isnull=False, event__starts_at__year=2025, event__training_kind__in=["hq_farmers", "agri_leaders"]
     ).count()
     assert city < certs
+    # Events carry a realistic mix of 五进 settings: every setting occurs, trainings by kind, some unrecorded
+    settings = set(Event.objects.values_list("setting", flat=True))
+    assert settings == {"", "enterprise", "village", "community", "school", "family"}
+    assert Event.objects.filter(setting="").count() < Event.objects.count() / 2
+    farmers = Event.objects.filter(training_kind="hq_farmers")
+    assert farmers.filter(setting="village").count() > farmers.filter(setting="").count() > 0
+    assert not Event.objects.filter(training_kind="skilled_workers", setting="school").exists()
     # Seeding again adds nothing
     assert demo.seed(plan=plan)["events"] == 0

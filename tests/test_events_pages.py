@@ -458,3 +458,101 @@ def test_edit_event_moves_its_counts_with_it(users: dict[str, Any], plan: Any) -
     counsellors = Observation.objects.get(indicator__code="SCI_COUNSELLORS_TRAINED", org_unit__code="320412", year=year)
     assert counsellors.value == 0
     assert client_for(users["xinbei"]).get(f"/events/{event.pk}/edit/").status_code == 403
+
+
+def test_event_setting_through_the_pages_and_the_api(users: dict[str, Any], plan: Any, api_client: Any) -> None:
+    wujin = users["wujin"]
+    c = client_for(wujin)
+    assert "面向场景（五进）" in c.get("/events/new/").content.decode()
+    now = timezone.localtime()
+    fmt = "%Y-%m-%dT%H:%M"
+    data = {
+        "title": "企业安全生产科普",
+        "kind": "event",
+        "organiser": "武进区科协",
+        "org_unit": "320412",
+        "venue": "武进区图书馆",
+        "starts_at": now.strftime(fmt),
+        "ends_at": (now + dt.timedelta(hours=2)).strftime(fmt),
+        "capacity": 0,
+        "setting": "enterprise",
+    }
+    resp = c.post("/events/new/", data)
+    event = Event.objects.get(title="企业安全生产科普")
+    assert resp.status_code == 302 and event.setting == "enterprise"
+    page = c.get(f"/events/{event.pk}/").content.decode()
+    assert 'data-testid="event-setting">进企业<' in page
+    # The API shows it and filters by it; an unknown value is refused (422) naming the parameter
+    other = make_event(wujin, title="未记录场景的培训")
+    api = api_client(wujin)
+    items = {i["id"]: i["setting"] for i in api.get("/api/events/events").json()["items"]}
+    assert items == {event.pk: "enterprise", other.pk: ""}
+    assert [i["id"] for i in api.get("/api/events/events?setting=enterprise").json()["items"]] == [event.pk]
+    assert api.get("/api/events/events?setting=school").json()["count"] == 0
+    bad = api.get("/api/events/events?setting=street")
+    assert bad.status_code == 422 and "setting" in bad.content.decode()
+    # The edit form shows the stored value and changes it; a value that is not offered is refused
+    assert 'value="enterprise" selected' in c.get(f"/events/{event.pk}/edit/").content.decode()
+    resp = c.post(f"/events/{event.pk}/edit/", {**data, "setting": "street"})
+    assert resp.status_code == 200
+    event.refresh_from_db()
+    assert event.setting == "enterprise"
+    assert c.post(f"/events/{event.pk}/edit/", {**data, "setting": "village"}).status_code == 302
+    event.refresh_from_db()
+    assert event.setting == "village"
+    assert c.post(f"/events/{event.pk}/edit/", {**data, "setting": ""}).status_code == 302
+    event.refresh_from_db()
+    assert event.setting == ""
+    assert 'data-testid="event-setting">—<' in c.get(f"/events/{event.pk}/").content.decode()
+    # In English the label is translated
+    c.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    event.setting = "school"
+    event.save(update_fields=["setting"])
+    assert 'data-testid="event-setting">Into schools<' in c.get(f"/events/{event.pk}/").content.decode()
+
+
+def test_events_import_reads_the_optional_setting_column_and_export_round_trips(
+    users: dict[str, Any], plan: Any
+) -> None:
+    from kepu.core.errors import InputError
+
+    wujin = users["wujin"]
+    head = [*excel.EVENT_COLUMNS, "五进场景"]
+
+    def row(title: str, setting: Any) -> list[Any]:
+        return [title, "科普活动", "", "", "科协", "320412", "图书馆", "2026-09-19 09:00", "2026-09-19 11:00", 0, "",
+                setting]
+
+    bad = xlsx([head, row("讲座甲", "进学校"), row("讲座乙", "进工地"), row("讲座丙", "school")])
+    with pytest.raises(InputError) as info:
+        excel.events_import(actor=wujin, content=bad, name="events.xlsx")
+    errors = info.value.errors
+    assert [e[:11] for e in errors] == ["第 3 行 五进场景：", "第 4 行 五进场景："]
+    assert "进工地" in errors[0] and "进企业、进农村、进社区、进学校、进家庭" in errors[0]
+    assert not Event.objects.exists()
+
+    good = xlsx(
+        [head, row("讲座甲", "进学校"), row("讲座乙", " 进家庭 "), row("讲座丙", None), row("讲座丁", "进农村")]
+    )
+    events = excel.events_import(actor=wujin, content=good, name="events.xlsx")
+    assert [(e.title, e.setting) for e in events] == [
+        ("讲座甲", "school"), ("讲座乙", "family"), ("讲座丙", ""), ("讲座丁", "village")
+    ]
+    # Exported with the label; the exported workbook imports again with the same settings
+    resp = client_for(wujin).get("/events/?year=2026&format=xlsx")
+    ws = load_workbook(io.BytesIO(resp.content)).active
+    rows = list(ws.iter_rows(values_only=True))
+    col = list(rows[0]).index("五进场景")
+    assert sorted((r[0], r[col] or "") for r in rows[1:]) == [
+        ("讲座丁", "进农村"), ("讲座丙", ""), ("讲座乙", "进家庭"), ("讲座甲", "进学校")
+    ]
+    Event.objects.all().delete()
+    again = excel.events_import(actor=wujin, content=resp.content, name="export.xlsx")
+    assert sorted((e.title, e.setting) for e in again) == [
+        ("讲座丁", "village"), ("讲座丙", ""), ("讲座乙", "family"), ("讲座甲", "school")
+    ]
+    # The import page lists the optional column, and its template has it
+    c = client_for(wujin)
+    assert "五进场景" in c.get("/events/import/").content.decode()
+    template = load_workbook(io.BytesIO(c.get("/events/import/?template=1").content)).active
+    assert list(next(template.iter_rows(values_only=True)))[-1] == "五进场景"

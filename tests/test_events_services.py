@@ -378,3 +378,40 @@ def test_city_level_events_count_in_the_city_total(users: dict[str, Any], plan: 
         check_in(user, reg)
     assert value("SCI_EVENT_ATTENDANCE", "320412", year) == 1
     assert value("SCI_EVENT_ATTENDANCE", "320400", year) == 2
+
+
+def test_event_setting_is_stored_updated_audited_and_validated(users: dict[str, Any], plan: Any) -> None:
+    wujin = users["wujin"]
+    now = timezone.now()
+    base = {
+        "org_unit": OrgUnit.objects.get(code="320412"),
+        "title": "防溺水安全课",
+        "kind": "event",
+        "organiser": "区科协",
+        "venue": "湖塘实验小学",
+        "starts_at": now,
+        "ends_at": now + dt.timedelta(hours=2),
+    }
+    event = svc.event_create(actor=wujin, setting="school", **base)
+    event.refresh_from_db()
+    assert event.setting == "school" and event.get_setting_display() == "进学校"
+    assert AuditEntry.objects.filter(action="events.event_create", object_id=str(event.pk)).count() == 1
+    # No setting: stored empty (the field is optional)
+    assert svc.event_create(actor=wujin, **base).setting == ""
+    # An edit changes it, audited; an unknown value is refused, naming the field, and changes nothing
+    svc.event_update(actor=wujin, event=event, setting="family")
+    event.refresh_from_db()
+    assert event.setting == "family"
+    entry = AuditEntry.objects.filter(action="events.event_update", object_id=str(event.pk)).latest("id")
+    assert "setting" in str(entry.changes)
+    with pytest.raises(InputError, match="面向场景（五进）") as info:
+        svc.event_update(actor=wujin, event=event, setting="street")
+    assert "street" in info.value.errors[0]
+    event.refresh_from_db()
+    assert event.setting == "family"
+    with pytest.raises(InputError, match="面向场景（五进）"):
+        svc.event_create(actor=wujin, setting="进学校", **base)  # the label is not the stored value
+    assert Event.objects.count() == 2
+    # The check names the row it was given, like the other checks
+    errors = svc.clean_event({**base, "setting": "street"}, "第 7 行 ")
+    assert len(errors) == 1 and errors[0].startswith("第 7 行 面向场景（五进）：") and "street" in errors[0]

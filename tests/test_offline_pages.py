@@ -46,6 +46,9 @@ class PageScan(HTMLParser):
         self.problems: list[str] = []
         self.assets: list[str] = []
         self._inline_script = False
+        # A JSON or JSON-LD data block is not run (the CSP does not apply to it), and the schema.org
+        # "@context" in ClaimReview JSON-LD is an identifier, not something the browser fetches.
+        self._data_block = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
@@ -66,7 +69,8 @@ class PageScan(HTMLParser):
         if tag == "script":
             if values.get("src"):
                 self.assets.append(values["src"] or "")
-            self._inline_script = not values.get("src") and values.get("type") != "application/json"
+            self._data_block = values.get("type") in {"application/json", "application/ld+json"}
+            self._inline_script = not values.get("src") and not self._data_block
         if tag == "link" and "stylesheet" in (values.get("rel") or "") and values.get("href"):
             self.assets.append(values["href"] or "")
 
@@ -74,12 +78,12 @@ class PageScan(HTMLParser):
         if self._inline_script and data.strip():
             self.problems.append(f"inline <script>: {data.strip()[:60]!r}")
         for match in re.finditer(r"""(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s"'<>]*""", data):
-            if self.lasttag in {"script", "style"} and external(match.group(0)):
+            if self.lasttag in {"script", "style"} and not self._data_block and external(match.group(0)):
                 self.problems.append(f"<{self.lasttag}> refers to {match.group(0)!r}")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
-            self._inline_script = False
+            self._inline_script = self._data_block = False
 
 
 def scan_html(html: str) -> tuple[list[str], list[str]]:

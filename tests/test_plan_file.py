@@ -80,7 +80,7 @@ def test_validate_command_prints_valid() -> None:
     call_command("plan", "validate", str(PLAN_FILE), stdout=out)
     # Then it says the file is valid and what it holds
     assert out.getvalue().strip() == (
-        "changzhou-2021-2035.yaml: valid — 5 programmes, 46 indicators, 25 targets.")
+        "changzhou-2021-2035.yaml: valid — 5 programmes, 49 indicators, 25 targets.")
 
 
 def test_imported_plan_has_key_groups_and_programmes(plan: Plan) -> None:
@@ -234,7 +234,7 @@ def test_reimporting_an_edited_file_updates_in_place(plan: Plan, edited_plan: An
     assert len(by_action["allocation.update"]) == len(changed)
     # And the observation stays attached to the same indicator
     assert Observation.objects.get(pk=obs.pk).indicator_id == t03.indicator_id == t03_after.indicator_id
-    assert Indicator.objects.filter(plan=plan).count() == 46
+    assert Indicator.objects.filter(plan=plan).count() == 49
     assert set(by_action) == {"plan.update", "target.update", "section.update", "allocation.update"}
 
 

@@ -96,7 +96,7 @@ def test_demo_serves_in_embedded_mode(monkeypatch: Any, settings: Any) -> None:
     monkeypatch.setattr("kepu.outreach.engagement_demo.engagement_demo", lambda **kw: "")
     monkeypatch.setattr("kepu.outreach.kiosk.kiosk_demo", lambda **kw: "")
     monkeypatch.setattr("kepu.quiz.demo.quiz_demo", lambda **kw: "")
-    for app in ("community", "events", "facilities", "funding", "recognition"):
+    for app in ("community", "events", "facilities", "funding", "recognition", "emergency", "rumours"):
         monkeypatch.setattr(f"kepu.{app}.demo.seed", lambda **kw: {})
     monkeypatch.setattr("kepu.community.capacity.capacity_publish_all", lambda **kw: 0)
     call_command("demo", "--serve", stdout=StringIO())

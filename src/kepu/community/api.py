@@ -27,13 +27,13 @@ Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 NO_NUL = r"^[^\x00]*$"
 
 
-class Page(Schema):
+class CommunityPage(Schema):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0
     q: Annotated[str, Field(max_length=100, pattern=NO_NUL)] = ""
 
 
-class ExpertQuery(Page):
+class ExpertQuery(CommunityPage):
     role: Annotated[str, Field(max_length=20, pattern=NO_NUL)] = ""
     field: Annotated[str, Field(max_length=50, pattern=NO_NUL)] = ""
 
@@ -99,7 +99,7 @@ class RecordIn(Schema):
     evaluation: Literal["", "excellent", "good", "fair", "poor"] = ""
 
 
-class DecisionIn(Schema):
+class HoursDecisionIn(Schema):
     ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
     reason: Annotated[str, Field(max_length=300)] = ""
 
@@ -145,13 +145,13 @@ def expert_list(request: HttpRequest, query: Query[ExpertQuery]) -> list[dict[st
 
 
 @router.get("/community/volunteers", response=list[VolunteerOut], summary="Volunteers in your scope (or yourself)")
-def volunteer_list(request: HttpRequest, query: Query[Page]) -> list[dict[str, Any]]:
+def volunteer_list(request: HttpRequest, query: Query[CommunityPage]) -> list[dict[str, Any]]:
     qs = vsvc.volunteer_search(vsvc.volunteers_visible(actor(request)), query.q)
     return [_volunteer(v) for v in qs[query.offset:query.offset + query.limit]]
 
 
 @router.get("/community/records", response=list[RecordOut], summary="Service records in your scope (or your own)")
-def record_list(request: HttpRequest, query: Query[Page],
+def record_list(request: HttpRequest, query: Query[CommunityPage],
                 status: Literal["", "pending", "approved", "rejected", "revoked"] = "") -> list[dict[str, Any]]:
     qs = vsvc.records_visible(actor(request))
     if status:
@@ -183,18 +183,18 @@ def _records(user: Any, ids: list[int]) -> list[ServiceRecord]:
 
 
 @router.post("/community/records/approve", response=Count, summary="Approve pending records (all or nothing)")
-def records_approve(request: HttpRequest, body: DecisionIn) -> dict[str, int]:
+def records_approve(request: HttpRequest, body: HoursDecisionIn) -> dict[str, int]:
     user = _manager(request)
     return {"count": vsvc.records_approve(actor=user, records=_records(user, body.ids), comment=body.reason)}
 
 
 @router.post("/community/records/reject", response=Count, summary="Reject pending records with a reason")
-def records_reject(request: HttpRequest, body: DecisionIn) -> dict[str, int]:
+def records_reject(request: HttpRequest, body: HoursDecisionIn) -> dict[str, int]:
     user = _manager(request)
     return {"count": vsvc.records_reject(actor=user, records=_records(user, body.ids), reason=body.reason)}
 
 
 @router.post("/community/records/revoke", response=Count, summary="Revoke approved records with a reason")
-def records_revoke(request: HttpRequest, body: DecisionIn) -> dict[str, int]:
+def records_revoke(request: HttpRequest, body: HoursDecisionIn) -> dict[str, int]:
     user = _manager(request)
     return {"count": vsvc.records_revoke(actor=user, records=_records(user, body.ids), reason=body.reason)}

@@ -6,6 +6,7 @@ the services enforce scope."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -19,8 +20,11 @@ from kepu.events.models import Event, Registration
 
 router = Router(tags=["events"])
 
+# The 五进 settings (Event.Setting); "" on output when the organiser recorded none.
+Setting = Literal["enterprise", "village", "community", "school", "family"]
 
-class EventOut(Schema):
+
+class ScienceEventOut(Schema):
     id: int
     title: str
     kind: str
@@ -34,26 +38,30 @@ class EventOut(Schema):
     ends_at: dt.datetime
     capacity: int
     key_groups: list[str]
+    setting: Setting | Literal[""] = Field(
+        description="The 五进 setting (enterprise, village, community, school, family); empty when not recorded."
+    )
     task: str | None = Field(description="The linked plan task's code.")
     status: str
     registered: int
     checked_in: int
 
 
-class EventList(Schema):
+class ScienceEventList(Schema):
     count: int
-    items: list[EventOut]
+    items: list[ScienceEventOut]
 
 
 class EventFilter(Schema):
     year: int | None = Field(None, ge=2000, le=2100)
     district: str | None = Field(None, max_length=32)
+    setting: Setting | None = Field(None, description="Only events recorded with this 五进 setting.")
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0)
 
 
-def _event_out(e: Event) -> EventOut:
-    return EventOut(
+def _event_out(e: Event) -> ScienceEventOut:
+    return ScienceEventOut(
         id=e.pk,
         title=e.title,
         kind=e.kind,
@@ -67,6 +75,7 @@ def _event_out(e: Event) -> EventOut:
         ends_at=e.ends_at,
         capacity=e.capacity,
         key_groups=list(e.key_groups),
+        setting=e.setting,  # type: ignore[arg-type]  # one of Event.Setting or ""
         task=e.task.code if e.task else None,
         status=e.status,
         registered=getattr(e, "n_registered", 0),
@@ -74,11 +83,13 @@ def _event_out(e: Event) -> EventOut:
     )
 
 
-@router.get("/events/events", response=EventList)
-def event_list(request: HttpRequest, filters: Query[EventFilter]) -> EventList:
+@router.get("/events/events", response=ScienceEventList)
+def event_list(request: HttpRequest, filters: Query[EventFilter]) -> ScienceEventList:
     """Events the caller's scope covers (staff), newest first."""
     qs = selectors.events_for(request.user, year=filters.year, district=filters.district)
-    return EventList(
+    if filters.setting is not None:
+        qs = qs.filter(setting=filters.setting)
+    return ScienceEventList(
         count=qs.count(), items=[_event_out(e) for e in qs[filters.offset : filters.offset + filters.limit]]
     )
 
@@ -181,7 +192,7 @@ def checkin(request: HttpRequest, payload: CheckInIn) -> Status:
     )
 
 
-class CertifyIn(Schema):
+class TrainingCertifyIn(Schema):
     registrations: list[int] = Field(min_length=1, max_length=2000)
     certified: StrictBool = True
 
@@ -192,7 +203,7 @@ class CertifyOut(Schema):
 
 
 @router.post("/events/events/{event_id}/certify", response=CertifyOut)
-def certify(request: HttpRequest, event_id: int, payload: CertifyIn) -> CertifyOut:
+def certify(request: HttpRequest, event_id: int, payload: TrainingCertifyIn) -> CertifyOut:
     """Certify (or with certified=false, decertify) checked-in attendees of a training."""
     user = actor(request)
     event = selectors.event_get(user, event_id, manage=True)

@@ -1,7 +1,8 @@
 """Demo records of the events app: the brand series, the campaign calendar 2024–2026, events and
 trainings in all seven county-level units of Changzhou with registrations, check-ins and certified
-attendees (some people attend more than one training a year, so de-duplication shows), 科技特派员
-assignments with village visits; then the plan indicators are published from these records.
+attendees (some people attend more than one training a year, so de-duplication shows), a 五进
+setting for most events (by training kind, or by where a science event is taken; some left
+unrecorded), 科技特派员 assignments with village visits; then the plan indicators are published from these records.
 
 Registrations and check-ins are written in bulk (tens of thousands of rows; the services would
 publish the indicators after every single check-in); the indicators are published once at the end
@@ -65,6 +66,26 @@ TRAININGS: dict[str, tuple[str, tuple[int, int], tuple[int, int], str, list[str]
     TrainingKind.CHIEF_TECHNICIANS: ("企业首席技师研修", (1, 1), (1, 3), "总工会", ["workers"]),
     TrainingKind.ELDERLY_SMARTPHONE: ("老年人智能手机使用培训", (2, 3), (25, 40), "老年大学", ["elderly"]),
     TrainingKind.OFFICIALS: ("领导干部科学素质专题培训", (1, 1), (30, 50), "委组织部", ["officials"]),
+}
+# The 五进 setting of trainings by kind ("" : not recorded; 领导干部 trainings are in party schools).
+TRAINING_SETTINGS = {
+    TrainingKind.COUNSELLORS: Event.Setting.SCHOOL,
+    TrainingKind.HQ_FARMERS: Event.Setting.VILLAGE,
+    TrainingKind.AGRI_LEADERS: Event.Setting.VILLAGE,
+    TrainingKind.RURAL_TALENT: Event.Setting.VILLAGE,
+    TrainingKind.SKILLED_WORKERS: Event.Setting.ENTERPRISE,
+    TrainingKind.HIGH_SKILLED: Event.Setting.ENTERPRISE,
+    TrainingKind.CHIEF_TECHNICIANS: Event.Setting.ENTERPRISE,
+    TrainingKind.ELDERLY_SMARTPHONE: Event.Setting.COMMUNITY,
+    TrainingKind.OFFICIALS: "",
+}
+# Science events taken out to a 五进 setting, and where they are held (after the unit's name).
+SETTING_VENUES = {
+    Event.Setting.SCHOOL: ["实验小学报告厅", "中学科技教室", "中心小学操场"],
+    Event.Setting.ENTERPRISE: ["工业园区职工之家", "企业职工培训中心"],
+    Event.Setting.VILLAGE: ["田间学校", "农家书屋", "村民议事广场"],
+    Event.Setting.COMMUNITY: ["社区党群服务中心", "社区邻里中心"],
+    Event.Setting.FAMILY: ["亲子科学工作坊", "家庭教育指导服务站"],
 }
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉梅春林海燕文斌宇浩凯鹏飞"
@@ -130,6 +151,8 @@ def seed(*, plan: Any, year: int = 2026, rng_seed: int = 10) -> dict[str, int]:
     if Event.objects.filter(title__endswith="（演示）", district__path__startswith=region.path).exists():
         return {"events": 0, "registrations": 0, "checkins": 0, "certified": 0, "visits": 0}
     rnd = random.Random(rng_seed)
+    # The 五进 settings are drawn from their own generator, so the other records stay as they were.
+    srnd = random.Random(rng_seed + 1)
     now = timezone.now()
     today = timezone.localdate()
     years = [y for y in (2024, 2025, 2026) if y <= year]
@@ -188,11 +211,14 @@ def seed(*, plan: Any, year: int = 2026, rng_seed: int = 10) -> dict[str, int]:
                 starts = _event_time(rnd, y, today, campaigns)
                 unit = rnd.choice(towns) if rnd.random() < 0.5 else district
                 hours = 3 if data["kind"] == Event.Kind.EVENT else rnd.choice((6, 8))
+                venue = f"{unit.name_zh}{rnd.choice(VENUES)}"
+                setting, venue = _setting(srnd, data, unit, venue)
                 event = Event.objects.create(
                     **data,
                     org_unit=unit,
                     district=district,
-                    venue=f"{unit.name_zh}{rnd.choice(VENUES)}",
+                    venue=venue,
+                    setting=setting,
                     starts_at=starts,
                     ends_at=starts + dt.timedelta(hours=hours),
                     capacity=attendees + rnd.randint(0, 30),
@@ -254,6 +280,21 @@ def seed(*, plan: Any, year: int = 2026, rng_seed: int = 10) -> dict[str, int]:
     for y in years:
         indicators.publish_all(city=region, year=y)
     return counts
+
+
+def _setting(srnd: random.Random, data: dict[str, Any], unit: OrgUnit, venue: str) -> tuple[str, str]:
+    """(setting, venue) of a demo event. Trainings: by kind, unrecorded for about one in eight.
+    Science events: about half are taken out to a setting (the venue follows it); those held in a
+    community centre are 进社区; the rest (libraries, museums, culture halls) have none."""
+    if data["kind"] == Event.Kind.TRAINING:
+        setting = TRAINING_SETTINGS.get(data["training_kind"], "")
+        return (setting if srnd.random() >= 0.12 else ""), venue
+    if srnd.random() < 0.5:
+        setting = srnd.choice(list(SETTING_VENUES))
+        return setting, f"{unit.name_zh}{srnd.choice(SETTING_VENUES[setting])}"
+    if "社区" in venue:
+        return Event.Setting.COMMUNITY, venue
+    return "", venue
 
 
 def _technicians(

@@ -38,6 +38,16 @@ EVENT_COLUMNS = [
     "容量",
     "重点人群",
 ]
+# Optional column of the events workbook: the 五进 setting by its Chinese label, or empty.
+SETTING_COLUMN = "五进场景"
+SETTING_BY_LABEL = {
+    "进企业": Event.Setting.ENTERPRISE,
+    "进农村": Event.Setting.VILLAGE,
+    "进社区": Event.Setting.COMMUNITY,
+    "进学校": Event.Setting.SCHOOL,
+    "进家庭": Event.Setting.FAMILY,
+}
+SETTING_LABEL = {code: label for label, code in SETTING_BY_LABEL.items()}
 ATTENDEE_COLUMNS = ["姓名", "手机号", "重点人群"]
 VISIT_COLUMNS = ["派驻编号", "走访日期", "走访地点代码", "走访户数", "指导内容"]
 VISIT_SHEET = "走访记录"
@@ -77,6 +87,15 @@ def _header(rows: list[list[Any]], expected: list[str], name: str) -> list[list[
     return body
 
 
+def _optional_column(rows: list[list[Any]], column: str) -> list[Any]:
+    """The values of an optional column for each row after the header (None for all when it is absent)."""
+    head = [str(c or "").strip() for c in rows[0]] if rows else []
+    if column not in head:
+        return [None] * max(len(rows) - 1, 0)
+    i = head.index(column)
+    return [r[i] if i < len(r) else None for r in rows[1:]]
+
+
 def _text(v: Any) -> str:
     return "" if v is None else str(v).strip()
 
@@ -107,15 +126,17 @@ def _excel(content: bytes, name: str) -> list[list[Any]]:
 
 @transaction.atomic
 def events_import(*, actor: User, content: bytes, name: str) -> list[Event]:
-    """Create the events of a workbook (columns EVENT_COLUMNS), all or none."""
-    rows = _header(_excel(content, name), EVENT_COLUMNS, name)
+    """Create the events of a workbook (columns EVENT_COLUMNS, and optionally SETTING_COLUMN), all or none."""
+    sheet = _excel(content, name)
+    rows = _header(sheet, EVENT_COLUMNS, name)
+    settings = _optional_column(sheet, SETTING_COLUMN)
     errors: list[str] = []
     parsed: list[tuple[OrgUnit, dict[str, Any]]] = []
     scope = scope_for(actor)
     units = {u.code: u for u in OrgUnit.objects.filter(code__in=[_text(r[5]) for r in rows])}
     series = {s.code: s for s in Series.objects.all()} | {s.name_zh: s for s in Series.objects.all()}
-    for n, r in enumerate(rows, start=2):
-        if all(_text(c) == "" for c in r):
+    for n, (r, setting_l) in enumerate(zip(rows, settings, strict=True), start=2):
+        if all(_text(c) == "" for c in [*r, setting_l]):
             continue
         p = _("第 %(n)s 行 ") % {"n": n}
         title, kind_l, tk_l, series_l, organiser, unit_code, venue, start, end, cap, groups = r
@@ -137,6 +158,12 @@ def events_import(*, actor: User, content: bytes, name: str) -> list[Event]:
         codes, bad = _groups(groups)
         if bad:
             errors.append(_("%(p)s重点人群：不认识“%(g)s”。") % {"p": p, "g": "、".join(bad)})
+        setting = SETTING_BY_LABEL.get(_text(setting_l), "") if _text(setting_l) else ""
+        if _text(setting_l) and not setting:
+            errors.append(
+                _("%(p)s五进场景：应为进企业、进农村、进社区、进学校、进家庭之一，或留空，得到“%(v)s”。")
+                % {"p": p, "v": _text(setting_l)[:20]}
+            )
         try:
             capacity = int(cap or 0)
         except (TypeError, ValueError):
@@ -156,6 +183,7 @@ def events_import(*, actor: User, content: bytes, name: str) -> list[Event]:
             "ends_at": ends,
             "capacity": capacity,
             "key_groups": codes,
+            "setting": setting,
             "series": s,
         }
         if kind == Event.Kind.EVENT and _text(tk_l):
@@ -238,7 +266,7 @@ def events_xlsx(events: Any) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "活动"
-    ws.append([*EVENT_COLUMNS, "报名人数", "签到人数", "结业认定人数"])
+    ws.append([*EVENT_COLUMNS, SETTING_COLUMN, "报名人数", "签到人数", "结业认定人数"])
     for e in events:
         ws.append(
             [
@@ -253,6 +281,7 @@ def events_xlsx(events: Any) -> bytes:
                 timezone.localtime(e.ends_at).strftime("%Y-%m-%d %H:%M"),
                 e.capacity,
                 "、".join(GROUP_LABEL.get(g, g) for g in e.key_groups),
+                SETTING_LABEL.get(e.setting, ""),
                 e.registrations.count(),
                 e.registrations.filter(checkin__isnull=False).count(),
                 e.registrations.filter(certified_at__isnull=False).count(),

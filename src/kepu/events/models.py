@@ -75,6 +75,15 @@ class Event(models.Model):
         PLANNED = "planned", _("已计划")
         CANCELLED = "cancelled", _("已取消")
 
+    class Setting(models.TextChoices):
+        """Where the event takes science: the 五进 settings of emergency-science outreach."""
+
+        ENTERPRISE = "enterprise", _("进企业")
+        VILLAGE = "village", _("进农村")
+        COMMUNITY = "community", _("进社区")
+        SCHOOL = "school", _("进学校")
+        FAMILY = "family", _("进家庭")
+
     series = models.ForeignKey(Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EVENT)
@@ -88,6 +97,8 @@ class Event(models.Model):
     ends_at = models.DateTimeField()
     capacity = models.PositiveIntegerField(default=0)  # 0: no limit
     key_groups = models.JSONField(default=list, blank=True)
+    # The 五进 setting, as recorded by the organiser; "" when not recorded.
+    setting = models.CharField(max_length=12, blank=True, default="", choices=Setting.choices)
     task = models.ForeignKey("plans.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     created_by = models.ForeignKey(

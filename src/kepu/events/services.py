@@ -228,6 +228,12 @@ def clean_event(data: dict[str, Any], where: str = "") -> list[str]:
     bad = [g for g in groups if g not in KEY_GROUP_CODES]
     if bad:
         errors.append(_("%(p)s重点人群：不认识 %(bad)s。") % {"p": p, "bad": "、".join(map(str, bad))})
+    setting = data.get("setting") or ""
+    if setting not in ("", *Event.Setting.values):
+        errors.append(
+            _("%(p)s面向场景（五进）：应为进企业、进农村、进社区、进学校、进家庭之一，或不填，得到“%(v)s”。")
+            % {"p": p, "v": str(setting)[:20]}
+        )
     cap = data.get("capacity") or 0
     if not isinstance(cap, int) or cap < 0 or cap > 1_000_000:
         errors.append(_("%(p)s容量：应为 0 到 1000000 的整数（0 表示不限）。") % {"p": p})
@@ -253,6 +259,7 @@ EVENT_FIELDS = (
     "ends_at",
     "capacity",
     "key_groups",
+    "setting",
     "task",
 )
 
@@ -277,16 +284,14 @@ def event_create(*, actor: User, org_unit: OrgUnit, **data: Any) -> Event:
         ends_at=data["ends_at"],
         capacity=data.get("capacity") or 0,
         key_groups=list(data.get("key_groups") or []),
+        setting=data.get("setting") or "",
         task=data.get("task"),
         created_by=actor,
     )
-    audit_record(
-        actor=actor,
-        action="events.event_create",
-        obj=event,
-        org_unit=org_unit,
-        changes={"title": (None, event.title), "starts_at": (None, event.starts_at.isoformat())},
-    )
+    changes = {"title": (None, event.title), "starts_at": (None, event.starts_at.isoformat())}
+    if event.setting:
+        changes["setting"] = (None, event.setting)
+    audit_record(actor=actor, action="events.event_create", obj=event, org_unit=org_unit, changes=changes)
     return event
 
 
@@ -296,6 +301,8 @@ def event_update(*, actor: User, event: Event, **data: Any) -> Event:
     unit = data.pop("org_unit", None) or event.org_unit
     require_manage(actor, unit)
     merged = {f: getattr(event, f) for f in EVENT_FIELDS if f != "org_unit"} | data
+    if merged.get("setting") is None:
+        merged["setting"] = ""
     errors = clean_event(merged)
     if errors:
         raise InputError(errors[0], errors=errors)

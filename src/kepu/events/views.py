@@ -88,6 +88,9 @@ class EventForm(forms.Form):
     )
     capacity = forms.IntegerField(label=gettext_lazy("容量（0 为不限）"), min_value=0, initial=0)
     task = forms.ChoiceField(label=gettext_lazy("对应规划任务"), required=False)
+    setting = forms.ChoiceField(
+        label=gettext_lazy("面向场景（五进）"), required=False, choices=[("", "—"), *Event.Setting.choices]
+    )
     key_groups = forms.MultipleChoiceField(
         label=gettext_lazy("面向重点人群"), required=False, choices=KEY_GROUPS, widget=forms.CheckboxSelectMultiple
     )
@@ -155,6 +158,7 @@ def event_new(request: HttpRequest) -> HttpResponse:
                 ends_at=d["ends_at"],
                 capacity=d["capacity"] or 0,
                 key_groups=d["key_groups"],
+                setting=d.get("setting") or "",
                 task=task,
             )
         except InputError as exc:
@@ -181,6 +185,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "ends_at": timezone.localtime(event.ends_at),
         "capacity": event.capacity,
         "key_groups": event.key_groups,
+        "setting": event.setting,
         "task": str(event.task_id or ""),
     }
     form = EventForm(request.POST or None, user=user, initial=initial)
@@ -201,6 +206,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 ends_at=d["ends_at"],
                 capacity=d["capacity"] or 0,
                 key_groups=d["key_groups"],
+                setting=d.get("setting") or "",
                 task=selectors.plan_tasks().filter(pk=int(d["task"])).first() if d.get("task") else None,
             )
         except InputError as exc:
@@ -361,7 +367,7 @@ def events_import(request: HttpRequest) -> HttpResponse:
     if request.GET.get("template") == "1":
         return _xlsx(
             excel.template_xlsx(
-                excel.EVENT_COLUMNS,
+                [*excel.EVENT_COLUMNS, excel.SETTING_COLUMN],
                 [
                     "科普大讲堂（演示）",
                     "科普活动",
@@ -374,11 +380,23 @@ def events_import(request: HttpRequest) -> HttpResponse:
                     "2026-09-19 11:00",
                     100,
                     "青少年、老年人",
+                    "进社区",
                 ],
             ),
             "events-template.xlsx",
         )
-    return render(request, "events/import.html", {"event": None, "columns": excel.EVENT_COLUMNS})
+    return render(
+        request,
+        "events/import.html",
+        {
+            "event": None,
+            "columns": [*excel.EVENT_COLUMNS, excel.SETTING_COLUMN],
+            "note": _(
+                "整份文件一起检查：只要有一行有错，就一行也不导入，并列出每一处错误。"
+                "“五进场景”列可以不要；有这一列时填进企业、进农村、进社区、进学校、进家庭之一，或留空。"
+            ),
+        },
+    )
 
 
 @guarded

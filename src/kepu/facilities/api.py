@@ -24,7 +24,7 @@ router = Router(tags=["facilities"])
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
-class Page(Schema):
+class FacilitiesPage(Schema):
     limit: Annotated[int, Field(ge=1, le=500)] = 100
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0
 
@@ -49,13 +49,13 @@ class BasePage(Schema):
     items: list[BaseOut]
 
 
-class ReviewOut(Schema):
+class BaseReviewOut(Schema):
     reviewer: str
     total: float | None
     submitted: bool
 
 
-class ApplicationOut(Schema):
+class BaseApplicationOut(Schema):
     id: int
     name: str
     kind: str
@@ -65,16 +65,16 @@ class ApplicationOut(Schema):
     district: str
     status: Literal["submitted", "reviewing", "certified", "rejected"]
     mean_score: float | None
-    reviews: list[ReviewOut]
+    reviews: list[BaseReviewOut]
     base_id: int | None
 
 
 class ApplicationPage(Schema):
     count: int
-    items: list[ApplicationOut]
+    items: list[BaseApplicationOut]
 
 
-class ApplicationIn(Schema):
+class BaseApplicationIn(Schema):
     name: str = Field(max_length=200)
     kind: Literal["general", "stem", "school", "elderly"]
     level: Literal["municipal", "provincial", "national"] = "municipal"
@@ -85,16 +85,16 @@ class ApplicationIn(Schema):
     base_id: int | None = Field(None, ge=1, le=2**63 - 1, description="an expired or revoked base applied for again")
 
 
-class AssignIn(Schema):
+class BaseAssignIn(Schema):
     reviewer: str = Field(max_length=150, description="the expert's username")
 
 
-class ScoreIn(Schema):
+class BaseScoreIn(Schema):
     scores: dict[str, float]
     comment: str = Field("", max_length=2000)
 
 
-class CertifyIn(Schema):
+class BaseCertifyIn(Schema):
     level: Literal["municipal", "provincial", "national"] | None = None
     valid_until: dt.date | None = None
 
@@ -209,8 +209,8 @@ def _venue(user: Any, pk: int) -> Venue:
 
 
 @router.get("/facilities/bases", response=BasePage, summary="Certified bases in your scope")
-def bases(request: HttpRequest, page: Query[Page], state: Literal["active", "expired", "revoked"] | None = None,
-          kind: str | None = None) -> dict[str, Any]:
+def bases(request: HttpRequest, page: Query[FacilitiesPage],
+          state: Literal["active", "expired", "revoked"] | None = None, kind: str | None = None) -> dict[str, Any]:
     user = actor(request)
     qs = sel.bases_visible(user)
     if kind:
@@ -248,15 +248,15 @@ def base_revoke(request: HttpRequest, base_id: Id, body: RevokeIn) -> dict[str, 
 
 @router.get("/facilities/applications", response=ApplicationPage,
             summary="Applications you manage, or (experts) those assigned to you")
-def applications(request: HttpRequest, page: Query[Page]) -> dict[str, Any]:
+def applications(request: HttpRequest, page: Query[FacilitiesPage]) -> dict[str, Any]:
     user = actor(request)
     qs = sel.applications_visible(user)
     items = [_app_out(a, user) for a in qs[page.offset:page.offset + page.limit]]
     return {"count": qs.count(), "items": items}
 
 
-@router.post("/facilities/applications", response={201: ApplicationOut})
-def application_create(request: HttpRequest, body: ApplicationIn) -> tuple[int, dict[str, Any]]:
+@router.post("/facilities/applications", response={201: BaseApplicationOut})
+def application_create(request: HttpRequest, body: BaseApplicationIn) -> tuple[int, dict[str, Any]]:
     from kepu.core.models import OrgUnit
 
     user = actor(request)
@@ -272,14 +272,14 @@ def application_create(request: HttpRequest, body: ApplicationIn) -> tuple[int, 
     return 201, _app_out(app, user)
 
 
-@router.get("/facilities/applications/{app_id}", response=ApplicationOut)
+@router.get("/facilities/applications/{app_id}", response=BaseApplicationOut)
 def application_get(request: HttpRequest, app_id: Id) -> dict[str, Any]:
     user = actor(request)
     return _app_out(_app(user, app_id), user)
 
 
-@router.post("/facilities/applications/{app_id}/reviewers", response=ApplicationOut)
-def application_assign(request: HttpRequest, app_id: Id, body: AssignIn) -> dict[str, Any]:
+@router.post("/facilities/applications/{app_id}/reviewers", response=BaseApplicationOut)
+def application_assign(request: HttpRequest, app_id: Id, body: BaseAssignIn) -> dict[str, Any]:
     user = actor(request)
     app = _app(user, app_id)
     reviewer = User.objects.filter(username=body.reviewer, is_active=True).first()
@@ -289,8 +289,8 @@ def application_assign(request: HttpRequest, app_id: Id, body: AssignIn) -> dict
     return _app_out(Application.objects.get(pk=app.pk), user)
 
 
-@router.post("/facilities/applications/{app_id}/score", response=ApplicationOut)
-def application_score(request: HttpRequest, app_id: Id, body: ScoreIn) -> dict[str, Any]:
+@router.post("/facilities/applications/{app_id}/score", response=BaseApplicationOut)
+def application_score(request: HttpRequest, app_id: Id, body: BaseScoreIn) -> dict[str, Any]:
     user = actor(request)
     app = _app(user, app_id)
     mine = sel.assignment_for(user, app)
@@ -301,21 +301,21 @@ def application_score(request: HttpRequest, app_id: Id, body: ScoreIn) -> dict[s
 
 
 @router.post("/facilities/applications/{app_id}/certify", response=BaseOut)
-def application_certify(request: HttpRequest, app_id: Id, body: CertifyIn) -> dict[str, Any]:
+def application_certify(request: HttpRequest, app_id: Id, body: BaseCertifyIn) -> dict[str, Any]:
     user = actor(request)
     base = svc.application_certify(actor=user, application=_app(user, app_id), level=body.level,
                                    valid_until=body.valid_until)
     return _base_out(base)
 
 
-@router.post("/facilities/applications/{app_id}/reject", response=ApplicationOut)
+@router.post("/facilities/applications/{app_id}/reject", response=BaseApplicationOut)
 def application_reject(request: HttpRequest, app_id: Id, body: RejectIn) -> dict[str, Any]:
     user = actor(request)
     return _app_out(svc.application_reject(actor=user, application=_app(user, app_id), note=body.note), user)
 
 
 @router.get("/facilities/venues", response=VenuePage, summary="Venues you manage")
-def venues(request: HttpRequest, page: Query[Page]) -> dict[str, Any]:
+def venues(request: HttpRequest, page: Query[FacilitiesPage]) -> dict[str, Any]:
     user = actor(request)
     qs = sel.venues_manageable(user).prefetch_related("visit_counts")
     return {"count": qs.count(), "items": [_venue_out(v) for v in qs[page.offset:page.offset + page.limit]]}

@@ -28,7 +28,7 @@ Unit = Literal["元", "万元"]
 Amount = Annotated[str, Field(max_length=30, examples=["512.5"])]
 
 
-class Page(Schema):
+class FundPage(Schema):
     limit: Annotated[int, Field(ge=1, le=500)] = 100
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0
     year: Annotated[int, Field(ge=2000, le=2100)] | None = None
@@ -88,7 +88,7 @@ def _budget(user: User, budget_id: int) -> Budget:
 
 
 @router.get("/funding/budgets", response=BudgetPage, summary="Science budgets in your scope")
-def budget_list(request: HttpRequest, page: Query[Page]) -> dict[str, Any]:
+def budget_list(request: HttpRequest, page: Query[FundPage]) -> dict[str, Any]:
     qs = selectors.budgets_visible(actor(request), year=page.year)
     return {"count": qs.count(), "items": [selectors.budget_row(b) for b in qs[page.offset:page.offset + page.limit]]}
 
@@ -144,7 +144,7 @@ class CallOut(Schema):
     eligible_units: list[str]
 
 
-class ApplicationOut(Schema):
+class FundApplicationOut(Schema):
     id: int
     call: int
     title: str
@@ -155,7 +155,7 @@ class ApplicationOut(Schema):
     award_yuan: str | None
 
 
-class ApplicationIn(Schema):
+class FundApplicationIn(Schema):
     title: Annotated[str, Field(min_length=1, max_length=200)]
     applicant_organisation: Annotated[str, Field(min_length=1, max_length=200)]
     org_unit: Annotated[str, Field(max_length=32)]
@@ -164,7 +164,7 @@ class ApplicationIn(Schema):
     summary: Annotated[str, Field(max_length=5000)] = ""
 
 
-class ReviewOut(Schema):
+class FundReviewOut(Schema):
     id: int
     application: int
     application_title: str
@@ -175,11 +175,11 @@ class ReviewOut(Schema):
     comment: str
 
 
-class AssignIn(Schema):
+class FundAssignIn(Schema):
     reviewer: Annotated[str, Field(max_length=150, description="the expert's username")]
 
 
-class ScoreIn(Schema):
+class FundScoreIn(Schema):
     score: Annotated[int, Field(ge=0, le=100)]
     recommend: StrictBool
     comment: Annotated[str, Field(max_length=5000)] = ""
@@ -221,8 +221,8 @@ def call_list(request: HttpRequest) -> list[dict[str, Any]]:
             for c in selectors.calls_visible(actor(request))]
 
 
-@router.post("/funding/calls/{call_id}/applications", response={201: ApplicationOut}, summary="Apply to a call")
-def application_submit(request: HttpRequest, call_id: Id, body: ApplicationIn) -> Status:
+@router.post("/funding/calls/{call_id}/applications", response={201: FundApplicationOut}, summary="Apply to a call")
+def application_submit(request: HttpRequest, call_id: Id, body: FundApplicationIn) -> Status:
     user = actor(request)
     call = selectors.calls_visible(user).filter(pk=call_id).first()
     unit = OrgUnit.objects.filter(code=body.org_unit).first()
@@ -234,14 +234,14 @@ def application_submit(request: HttpRequest, call_id: Id, body: ApplicationIn) -
     return Status(201, _app_out(a))
 
 
-@router.get("/funding/applications", response=list[ApplicationOut], summary="Applications you may see")
+@router.get("/funding/applications", response=list[FundApplicationOut], summary="Applications you may see")
 def application_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [_app_out(a) for a in selectors.applications_visible(actor(request))[:1000]]
 
 
-@router.post("/funding/applications/{application_id}/reviewers", response={201: ReviewOut},
+@router.post("/funding/applications/{application_id}/reviewers", response={201: FundReviewOut},
              summary="Assign an expert reviewer")
-def review_assign(request: HttpRequest, application_id: Id, body: AssignIn) -> Status:
+def review_assign(request: HttpRequest, application_id: Id, body: FundAssignIn) -> Status:
     """Refused (422) when the expert works for the applicant organisation (conflict of interest)."""
     user = actor(request)
     app = _application(user, application_id)
@@ -251,13 +251,13 @@ def review_assign(request: HttpRequest, application_id: Id, body: AssignIn) -> S
     return Status(201, _review_out(services.review_assign(actor=user, application=app, reviewer=reviewer)))
 
 
-@router.get("/funding/reviews", response=list[ReviewOut], summary="The reviews you are assigned")
+@router.get("/funding/reviews", response=list[FundReviewOut], summary="The reviews you are assigned")
 def my_reviews(request: HttpRequest) -> list[dict[str, Any]]:
     return [_review_out(r) for r in selectors.reviews_assigned(actor(request))]
 
 
-@router.post("/funding/reviews/{review_id}/score", response=ReviewOut, summary="Score an assigned review")
-def review_score(request: HttpRequest, review_id: Id, body: ScoreIn) -> dict[str, Any]:
+@router.post("/funding/reviews/{review_id}/score", response=FundReviewOut, summary="Score an assigned review")
+def review_score(request: HttpRequest, review_id: Id, body: FundScoreIn) -> dict[str, Any]:
     user = actor(request)
     review = selectors.reviews_assigned(user).filter(pk=review_id).first()
     if review is None:
@@ -266,7 +266,7 @@ def review_score(request: HttpRequest, review_id: Id, body: ScoreIn) -> dict[str
                                              recommend=body.recommend, comment=body.comment))
 
 
-@router.post("/funding/applications/{application_id}/award", response=ApplicationOut, summary="Fund an application")
+@router.post("/funding/applications/{application_id}/award", response=FundApplicationOut, summary="Fund an application")
 def award(request: HttpRequest, application_id: Id, body: AwardIn) -> dict[str, Any]:
     """Refused (422) when the call's awards would exceed its budget; 403 for one's own application."""
     user = actor(request)
@@ -302,7 +302,7 @@ class SpendingOut(Schema):
     total_yuan: str
 
 
-class DecisionIn(Schema):
+class FundDecisionIn(Schema):
     accept: StrictBool
     comment: Annotated[str, Field(max_length=300)] = ""
 
@@ -363,7 +363,7 @@ def spending_submit(request: HttpRequest, budget_id: Id, body: SpendingIn) -> St
 
 
 @router.post("/funding/spending/{report_id}/review", response=SpendingOut, summary="Accept or return spending")
-def spending_review(request: HttpRequest, report_id: Id, body: DecisionIn) -> dict[str, Any]:
+def spending_review(request: HttpRequest, report_id: Id, body: FundDecisionIn) -> dict[str, Any]:
     user = actor(request)
     report = selectors.spending_reports_visible(user).filter(pk=report_id).first()
     if report is None:
@@ -385,7 +385,7 @@ def completion_submit(request: HttpRequest, application_id: Id, body: Completion
 
 
 @router.post("/funding/completion/{report_id}/review", response=CompletionOut, summary="Accept or return completion")
-def completion_review(request: HttpRequest, report_id: Id, body: DecisionIn) -> dict[str, Any]:
+def completion_review(request: HttpRequest, report_id: Id, body: FundDecisionIn) -> dict[str, Any]:
     user = actor(request)
     report = CompletionReport.objects.select_related("award").filter(pk=report_id).first()
     if report is None or not selectors.applications_visible(user).filter(pk=report.award.application_id).exists():

@@ -56,7 +56,7 @@ class CampaignPage(Schema):
     items: list[CampaignOut]
 
 
-class Page(Schema):
+class CampaignListPage(Schema):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0
 
@@ -89,7 +89,7 @@ def _get(user: Any, campaign_id: int) -> Campaign:
 
 
 @router.get("/outreach/campaigns", response=CampaignPage, summary="Push campaigns in your scope")
-def campaign_list(request: HttpRequest, page: Query[Page]) -> dict[str, Any]:
+def campaign_list(request: HttpRequest, page: Query[CampaignListPage]) -> dict[str, Any]:
     qs = svc.campaigns_visible(_user(request)).prefetch_related("resources")
     items = qs[page.offset:page.offset + page.limit]
     return {"count": qs.count(), "items": [_out(c, effect=False) for c in items]}

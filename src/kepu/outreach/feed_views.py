@@ -11,6 +11,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from kepu.citizens.selectors import citizen_of, has_consent
+from kepu.emergency.selectors import pinned_for_unit
 from kepu.outreach.recommend import feed
 
 # Why a card is shown, by the signal that contributed most (kepu.outreach.recommend.signals).
@@ -42,7 +43,9 @@ def feed_page(request: HttpRequest) -> HttpResponse:
         for item in feed(citizen, limit=20)
     ]
     personal = citizen is not None and has_consent(citizen, "personalise")
-    return render(request, "outreach/feed.html", {"cards": cards, "citizen": citizen, "personal": personal})
+    pinned = pinned_for_unit(citizen.town or citizen.district, key_groups=citizen.key_groups) if citizen else []
+    return render(request, "outreach/feed.html", {"cards": cards, "citizen": citizen, "personal": personal,
+                                                  "pinned": pinned})
 
 
 app_name = "feed"

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from kepu.core.errors import InputError, PermissionDenied
 from kepu.core.models import OrgUnit
 from kepu.core.scope import actor
+from kepu.emergency.selectors import pinned_for_unit
 from kepu.outreach import kiosk as svc
 from kepu.outreach.kiosk_models import INTERVAL_MAX, INTERVAL_MIN, Kiosk
 from kepu.outreach.models import Resource, Topic
@@ -63,7 +64,8 @@ def _kiosk_context(request: HttpRequest, code: str) -> dict[str, Any]:
     if kiosk is None:
         raise Http404(_("没有这块大屏。"))
     slides = [_slide(request, r) for r in svc.kiosk_items(kiosk)]
-    return {"kiosk": kiosk, "slides": slides, "leaderboard_url": _leaderboard_url(kiosk)}
+    return {"kiosk": kiosk, "slides": slides, "leaderboard_url": _leaderboard_url(kiosk),
+            "pinned": pinned_for_unit(kiosk.org_unit)}
 
 
 def kiosk_page(request: HttpRequest, code: str) -> HttpResponse:

@@ -77,7 +77,7 @@ class NominationIn(Schema):
     evidence: Annotated[str, Field(max_length=5000)] = ""
 
 
-class ReviewIn(Schema):
+class NominationReviewIn(Schema):
     recommend: StrictBool
     score: Annotated[int, Field(ge=0, le=100)] | None = None
     comment: Annotated[str, Field(max_length=5000)] = ""
@@ -158,7 +158,7 @@ def nomination_create(request: HttpRequest, body: NominationIn) -> Status:
 
 
 @router.post("/recognition/nominations/{nomination_id}/review", response=NominationOut, summary="Review")
-def nomination_review(request: HttpRequest, nomination_id: Id, body: ReviewIn) -> dict[str, Any]:
+def nomination_review(request: HttpRequest, nomination_id: Id, body: NominationReviewIn) -> dict[str, Any]:
     user = actor(request)
     n = _nomination(user, nomination_id)
     services.nomination_review(actor=user, nomination=n, recommend=body.recommend, score=body.score,

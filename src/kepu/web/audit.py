@@ -76,6 +76,12 @@ OBJECTS: dict[str, Promise] = {
     "recognition.nomination": _("表彰推荐"),
     "recognition.nominationreview": _("推荐评审"),
     "recognition.honouraward": _("表彰记录"),
+    "emergency.hazard": _("灾种"),
+    "emergency.guidance": _("应急指引"),
+    "emergency.emergencyevent": _("应急事件"),
+    "rumours.claim": _("谣言线索"),
+    "rumours.debunk": _("辟谣"),
+    "rumours.partner": _("合作平台"),
 }
 
 VERBS: dict[str, Promise] = {
@@ -221,6 +227,35 @@ ACTIONS: dict[str, Promise] = {
     "recognition.revoke": _("撤销表彰"),
     "community.import_teams": _("导入志愿服务队"),
     "events.import_visits": _("导入进村入户走访记录"),
+    "guidance.update_published": _("修改已发布的应急指引"),
+    "guidance.update_refused": _("拒绝悄悄修改已发布的应急指引"),
+    "guidance.review": _("审核应急指引"),
+    "guidance.review_refused": _("拒绝审核自己撰写的应急指引"),
+    "guidance.publish": _("发布应急指引"),
+    "guidance.publish_refused": _("拒绝发布未经审核的应急指引"),
+    "guidance.unpublish": _("撤回应急指引"),
+    "emergency.declare": _("宣布应急状态"),
+    "emergency.declare_refused": _("拒绝越权宣布应急状态"),
+    "emergency.end": _("结束应急状态"),
+    "emergency.end_refused": _("拒绝越权结束应急状态"),
+    "emergency.campaign_prepare": _("准备应急推送活动"),
+    "emergency.campaign_approve": _("批准应急推送活动"),
+    "emergency.hazards_load": _("载入应急科普知识库"),
+    "rumours.claim_submit": _("收到谣言线索"),
+    "rumours.claim_dismiss": _("谣言线索不予处理"),
+    "rumours.claim_match": _("谣言线索匹配到已发布辟谣"),
+    "rumours.debunk_open": _("创建辟谣"),
+    "rumours.debunk_assign": _("分派辟谣专家"),
+    "rumours.debunk_draft": _("撰写辟谣草稿"),
+    "rumours.debunk_submit": _("辟谣送审"),
+    "rumours.debunk_return": _("退回辟谣"),
+    "rumours.debunk_publish": _("发布辟谣"),
+    "rumours.debunk_correct": _("更正已发布的辟谣"),
+    "rumours.publish_refused": _("拒绝未经审核的发布"),
+    "rumours.silent_edit_refused": _("拒绝直接修改已发布的辟谣"),
+    "rumours.partner_create": _("登记合作平台"),
+    "rumours.partner_deactivate": _("停用合作平台"),
+    "rumours.partner_region_refused": _("拒绝合作平台越区报送"),
 }
 
 FIELDS: dict[str, Promise] = {
@@ -305,6 +340,19 @@ FIELDS: dict[str, Promise] = {
     "open_list": _("单位列表含“等”"),
     "verbatim": _("原文照录"),
     "text_zh": _("任务原文"),
+    "phase": _("阶段"),
+    "group": _("人群"),
+    "hazard": _("灾种"),
+    "affected": _("影响地区"),
+    "starts_at": _("开始时间"),
+    "planned_end": _("计划结束时间"),
+    "ended_at": _("结束时间"),
+    "campaign_id": _("推送活动"),
+    "campaign_status": _("推送活动状态"),
+    "keywords": _("关键词"),
+    "resource_codes": _("关联科普内容"),
+    "category": _("类别"),
+    "loaded": _("载入结果"),
 }
 
 # Keys inside structured values (e.g. a weighting report); others are left out.
@@ -360,6 +408,7 @@ SOURCES: dict[str, Promise] = {
     "api": _("接口"),
     "demo": _("演示数据"),
     "literacy": _("素质测评"),
+    "emergency": _("应急科普平台"),
 }
 
 

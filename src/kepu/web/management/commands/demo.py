@@ -55,7 +55,8 @@ class Command(BaseCommand):
         # from those published figures.
         import importlib
 
-        for app in ("community", "events", "facilities", "funding", "recognition"):
+        # Emergency science and rumours come after them: they use the talent pool's experts and the catalogue.
+        for app in ("community", "events", "facilities", "funding", "recognition", "emergency", "rumours"):
             seeded = importlib.import_module(f"kepu.{app}.demo").seed(plan=plan, year=timezone.localdate().year)
             self.stdout.write(f"{app}: " + ", ".join(f"{k} {v}" for k, v in seeded.items()))
         from kepu.community.capacity import capacity_publish_all
