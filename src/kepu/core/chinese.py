@@ -56,13 +56,44 @@ def tokenizer() -> Any:
     return tok
 
 
+COMPACT_MIN_FREQ = 20
+
+
+@cache
+def compact_tokenizer() -> Any:
+    """jieba with only the words of its dictionary seen at least 20 times (about 80,000 of 350,000), plus the
+    project dictionary. It starts in about 0.2 s instead of 1.1 s, which matters to a command that runs once
+    per file (`kepu rumours match`); a rare word it lacks is still covered by the character bigrams. The
+    smaller dictionary is written once to the temporary directory, where jieba also keeps its caches."""
+    import os
+    import tempfile
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    source = Path(jieba.__file__).with_name("dict.txt")
+    path = Path(tempfile.gettempdir()) / f"kepu-jieba-compact-{COMPACT_MIN_FREQ}-{source.stat().st_size}.txt"
+    if not path.exists():
+        keep = [line for line in source.read_text("utf-8").splitlines()
+                if len(parts := line.split()) >= 2 and parts[1].isdigit() and int(parts[1]) >= COMPACT_MIN_FREQ]
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text("\n".join(keep) + "\n", "utf-8")
+        partial.replace(path)  # atomic: a concurrent run never reads half a file
+    tok = jieba.Tokenizer(dictionary=str(path))
+    user = userdict_path()
+    if user.exists():
+        tok.load_userdict(str(user))
+    return tok
+
+
 def normalise(text: str) -> str:
     return converter().convert(unicodedata.normalize("NFKC", text or "").lower())
 
 
-def tokens(text: str) -> list[str]:
-    """Words and Chinese character bigrams of a text (normalised first)."""
+def tokens(text: str, *, compact: bool = False) -> list[str]:
+    """Words and Chinese character bigrams of a text (normalised first); `compact` uses `compact_tokenizer`."""
     norm = normalise(text)
-    words = [w for w in tokenizer().lcut_for_search(norm) if _WORDISH.search(w) and w not in STOPWORDS]
+    cut = (compact_tokenizer() if compact else tokenizer()).lcut_for_search(norm)
+    words = [w for w in cut if _WORDISH.search(w) and w not in STOPWORDS]
     bigrams = [BIGRAM + run[i : i + 2] for run in _CJK_RUN.findall(norm) for i in range(len(run) - 1)]
     return words + bigrams

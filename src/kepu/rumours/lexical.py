@@ -2,7 +2,8 @@
 
 Two scores per (claim, debunk) pair, both scaled so that 1 means "the claim contains the whole debunk":
 - **BM25** (bm25s) over jieba words and character bigrams, the tokens of the catalogue search
-  (`kepu.core.chinese.tokens`), divided by the debunk's score against itself;
+  (`kepu.core.chinese.tokens`, with jieba's compact dictionary), divided by the debunk's score against
+  itself;
 - **sound overlap**: the IDF-weighted share of the debunk's pinyin syllable pairs that the claim also
   has. 鸡站 and 基站 are both "ji zhan", so a homophone typo costs nothing here while it spoils the
   character tokens; pinyin written in Latin letters (致ai) meets its character (癌) the same way."""
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from kepu.core.chinese import tokens as search_tokens
+from kepu.core.chinese import tokens
 
 _CJK_OR_WORD = re.compile(r"[\u3400-\u9fff]|[a-z]+|\d+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
@@ -127,7 +128,7 @@ class LexicalIndex:
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.n = len(debunks)
-        docs = [search_tokens(t) or ["\u2205"] for t in debunks]
+        docs = [tokens(t, compact=True) or ["\u2205"] for t in debunks]
         self.bm25 = bm25s.BM25()
         self.bm25.index(docs, show_progress=False)
         self.vocab = self.bm25.vocab_dict
@@ -151,7 +152,7 @@ class LexicalIndex:
         """Each claims × debunks: BM25 share, sound overlap (share of the debunk found in the claim), and
         claim coverage (share of the claim found in the debunk: low when the claim says more, as in
         隔夜茶能漱口吗 against 隔夜茶致癌)."""
-        words = np.vstack([self._bm25(search_tokens(t)) for t in claims]) if claims else np.zeros((0, self.n))
+        words = np.vstack([self._bm25(tokens(t, compact=True)) for t in claims]) if claims else np.zeros((0, self.n))
         words = np.minimum(words / self.self_score, 1.5)
         pairs = [sound_pairs(t) for t in claims]
         c = _binary(pairs, self.sound_vocab, grow=False)

@@ -16,8 +16,8 @@ probability that the answer given is right: p for a match, 1 − p for "no match
 
 Speed: the lexical model (the same model without the embedding figures, also calibrated) runs first;
 a claim it already matches with probability ≥ `LEXICAL_SURE` and a clear margin is answered without
-an embedding, and so is a Chinese claim with almost nothing in common with any debunk (`NO_CONTACT`:
-on the 641 labelled claims, no claim that has a debunk fell under it). The others are embedded;
+an embedding, and so is a Chinese claim with almost nothing in common with any debunk (`NO_CONTACT`,
+`LEXICAL_REMOTE`: on the 641 labelled claims, no claim that has a debunk fell under either). The others are embedded;
 debunk embeddings come from the cache after their first use, and near-duplicate claims (see
 `cluster_texts`) share one embedding."""
 
@@ -41,8 +41,9 @@ CALIBRATION = Path(__file__).with_name("calibration.json")
 BACKGROUND = Path(__file__).with_name("background.txt")
 LEXICAL = ("bm25", "sound", "coverage", "lex_gap")
 COMBINED = (*LEXICAL, "cosine", "cos_gap", "cos_z", "foreign_z", "foreign_gap")
-LEXICAL_SURE = 0.97
+LEXICAL_SURE = 0.8
 NO_CONTACT = 0.1
+LEXICAL_REMOTE = 0.02
 
 
 @dataclass(frozen=True)
@@ -157,9 +158,11 @@ def match_claims(*, debunks: Sequence[tuple[str, str]], claims: Sequence[tuple[s
     if semantic:
         sure = answered & (p1 >= LEXICAL_SURE)
         # A Chinese claim that shares (IDF-weighted) under a tenth of its words, characters and sounds
-        # with every debunk is a new claim; an embedding would not make it a match.
+        # with every debunk, or that the lexical model gives under 2 % for its best debunk, is a new
+        # claim; an embedding would not make it a match.
         lex = np.maximum(feats["bm25"], feats["sound"])
-        unrelated = (raw["foreign"][:, 0] == 0) & (lex.max(axis=1) < NO_CONTACT)
+        remote = (lex.max(axis=1) < NO_CONTACT) | (p1 < LEXICAL_REMOTE)
+        unrelated = (raw["foreign"][:, 0] == 0) & remote
         todo = np.flatnonzero(~sure & ~unrelated)
         if len(todo):
             from kepu.rumours.embedding import embed
