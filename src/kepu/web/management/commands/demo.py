@@ -69,6 +69,8 @@ class Command(BaseCommand):
         for username, full_name in DEMO_CITIZEN_NAMES.items():
             self.stdout.write(f"  {username:9} {full_name}  →  /me/login/")
         self.stdout.write("  expert1 … expert5  人才库专家(评审、任务)  →  /community/tasks/")
+        self.stdout.write("  rumour_office, rumour_editor, rumour_reviewer  科学辟谣  →  /rumours/claims/")
+        self.stdout.write("  em_expert  应急科普专家(指引审核)  →  /emergency/review/")
         if opts["serve"]:
             # The demo is the embedded mode: its public key is accepted here (and by the gunicorn
             # workers, which inherit the environment), never by a plain `kepu serve`.
