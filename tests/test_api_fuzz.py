@@ -14,6 +14,7 @@ max-examples (about a minute on two cores)."""
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -43,6 +44,18 @@ CONFIG = schemathesis.Config.from_dict({
 })
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/"), config=CONFIG)
 SCHEMA.app = WSGIHandler()
+
+
+def schema_under(prefix: str) -> Any:
+    """The same schema and app, cut down to the paths under `prefix`: one app's API fuzzed over that
+    app's own records (tests/test_emergency_api_fuzz.py, tests/test_rumours_api_fuzz.py)."""
+    raw = copy.deepcopy(SCHEMA.raw_schema)
+    raw["paths"] = {p: ops for p, ops in raw["paths"].items() if p.startswith(prefix)}
+    part = schemathesis.openapi.from_dict(raw, config=CONFIG)
+    part.app = SCHEMA.app
+    return part
+
+
 # Operations the schema documents without security (a contest's public leaderboard, the visitor's
 # science feed): without credentials they answer like any request; all others must refuse.
 PUBLIC = {(method.upper(), path) for path, operations in SCHEMA.raw_schema["paths"].items()

@@ -4,7 +4,6 @@ bodies as documented (set-up shared with tests/test_api_fuzz.py)."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,16 +13,12 @@ import schemathesis
 from kepu.core.services import api_token_create
 from tests import test_emergency_kb as kb
 from tests.test_api_fuzz import (  # noqa: F401 (fixtures used by name)
-    CONFIG,
-    SCHEMA,
     _pytest9_node_id,
     _requests_keep_the_test_connection,
+    schema_under,
 )
 
-RAW = copy.deepcopy(SCHEMA.raw_schema)
-RAW["paths"] = {p: ops for p, ops in RAW["paths"].items() if p.startswith("/api/emergency/")}
-EMERGENCY = schemathesis.openapi.from_dict(RAW, config=CONFIG)
-EMERGENCY.app = SCHEMA.app
+EMERGENCY = schema_under("/api/emergency/")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ bodies as documented (set-up shared with tests/test_api_fuzz.py)."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,17 +13,13 @@ import schemathesis
 
 from kepu.core.services import api_token_create
 from tests.test_api_fuzz import (  # noqa: F401 (fixtures used by name)
-    CONFIG,
-    SCHEMA,
     _pytest9_node_id,
     _requests_keep_the_test_connection,
+    schema_under,
 )
 from tests.test_rumours_fixtures import fresh_rate_limits, full_debunk, rumour_people, unit  # noqa: F401
 
-RAW = copy.deepcopy(SCHEMA.raw_schema)
-RAW["paths"] = {p: ops for p, ops in RAW["paths"].items() if p.startswith("/api/rumours/")}
-RUMOURS = schemathesis.openapi.from_dict(RAW, config=CONFIG)
-RUMOURS.app = SCHEMA.app
+RUMOURS = schema_under("/api/rumours/")
 
 
 @pytest.fixture

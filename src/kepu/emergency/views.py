@@ -130,43 +130,38 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-@staff
-@require_POST
-def event_end(request: HttpRequest, pk: int) -> HttpResponse:
+def _event_action(request: HttpRequest, pk: int, act: Callable[[Any], Any], done: str) -> HttpResponse:
+    """One POST on an emergency event: the service call, its errors or a success message, back to the event."""
     event = selectors.event_get(request.user, pk)
     try:
-        services.event_end(actor=actor(request), event=event, note=request.POST.get("note", ""))
+        act(event)
     except InputError as exc:
         _errors(request, exc)
     else:
-        messages.success(request, _("应急状态已结束，置顶指引已撤下；记录保留。"))
+        messages.success(request, done)
     return redirect("emergency:event", pk)
+
+
+@staff
+@require_POST
+def event_end(request: HttpRequest, pk: int) -> HttpResponse:
+    return _event_action(request, pk, lambda e: services.event_end(actor=actor(request), event=e,
+                                                                   note=request.POST.get("note", "")),
+                         _("应急状态已结束，置顶指引已撤下；记录保留。"))
 
 
 @staff
 @require_POST
 def campaign_prepare(request: HttpRequest, pk: int) -> HttpResponse:
-    event = selectors.event_get(request.user, pk)
-    try:
-        services.event_campaign_prepare(actor=actor(request), event=event)
-    except InputError as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, _("推送活动已准备好，等待另一位运营人员批准。"))
-    return redirect("emergency:event", pk)
+    return _event_action(request, pk, lambda e: services.event_campaign_prepare(actor=actor(request), event=e),
+                         _("推送活动已准备好，等待另一位运营人员批准。"))
 
 
 @staff
 @require_POST
 def campaign_send(request: HttpRequest, pk: int) -> HttpResponse:
-    event = selectors.event_get(request.user, pk)
-    try:
-        services.event_campaign_send(actor=actor(request), event=event)
-    except InputError as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, _("推送活动已批准并开始发送。"))
-    return redirect("emergency:event", pk)
+    return _event_action(request, pk, lambda e: services.event_campaign_send(actor=actor(request), event=e),
+                         _("推送活动已批准并开始发送。"))
 
 
 # --- knowledge base --------------------------------------------------------------------------------

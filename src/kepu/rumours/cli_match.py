@@ -3,7 +3,7 @@ No database: files in, JSON out. Each line of D is {"id": str, "claim": str}, ea
 {"id": str, "text": str}. Prints a JSON list, one object per claim in input order:
 {"id": str, "match": str | null, "confidence": float} (see kepu.rumours.matcher for what confidence means).
 Without --json, one tab-separated line per claim. `kepu rumours match` runs without starting Django
-(kepu.cli), as `kepu literacy estimate` does; `kepu rumours match --traceback …` goes through Django."""
+(kepu.cli), as `kepu literacy estimate` does; `kepu rumours --traceback match …` goes through Django."""
 
 from __future__ import annotations
 

@@ -1,15 +1,6 @@
-"""`kepu outreach …`. Each subcommand lives in its own module, listed in SUBCOMMANDS: the module has
-`HELP`, `add_arguments(parser)` and `run(opts, stdout)` (raising InputError for the user's mistakes).
-Adding a subcommand is one line here."""
+"""`kepu outreach …`. Subcommands: see kepu.core.subcommands."""
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-from kepu.core.errors import InputError, PermissionDenied
+from kepu.core.subcommands import SubcommandsCommand
 
 SUBCOMMANDS: dict[str, str] = {
     "content": "kepu.outreach.cli_catalogue",
@@ -19,20 +10,6 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
-class Command(BaseCommand):
+class Command(SubcommandsCommand):
     help = "Precise science outreach: content catalogue, partner feeds and more."
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="subcommand", required=True)
-        for name, module in SUBCOMMANDS.items():
-            mod = importlib.import_module(module)
-            mod.add_arguments(sub.add_parser(name, help=mod.HELP))
-
-    def handle(self, *args: Any, **opts: Any) -> None:
-        module = importlib.import_module(SUBCOMMANDS[opts["subcommand"]])
-        try:
-            module.run(opts, self.stdout)
-        except (InputError, PermissionDenied) as exc:
-            for line in getattr(exc, "errors", [str(exc)])[1:]:
-                self.stderr.write(line)
-            raise CommandError(str(exc).splitlines()[0]) from exc
+    subcommands = SUBCOMMANDS
