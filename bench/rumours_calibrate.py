@@ -8,7 +8,8 @@ own debunk (its answer not yet published: "no match" is right); holding only its
 closest debunk that is not its answer.
 Fit: L2-penalised logistic regression by Newton's method.
 Threshold and margin: the grid point with the lowest cost on the calibration claims, where a wrong answer
-(a wrong debunk, or a debunk for a claim that has none) costs 2 and a missed one costs 1.
+(a wrong debunk, or a debunk for a claim that has none) costs 2 and a missed one costs 1; among points of
+equal cost, the widest margin.
 Run: .venv/bin/python bench/rumours_calibrate.py"""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ DATA = ROOT / "bench" / "data" / "rumours"
 OUT = ROOT / "src" / "kepu" / "rumours" / "calibration.json"
 WRONG_COST, MISS_COST = 2.0, 1.0
 L2 = 0.01
+TIE = 1e-9  # equal cost
 
 
 def load(pattern: str) -> list[dict]:
@@ -67,10 +69,12 @@ def raw_features(debunks: list[dict], claims: list[dict]) -> tuple[dict[str, np.
 
 
 def choose_rule(p: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
-    """(threshold, margin, cost per claim) minimising the cost; truth[i] is the debunk index or -1."""
+    """(threshold, margin, cost per claim); truth[i] is the debunk index or -1. Of the grid points of equal
+    lowest cost, the one with the widest margin, then the highest threshold: when the calibration claims
+    cannot tell two rules apart, the more careful one."""
     from kepu.rumours.matcher import Model, decide
 
-    best = (0.5, 0.0, float("inf"))
+    grid = []
     for threshold in np.arange(0.30, 0.951, 0.05):
         for margin in np.arange(0.0, 0.501, 0.05):
             model = Model((), np.zeros(1), float(threshold), float(margin))
@@ -78,9 +82,10 @@ def choose_rule(p: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
             wrong = answered & (top != truth)
             miss = ~answered & (truth >= 0)
             cost = (WRONG_COST * wrong.sum() + MISS_COST * miss.sum()) / len(truth)
-            if cost < best[2] - 1e-12:
-                best = (round(float(threshold), 2), round(float(margin), 2), float(cost))
-    return best
+            grid.append((float(cost), round(float(threshold), 2), round(float(margin), 2)))
+    lowest = min(g[0] for g in grid)
+    cost, threshold, margin = max((g for g in grid if g[0] <= lowest + TIE), key=lambda g: (g[2], g[1]))
+    return threshold, margin, cost
 
 
 def main() -> None:
