@@ -106,10 +106,14 @@ def seed(*, plan: Any, year: int = 2026, rng_seed: int = 10) -> dict[str, int]:
                     when = end - dt.timedelta(days=back, minutes=rnd.randint(0, 1439))
                     _submit(rnd, wordings, topic, district, when, partner, editor, n)
                     n += 1
-    for back, count in ((3, 1), (2, 1), (1, 2), (0, 14)):  # the rising cluster: quiet, then a burst today
+    # The rising cluster: quiet, then a burst today. Each day's reports stay inside that local day (at 00:30
+    # the burst is in the last half hour), so the monitor sees the burst today whatever the time.
+    since_midnight = end - timezone.localtime(end).replace(hour=0, minute=0, second=0, microsecond=0)
+    span = max(0, min(240, int(since_midnight.total_seconds() // 60)))
+    for back, count in ((3, 1), (2, 1), (1, 2), (0, 14)):
         for _i in range(count):
             district = rnd.choice(districts[:3])
-            when = end - dt.timedelta(days=back, minutes=rnd.randint(0, 240))
+            when = end - dt.timedelta(days=back, minutes=rnd.randint(0, span))
             _submit(rnd, RISING[1], RISING[0], district, when, partner, editor, n)
             n += 1
     debunks = 0
