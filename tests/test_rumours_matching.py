@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from kepu.rumours import matcher
-from kepu.rumours.lexical import Restorer
+from kepu.rumours.lexical import Restorer, swaps
 from kepu.rumours.matcher import cluster_texts, match_claims
 from kepu.rumours.normalise import normalise
 
@@ -66,6 +66,45 @@ def test_a_close_debunk_is_not_mistaken_for_the_claim() -> None:
     only_tea = [DEBUNKS[0], DEBUNKS[2]]
     got = match_claims(debunks=only_tea, claims=[("w", "烧开的水放一夜就不能喝了，喝了会中毒")])
     assert got[0].match is None
+
+
+def test_the_issues_example_a_tea_claim_in_the_water_debunks_words_gets_no_answer() -> None:
+    """The claim repeats the 隔夜水 debunk word for word but for 茶: words, sounds and embedding all agree,
+    and it is still a new rumour (for the lexical baseline too). The 隔夜水 forward in traditional characters
+    still gets the answer."""
+    water = [("water", "隔夜水喝了会致癌，千万不要喝隔夜的白开水")]
+    claims = [("tea", "隔夜茶喝了会致癌，千万别喝"), ("again", "隔夜開水會致癌!!赶紧转给家人")]
+    assert [m.match for m in match_claims(debunks=water, claims=claims)] == [None, "water"]
+    assert match_claims(debunks=water, claims=claims[:1], semantic=False)[0].match is None
+
+
+@pytest.mark.parametrize(("claim", "debunk", "expected"), [
+    ("隔夜汤会产生致癌物，喝了会致癌", "隔夜茶会产生致癌物，喝了会致癌", [("汤", "茶")]),  # standalone nouns
+    ("喝羊奶反而会导致骨质疏松", "喝牛奶反而会导致骨质疏松", [("羊奶", "牛奶")]),  # one character, common words
+    ("吃鸡精会损害大脑，让孩子变笨", "吃味精会损害大脑，让孩子变笨", [("鸡精", "味精")]),
+    ("大剂量补充维生素D能治好感冒", "大剂量补充维生素C能治好感冒", [("d", "c")]),  # Latin letters
+    ("燃气灶泄漏会让全家人中毒身亡", "冰箱制冷剂泄漏会让全家人中毒身亡", [("燃气灶", "冰箱制冷剂")]),
+    ("超市卖的紫莱是用黑色塑科袋做的", "市场上卖的紫菜是用黑色塑料袋做的", []),  # typos of the eye
+    ("早上空肚喝蜂蜜水能清长排毒", "每天早上空腹喝蜂蜜水能清肠排毒", []),  # a rare word for a common one
+    ("5g鸡站会传播新冠病毒", "5G基站会传播新冠病毒", []),  # a homophone
+    ("孕妇坐gt辐射大，容易流产", "孕妇坐高铁辐射大，会导致流产", []),  # pinyin initials
+    ("某地明天将发生8级以上大地震", "某地明天将发生7级以上大地震", []),  # forwards change numbers
+    ("微波炉热的饭有辐射，吃了会致癌", "微波炉加热的食物带有辐射，吃了会致癌", []),  # 食物带 cuts a word
+    ("每天喝醋能软化血管", "喝醋能治好感冒", []),  # too little of the wording agrees
+])
+def test_swaps_find_another_thing_in_the_same_words(claim: str, debunk: str, expected: list) -> None:
+    assert swaps(normalise(claim), normalise(debunk)) == expected
+
+
+def test_a_synonym_in_the_debunks_words_still_gets_the_answer() -> None:
+    """儿童 for 孩子 is a swap of words, not of things: their embeddings agree (cosine ≥ SYNONYM)."""
+    claim, debunk = normalise("打疫苗会导致儿童得自闭症"), normalise("打疫苗会导致孩子得自闭症")
+    assert swaps(claim, debunk) == [("儿童", "孩子")]
+    assert matcher.another_thing(claim, debunk, semantic=False)
+    assert not matcher.another_thing(claim, debunk, semantic=True)
+    got = match_claims(debunks=[("vax", "打疫苗会导致孩子得自闭症"), DEBUNKS[2]],
+                       claims=[("s", "打疫苗会导致儿童得自闭症"), ("o", "打疫苗会导致孩子得多动症")])
+    assert [m.match for m in got] == ["vax", None]
 
 
 def _labelled_debunks() -> list[tuple[str, str]]:
