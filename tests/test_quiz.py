@@ -408,7 +408,8 @@ def test_many_accounts_from_one_client_are_flagged_and_win_no_prize(bank: Any, r
     # The flagged accounts stay on the board (not deleted) but the prize goes to the honest one
     assert len(board) == 4
     assert [r.citizen_id for r in board if r.prize] == [honest.pk]
-    assert all(r.flags == ["shared_client"] for r in board if r.citizen_id != honest.pk)
+    # (identical answers may add "same_pattern" when two of them drew the same questions in the same order)
+    assert all("shared_client" in r.flags for r in board if r.citizen_id != honest.pk)
     assert services  # the module under test
 
 

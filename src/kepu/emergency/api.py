@@ -8,7 +8,7 @@ and cleaned again in the services."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -20,10 +20,13 @@ from kepu.core.scope import actor
 from kepu.emergency import coverage as cov
 from kepu.emergency import selectors, services
 from kepu.emergency.models import BODY_MAX, TITLE_MAX, EmergencyEvent, Guidance
+from kepu.plans.schemas import UnitCode
 
 router = Router(tags=["emergency"])
 
 Phase = Literal["prepare", "during", "recover"]
+# Codes are looked up in the database: a pattern, not a bare string (PostgreSQL refuses text with NUL).
+HazardCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$", examples=["flood"])]
 Group = Literal["all", "youth", "farmers", "workers", "elderly", "officials"]
 
 
@@ -74,8 +77,8 @@ class GuidanceReviewIn(Schema):
 
 
 class EmergencyIn(Schema):
-    hazard: str = Field(max_length=40)
-    affected: list[str] = Field(min_length=1, max_length=100, description="Org-unit codes (districts or towns).")
+    hazard: HazardCode
+    affected: list[UnitCode] = Field(min_length=1, max_length=100, description="Org-unit codes (districts or towns).")
     starts_at: dt.datetime | None = None
     planned_end: dt.datetime
     note: str = Field("", max_length=services.NOTE_MAX * 4)
@@ -161,14 +164,14 @@ def hazard_list(request: HttpRequest) -> HazardList:
 
 
 @router.get("/emergency/hazards/{code}", response=HazardDetail, auth=None)
-def hazard_detail(request: HttpRequest, code: str) -> HazardOut:
+def hazard_detail(request: HttpRequest, code: HazardCode) -> HazardOut:
     """A hazard and its published guidance (public)."""
-    h = selectors.hazard_get(code[:40])
+    h = selectors.hazard_get(code)
     return _hazard_out(h, HazardDetail, guidance=[_guidance_out(g) for g in selectors.guidance_for(h)])
 
 
 @router.get("/emergency/pinned", response=list[PinnedOut], auth=None)
-def pinned(request: HttpRequest, unit: str = Query(..., max_length=32)) -> list[PinnedOut]:
+def pinned(request: HttpRequest, unit: UnitCode) -> list[PinnedOut]:
     """What is pinned for citizens and screens in an org unit during active emergencies (public)."""
     place = OrgUnit.objects.filter(code=unit).first()
     if place is None:
@@ -190,8 +193,8 @@ def guidance_queue(request: HttpRequest) -> list[GuidanceOut]:
 
 
 @router.post("/emergency/hazards/{code}/guidance", response={201: GuidanceOut})
-def guidance_create(request: HttpRequest, code: str, body: GuidanceIn) -> Status:
-    g = services.guidance_create(actor=actor(request), hazard=selectors.hazard_get(code[:40]), data=_input(body))
+def guidance_create(request: HttpRequest, code: HazardCode, body: GuidanceIn) -> Status:
+    g = services.guidance_create(actor=actor(request), hazard=selectors.hazard_get(code), data=_input(body))
     return Status(201, _guidance_out(g))
 
 
