@@ -50,10 +50,10 @@ RUMOURS: list[tuple[str, float, list[str], tuple[str, str, str, str] | None]] = 
     ("cold_wave", 0.1, ["寒潮来了用热水浇挡风玻璃化冰最快"], None),
     ("environment", 0.12, ["常州自来水厂被污染了，这几天别喝自来水"], None),
 ]
-# One rumour forwarded in three coats (padding, emoji, a 了): near-duplicates, so one cluster rises.
+# One rumour forwarded in three coats (padding, exclamation marks, a 了): near-duplicates, so one cluster rises.
 RISING = ("epidemic",
           ["自来水检出诺如病毒，千万别喝生水", "自来水检出诺如病毒！！千万别喝生水，赶紧转给家人",
-           "【紧急扩散】自来水里检出了诺如病毒 千万别喝生水🙏"])
+           "【紧急扩散】自来水里检出了诺如病毒 千万别喝生水！！"])
 
 
 def _user(username: str, full_name: str, role: str, region: OrgUnit) -> User:
