@@ -276,7 +276,9 @@ def _loader() -> type[Any]:
     """SafeLoader that refuses a mapping with the same key twice (made on first use: PyYAML is imported then)."""
     import yaml
 
-    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parses about ten times faster
+    base: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses about ten times faster
+
+    class Loader(base):
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
             seen: set[Any] = set()
             for key_node, _value in node.value:
