@@ -63,7 +63,6 @@ COMPACT_MIN_FREQ = 20
 def compact_dictionary() -> Path:
     """jieba's dictionary with only the words seen at least 20 times (about 80,000 of 350,000), written once
     to the temporary directory, where jieba also keeps its caches."""
-    import os
     import tempfile
 
     import jieba
@@ -73,10 +72,17 @@ def compact_dictionary() -> Path:
     if not path.exists():
         keep = [line for line in source.read_text("utf-8").splitlines()
                 if len(parts := line.split()) >= 2 and parts[1].isdigit() and int(parts[1]) >= COMPACT_MIN_FREQ]
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text("\n".join(keep) + "\n", "utf-8")
-        partial.replace(path)  # atomic: a concurrent run never reads half a file
+        _write_atomically(path, ("\n".join(keep) + "\n").encode("utf-8"))
     return path
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write through a temporary name, so that a concurrent run never reads half a file."""
+    import os
+
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(data)
+    partial.replace(path)
 
 
 @cache
@@ -102,7 +108,6 @@ def lexicon() -> tuple[dict[str, int], frozenset[str]]:
     """jieba's dictionary with the project's, as (noun → count, the other words seen at least 20 times).
     Kept as a marshal file in the temporary directory: reading it takes a fifth of parsing the dictionary."""
     import marshal
-    import os
     import tempfile
 
     import jieba
@@ -121,9 +126,7 @@ def lexicon() -> tuple[dict[str, int], frozenset[str]]:
                 elif int(parts[1]) >= COMPACT_MIN_FREQ:
                     others.add(parts[0])
         others = frozenset(others)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(marshal.dumps((nouns, others)))
-        partial.replace(path)
+        _write_atomically(path, marshal.dumps((nouns, others)))
     user = userdict_path()
     if user.exists():
         nouns = dict(nouns)

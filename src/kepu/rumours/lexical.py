@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from kepu.core.chinese import tokens
+from kepu.core.chinese import compact_tokenizer, lexicon, tokens
 
 _CJK_OR_WORD = re.compile(r"[\u3400-\u9fff]|[a-z]+|\d+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
@@ -193,7 +193,7 @@ def swaps(claim: str, debunk: str) -> list[tuple[str, str]]:
     - each part is whole words of its text, or lies inside nouns. A typo of the eye (紫莱 for 紫菜,
       塑科袋 for 塑料袋, 空肚 for 空腹) fails these tests, and so does an alignment that cuts words.
     Each swap is given as the two nouns that differ (羊奶, 牛奶 rather than 羊, 牛) where there are such, so
-    a caller can tell a synonym (电动汽车 for 新能源汽车) from another thing by their meaning."""
+    a caller can tell a synonym (儿童 for 孩子) from another thing by their meaning."""
     import difflib
 
     c, d = _SQUASH.sub("", claim), _SQUASH.sub("", debunk)
@@ -243,8 +243,6 @@ def swaps(claim: str, debunk: str) -> list[tuple[str, str]]:
 
 def _whole(text: str, a: int, b: int, cuts: dict[str, set[int]]) -> bool:
     """Whether text[a:b] starts and ends on jieba's word boundaries, or inside nouns."""
-    from kepu.core.chinese import compact_tokenizer, lexicon
-
     if text not in cuts:
         inside: set[int] = set()
         at = 0
@@ -258,16 +256,12 @@ def _whole(text: str, a: int, b: int, cuts: dict[str, set[int]]) -> bool:
 
 
 def _count(word: str) -> int:
-    from kepu.core.chinese import lexicon
-
     return lexicon()[0].get(word, -1) if word else -1
 
 
 def _noun_around(text: str, i: int, j: int, other: str) -> tuple[int, int]:
     """Where the most common dictionary noun of 2–6 characters of `text` that holds text[i:j] and that
     `other` lacks lies ((0, 0) if there is none)."""
-    from kepu.core.chinese import lexicon
-
     nouns = lexicon()[0]
     spans = [(a, b) for a in range(max(0, j - 6), i + 1) for b in range(max(j, a + 2), min(len(text), a + 6) + 1)
              if text[a:b] in nouns and text[a:b] not in other]
@@ -281,8 +275,6 @@ def _initials(text: str) -> str:
 def _standalone(text: str, i: int) -> bool:
     """Whether text[i] is a common noun (茶, 汤, 水) standing as a word: in no dictionary word of `text`
     but nouns it heads (隔夜茶), so 经 in 已经 is not."""
-    from kepu.core.chinese import lexicon
-
     nouns, others = lexicon()
     if nouns.get(text[i], 0) < STANDALONE:
         return False
@@ -292,8 +284,6 @@ def _standalone(text: str, i: int) -> bool:
 
 def _holds_noun(part: str, other: str) -> bool:
     """Whether `part` holds a dictionary noun of two or more characters that `other` lacks (吃洋葱: 洋葱)."""
-    from kepu.core.chinese import lexicon
-
     nouns = lexicon()[0]
     return any(part[a:b] in nouns and part[a:b] not in other
                for a in range(len(part)) for b in range(a + 2, len(part) + 1))

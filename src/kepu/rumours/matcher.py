@@ -157,7 +157,8 @@ def match_claims(*, debunks: Sequence[tuple[str, str]], claims: Sequence[tuple[s
     lexical = models()["lexical"]
     p_lex = lexical.probability(feats)
     best, p1, answered = decide(p_lex, lexical)
-    model_of = np.zeros(len(claims), dtype=int)  # 0: the lexical model decided the claim, 1: the combined one
+    p = p_lex.copy()  # each claim's probabilities from the model that decides it
+    model_of = np.zeros(len(claims), dtype=int)  # 0: the lexical model, 1: the combined one
     if semantic:
         # The lexical model answers alone when its best debunk is likely enough and well ahead of the next
         # (its own rule, fitted for the baseline, is stricter than the combined model's).
@@ -180,14 +181,14 @@ def match_claims(*, debunks: Sequence[tuple[str, str]], claims: Sequence[tuple[s
             p_sem = combined.probability(assemble(sub, n))
             b2, q1, a2 = decide(p_sem, combined)
             best[todo], p1[todo], answered[todo] = b2, q1, a2
-            p_lex[todo] = p_sem
+            p[todo] = p_sem
             model_of[todo] = 1
     # A claim that repeats a debunk's wording about another thing (隔夜茶 for 隔夜水) is never its answer.
     rules = (lexical, models()["combined"])
     for i in np.flatnonzero(answered):
         while answered[i] and another_thing(c_text[i], d_text[int(best[i])], semantic=semantic):
-            p_lex[i, best[i]] = 0.0
-            b, q, a = decide(p_lex[i : i + 1], rules[model_of[i]])
+            p[i, best[i]] = 0.0
+            b, q, a = decide(p[i : i + 1], rules[model_of[i]])
             best[i], p1[i], answered[i] = b[0], q[0], a[0]
     return [Match(cid, debunks[int(best[i])][0] if answered[i] else None,
                   round(float(p1[i] if answered[i] else 1.0 - p1[i]), 4))
@@ -200,8 +201,8 @@ SYNONYM = 0.95
 def another_thing(claim: str, debunk: str, *, semantic: bool) -> bool:
     """Whether the claim swaps a thing of the debunk's for another (`kepu.rumours.lexical.swaps`). With
     embeddings, a swap whose two words embed at cosine ≥ `SYNONYM` is a synonym and does not count:
-    电动汽车 and 新能源汽车 (0.96), 癌症 and 肿瘤 (0.97), 孩子 and 儿童 (0.97) name the same things, while
-    the closest pairs of different things seen are 隔夜茶 and 隔夜水 (0.94), 鸡精 and 味精 (0.93)."""
+    孩子 and 儿童 (0.97) name the same thing, while the closest pairs of different things seen are 隔夜茶 and
+    隔夜水 (0.94), 鸡精 and 味精 (0.93)."""
     found = swaps(claim, debunk)
     if not found or not semantic:
         return bool(found)
