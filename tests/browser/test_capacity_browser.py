@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.urls import include, path
+from playwright.sync_api import expect
 
 import kepu.urls
 from conftest import PASSWORD
@@ -82,7 +83,8 @@ def test_office_and_district_officer_on_the_capacity_page(users: dict[str, Any],
     shot(wujin, "capacity/capacity-district-officer")
     # And their own breakdown opens, another district's does not
     wujin.get_by_role("link", name="武进区").first.click()
-    assert wujin.locator("[data-testid=district-years] tr[data-year='2025']").count() == 1
+    # (a click waits for the navigation to commit, not for the new page's rows: expect waits for them)
+    expect(wujin.locator("[data-testid=district-years] tr[data-year='2025']")).to_have_count(1)
     shot(wujin, "capacity/capacity-district-breakdown")
     response = wujin.goto(f"{live_server.url}/capacity/320411/")
     assert response is not None and response.status == 403

@@ -95,7 +95,8 @@ def test_citizen_journey(world: dict[str, Any], browser: Any, live_server: Any) 
     assert_accessible(page)
     page.locator('input[name="answer"]').first.check()
     page.locator('[data-testid="question"] button[type="submit"]').click()
-    assert page.get_by_test_id("verdict").count() == 1 and page.get_by_test_id("key").count() == 1
+    expect(page.get_by_test_id("verdict")).to_have_count(1)
+    expect(page.get_by_test_id("key")).to_have_count(1)
     assert DailyQuestion.objects.filter(citizen=citizen).count() == 1
     shot(page, "journey-citizen-daily")
 
@@ -163,7 +164,7 @@ def test_elder_journey(world: dict[str, Any], browser: Any, live_server: Any) ->
     # Answering keeps to one screen; the verdict page is as large
     page.locator('input[name="answer"]').first.check()
     page.locator('[data-testid="question"] button[type="submit"]').click()
-    assert page.get_by_test_id("verdict").count() == 1
+    expect(page.get_by_test_id("verdict")).to_have_count(1)
     assert small_text(page, 18) == []
     assert_accessible(page)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from tests.browser.conftest import shot
@@ -64,7 +65,7 @@ def test_file_half_year_report_with_evidence_and_return(users: dict[str, Any], l
     shot(reviewer, "progress-review")
     reviewer.fill('form[data-testid="review"] textarea[name="comment"]', "请补充各辖市(区)的场次明细。")
     reviewer.get_by_role("button", name="退回").click()
-    assert reviewer.locator(".msg.success").count() == 1
+    expect(reviewer.locator(".msg.success")).to_have_count(1)
 
     # Then the reporter sees the comment on their list and on the report, and can edit it again
     page.goto(f"{live_server.url}/progress/")
