@@ -10,7 +10,7 @@ import pytest
 import schemathesis
 
 from tests.test_api_fuzz import (  # noqa: F401 (fixtures used by name)
-    SCHEMA,
+    WITH_DEMO_DATA,
     _pytest9_node_id,
     _requests_keep_the_test_connection,
     demo,
@@ -25,7 +25,7 @@ def token(demo: Any) -> Iterator[str]:  # noqa: F811
 
 @pytest.fixture
 def schema_with_demo_data(token: str) -> Any:
-    return SCHEMA
+    return WITH_DEMO_DATA
 
 
 @schemathesis.pytest.from_fixture("schema_with_demo_data").parametrize()

@@ -61,3 +61,11 @@ def log_in(page: Any, base_url: str, username: str, password: str) -> None:
 def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def submit(page: Any, selector: str) -> None:
+    """Click a button that posts a form, and wait until the page it leads to has loaded. A bare
+    click waits only until that page starts to arrive: a count or a content() read at once may see
+    it half-parsed (or empty)."""
+    page.click(selector)
+    page.wait_for_load_state()

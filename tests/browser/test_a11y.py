@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.a11y import assert_accessible, axe_violations
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +42,7 @@ def test_self_test_pages(region: Any, browser: Any, live_server: Any) -> None:
     page = ctx.new_page()
     page.goto(f"{live_server.url}/test/")
     assert_accessible(page)
-    page.click("#start-test")  # refused without consent: the error state is checked too
+    submit(page, "#start-test")  # refused without consent: the error state is checked too
     assert_accessible(page)
     page.fill("#age", "34")
     page.check('input[name="sex"][value="F"]')
@@ -51,7 +51,7 @@ def test_self_test_pages(region: Any, browser: Any, live_server: Any) -> None:
     page.select_option("#education", "bachelor")
     page.select_option("#occupation", "worker")
     page.check('input[name="consent"]')
-    page.click("#start-test")
+    submit(page, "#start-test")
     seen: set[str] = set()
     while page.get_by_test_id("question").count():
         kind = page.get_by_test_id("question").get_attribute("data-kind") or page.locator(
@@ -60,7 +60,7 @@ def test_self_test_pages(region: Any, browser: Any, live_server: Any) -> None:
             seen.add(kind)
             assert_accessible(page)
         page.locator('input[name="answer"]').first.check()
-        page.click("#next")
+        submit(page, "#next")
     assert page.get_by_test_id("score").count() == 1
     assert_accessible(page)
     ctx.close()

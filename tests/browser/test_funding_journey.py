@@ -98,6 +98,7 @@ def test_public_honours_page_on_a_phone(users: dict[str, Any], browser: Any, liv
         assert width <= 390, width
         shot(page, "honours-phone")
         page.get_by_role("link", name="武进区").first.click()
+        page.wait_for_load_state()
         assert "李明轩（演示）" in page.content() and "三井街道" not in page.content()
         shot(page, "honours-unit-phone")
     finally:
