@@ -47,7 +47,25 @@ def audit_record(
     label: str | None = None,
 ) -> AuditEntry:
     """Append one audit entry; `changes` maps field → (old, new)."""
-    return AuditEntry.objects.create(
+    entry = audit_entry(actor=actor, action=action, obj=obj, changes=changes, org_unit=org_unit, comment=comment,
+                        label=label)
+    entry.save()
+    return entry
+
+
+def audit_entry(
+    *,
+    actor: User | None,
+    action: str,
+    obj: Any,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    org_unit: OrgUnit | None = None,
+    comment: str = "",
+    label: str | None = None,
+) -> AuditEntry:
+    """The audit entry audit_record appends, not yet saved: an import that writes hundreds of rows
+    saves its entries together (AuditEntry.objects.bulk_create) in the same transaction."""
+    return AuditEntry(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_label=actor.get_username() if actor is not None else "system",
         action=action,

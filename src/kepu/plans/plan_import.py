@@ -15,9 +15,9 @@ from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from kepu.core.errors import InputError
-from kepu.core.models import Denominator, Department, OrgUnit
+from kepu.core.models import AuditEntry, Denominator, Department, OrgUnit
 from kepu.core.regions import departments_in
-from kepu.core.services import audit_record, model_update
+from kepu.core.services import audit_entry, audit_record, model_update
 from kepu.plans.deliverables import deliverables_import
 from kepu.plans.district_plans import district_plan_errors
 from kepu.plans.models import (
@@ -41,18 +41,32 @@ from kepu.stats.forecast import split_by_share
 
 
 class _Importer:
-    def __init__(self, plan: Plan, actor: User | None) -> None:
+    """One import's writes. `fresh`: the plan was created by this import, so none of its own rows
+    (programmes … targets) exists yet and need not be looked up; departments are the region's and
+    may. Audit entries are kept and saved together by flush(), in the order they were made."""
+
+    def __init__(self, plan: Plan, actor: User | None, *, fresh: bool) -> None:
         self.plan = plan
         self.actor = actor
+        self.fresh = fresh
         self.counts = {"created": 0, "updated": 0, "deactivated": 0}
+        self.pending: list[AuditEntry] = []
 
-    def upsert(self, model: type[models.Model], lookup: dict[str, Any], data: dict[str, Any]) -> Any:
-        obj = model._default_manager.filter(**lookup).first()
+    def audit(self, **kwargs: Any) -> None:
+        self.pending.append(audit_entry(actor=self.actor, **kwargs))
+
+    def flush(self) -> None:
+        AuditEntry.objects.bulk_create(self.pending)
+        self.pending = []
+
+    def upsert(self, model: type[models.Model], lookup: dict[str, Any], data: dict[str, Any], *,
+               shared: bool = False) -> Any:
+        """Create or update the row of `lookup`; `shared` rows (departments) may exist before the plan."""
+        obj = None if self.fresh and not shared else model._default_manager.filter(**lookup).first()
         if obj is None:
             obj = model._default_manager.create(**lookup, **data)
             self.counts["created"] += 1
-            audit_record(
-                actor=self.actor,
+            self.audit(
                 action=f"{model._meta.model_name}.create",
                 obj=obj,
                 changes={k: (None, v) for k, v in data.items() if not isinstance(v, models.Model)},
@@ -63,7 +77,7 @@ class _Importer:
             obj.save()
             self.counts["updated"] += 1
             shown = {k: (self._plain(o), self._plain(n)) for k, (o, n) in changes.items()}
-            audit_record(actor=self.actor, action=f"{model._meta.model_name}.update", obj=obj, changes=shown)
+            self.audit(action=f"{model._meta.model_name}.update", obj=obj, changes=shown)
         return obj
 
     @staticmethod
@@ -75,22 +89,24 @@ class _Importer:
             obj.active = False
             obj.save(update_fields=["active"])
             self.counts["deactivated"] += 1
-            audit_record(
-                actor=self.actor,
+            self.audit(
                 action=f"{obj._meta.model_name}.deactivate",
                 obj=obj,
                 changes={"active": (True, False)},
             )
 
 
-def _ordered_set(owner: models.Model, through: type[models.Model], fk: str, depts: list[Department]) -> bool:
-    current = list(
+def _ordered_set(owner: models.Model, through: type[models.Model], fk: str, depts: list[Department], *,
+                 fresh: bool = False) -> bool:
+    """Set the owner's departments in this order; False when they already were. A `fresh` owner has none."""
+    current = [] if fresh else list(
         through._default_manager.filter(**{fk: owner}).order_by("order").values_list("department_id", flat=True)
     )
     wanted = [d.pk for d in depts]
     if current == wanted:
         return False
-    through._default_manager.filter(**{fk: owner}).delete()
+    if not fresh:
+        through._default_manager.filter(**{fk: owner}).delete()
     through._default_manager.bulk_create([through(**{fk: owner}, department=d, order=i) for i, d in enumerate(depts)])
     return True
 
@@ -158,6 +174,7 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
         raise InputError(f"{path.name}: {len(errors)} error(s)", errors=errors)
     if plan is not None and plan.content_hash == content_hash:
         return plan, {"unchanged": True, "version": plan.version}
+    fresh = plan is None
     if plan is None:
         plan = Plan.objects.create(
             code=meta["code"],
@@ -198,10 +215,11 @@ def plan_import(*, path: Path, actor: User | None = None) -> tuple[Plan, dict[st
             obj=plan,
             changes={k: v for k, v in changes.items() if k not in ("region", "content_hash")},
         )
-    imp = _Importer(plan, actor)
+    imp = _Importer(plan, actor, fresh=fresh)
     _load_structure(imp, doc)
     _load_targets(imp, doc, region)
     _task_indicators(imp)
+    imp.flush()
     deliverables_import(plan=plan, doc=doc, departments=imp.departments, actor=actor)  # type: ignore[attr-defined]
     summary = {**imp.counts, "version": plan.version}
     enqueue_status_refresh(plan.pk)
@@ -268,6 +286,7 @@ def _load_structure(imp: _Importer, doc: dict[str, Any]) -> None:
             Department,
             {"region": plan.region, "code": d["code"]},
             {"name_zh": d["name_zh"], "name_en": d["name_en"], "kind": d.get("kind", "")},
+            shared=True,
         )
     groups = {
         g["code"]: imp.upsert(
@@ -306,10 +325,10 @@ def _load_structure(imp: _Importer, doc: dict[str, Any]) -> None:
             keep_sec.add(sec.pk)
             imp.sections[s["code"]] = sec  # type: ignore[attr-defined]
             units = [depts[n] for n in s["responsible_units"]]
-            old = [d.name_zh for d in sec.responsible_units.order_by("sectionresponsibility__order")]
-            if _ordered_set(sec, SectionResponsibility, "section", units):
-                audit_record(
-                    actor=imp.actor,
+            old = [] if imp.fresh else [
+                d.name_zh for d in sec.responsible_units.order_by("sectionresponsibility__order")]
+            if _ordered_set(sec, SectionResponsibility, "section", units, fresh=imp.fresh):
+                imp.audit(
                     action="section.responsible_units",
                     obj=sec,
                     changes={"responsible_units": (old, s["responsible_units"])},
@@ -347,18 +366,18 @@ def _task_units(imp: _Importer, task: Task, t: dict[str, Any], depts: dict[str, 
     wanted = [(TaskResponsibility.Role.LEAD, n) for n in t.get("lead_units", [])] + [
         (TaskResponsibility.Role.SUPPORT, n) for n in t.get("supporting_units", [])
     ]
-    current = [
+    current = [] if imp.fresh else [
         (r.role, r.department.name_zh if r.department else "")
         for r in TaskResponsibility.objects.filter(task=task).select_related("department").order_by("role", "order")
     ]
     if current == wanted:  # "lead" sorts before "support": both lists are leads first, in order
         return
-    TaskResponsibility.objects.filter(task=task).delete()
+    if current:
+        TaskResponsibility.objects.filter(task=task).delete()
     TaskResponsibility.objects.bulk_create(
         [TaskResponsibility(task=task, department=depts[n], role=role, order=i) for i, (role, n) in enumerate(wanted)]
     )
-    audit_record(
-        actor=imp.actor,
+    imp.audit(
         action="task.units",
         obj=task,
         changes={"units": ([f"{r}:{n}" for r, n in current], [f"{r}:{n}" for r, n in wanted])},
@@ -373,8 +392,7 @@ def _task_indicators(imp: _Importer) -> None:
         if set(wanted.values()) != set(current.values()):
             task.indicators.set(wanted.values())
             # Codes, not ids: the audit log is read by people and outlives the rows.
-            audit_record(
-                actor=imp.actor,
+            imp.audit(
                 action="task.indicators",
                 obj=task,
                 changes={"indicators": (sorted(current), sorted(wanted))},
@@ -457,10 +475,10 @@ def _load_targets(imp: _Importer, doc: dict[str, Any], region: OrgUnit) -> None:
             [d.name_zh for d in section.responsible_units.order_by("sectionresponsibility__order")] if section else []
         )
         units = [depts[n] for n in names if n in depts]
-        old = [d.name_zh for d in target.responsible_units.order_by("targetresponsibility__order")]
-        if _ordered_set(target, TargetResponsibility, "target", units):
-            audit_record(
-                actor=imp.actor,
+        old = [] if imp.fresh else [
+            d.name_zh for d in target.responsible_units.order_by("targetresponsibility__order")]
+        if _ordered_set(target, TargetResponsibility, "target", units, fresh=imp.fresh):
+            imp.audit(
                 action="target.responsible_units",
                 obj=target,
                 changes={"responsible_units": (old, [d.name_zh for d in units])},
@@ -515,24 +533,25 @@ def subset_errors(child: Target, parent: Target) -> list[str]:
 
 def _load_allocations(imp: _Importer, target: Target, region: OrgUnit, values: dict[str, float] | None) -> None:
     # Shares the office set by hand survive a re-import (the city value may still change).
-    kept = {a.org_unit.code: a.share for a in target.allocations.filter(overridden=True, method=target.cascade)
-            .select_related("org_unit") if a.share is not None}
+    kept = {} if imp.fresh else {
+        a.org_unit.code: a.share for a in target.allocations.filter(overridden=True, method=target.cascade)
+        .select_related("org_unit") if a.share is not None}
     wanted = allocations_for(target, region, values, shares=kept or None)
     shares = kept or cascade_shares(target, region) or {}
     units = {u.code: u for u in OrgUnit.objects.filter(code__in=list(wanted))}
     unknown = sorted(set(wanted) - set(units))
     if unknown:
         raise InputError(f"target {target.code}: cascade.values: unknown org unit(s) {', '.join(unknown)}")
-    existing = {a.org_unit.code: a for a in target.allocations.select_related("org_unit")}
+    existing = {} if imp.fresh else {a.org_unit.code: a for a in target.allocations.select_related("org_unit")}
+    new = []
     for code, value in wanted.items():
         alloc = existing.pop(code, None)
         if alloc is None:
-            TargetAllocation.objects.create(
+            new.append(TargetAllocation(
                 target=target, org_unit=units[code], value=value, method=target.cascade, share=shares.get(code)
-            )
+            ))
         elif alloc.value != value or alloc.method != target.cascade or alloc.share != shares.get(code):
-            audit_record(
-                actor=imp.actor,
+            imp.audit(
                 action="allocation.update",
                 obj=alloc,
                 org_unit=units[code],
@@ -542,8 +561,7 @@ def _load_allocations(imp: _Importer, target: Target, region: OrgUnit, values: d
             alloc.value, alloc.method, alloc.share = value, target.cascade, shares.get(code)
             alloc.save()
     for alloc in existing.values():
-        audit_record(
-            actor=imp.actor,
+        imp.audit(
             action="allocation.delete",
             obj=alloc,
             org_unit=alloc.org_unit,
@@ -551,3 +569,4 @@ def _load_allocations(imp: _Importer, target: Target, region: OrgUnit, values: d
             label=f"{target.code} · {alloc.org_unit.name_zh}",
         )
         alloc.delete()
+    TargetAllocation.objects.bulk_create(new)
