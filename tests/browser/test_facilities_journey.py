@@ -118,6 +118,7 @@ def test_application_review_certify_map_and_booking(users: dict[str, Any], make_
     phone.fill('input[name="contact_name"]', "王老师")
     phone.fill('input[name="phone"]', "13812345678")
     phone.get_by_test_id("book").click()
+    phone.wait_for_load_state()
     assert "预约已提交" in phone.locator(".msg").first.inner_text()
     assert "剩余 8 个名额" in phone.get_by_test_id("booking-form").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390

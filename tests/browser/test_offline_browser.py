@@ -96,7 +96,7 @@ def test_account_and_error_pages(demo: None, offline: Any, live_server: Any) -> 
     page.fill("input[name=name]", "数据同步脚本")
     page.click("form.row button[type=submit]")
     assert page.get_by_test_id("new-token").inner_text().count("kp_") == 1
-    assert page.locator("table[data-testid=tokens] tbody tr").count() == 1
+    expect(page.locator("table[data-testid=tokens] tbody tr")).to_have_count(1)
     shot(page, "account")
     page.goto(f"{live_server.url}/inbox/")
     expect(page.get_by_test_id("error-403")).to_be_visible()

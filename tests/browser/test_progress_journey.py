@@ -72,7 +72,7 @@ def test_file_half_year_report_with_evidence_and_return(users: dict[str, Any], l
     assert "请补充各辖市(区)的场次明细。" in page.locator(f'tr[data-report="{report.pk}"]').inner_text()
     page.locator(f'tr[data-report="{report.pk}"] a').click()
     assert page.get_by_test_id("review-comment").inner_text() == "请补充各辖市(区)的场次明细。"
-    assert page.get_by_role("link", name="修改并重新提交").count() == 1
+    expect(page.get_by_role("link", name="修改并重新提交")).to_have_count(1)
     shot(page, "progress-returned-edu")
     phone = login("edu", PASSWORD, width=390)
     phone.goto(f"{live_server.url}/progress/")

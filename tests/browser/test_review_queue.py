@@ -40,7 +40,7 @@ def test_template_round_trip_and_batch_approve(users: dict[str, Any], report: An
     page.set_input_files('input[name="file"]', download.value.path())
     page.get_by_text("上传并提交").click()
     # Then the draft is submitted
-    assert page.locator(".msg.success").count() == 1
+    expect(page.locator(".msg.success")).to_have_count(1)
     assert page.locator('tr[data-indicator="HQ_FARMERS"] .badge').inner_text() == "已提交"
     shot(page, "review-round-trip")
 
