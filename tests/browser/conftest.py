@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,53 @@ def browser() -> Iterator[Any]:
             "--disable-component-update", "--disable-sync"])
         yield b
         b.close()
+
+
+class _InFlight:
+    """Requests being answered, counted from Django's request_started / request_finished signals."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def started(self, **kwargs: Any) -> None:
+        with self.changed:
+            self.count += 1
+
+    def finished(self, **kwargs: Any) -> None:
+        with self.changed:
+            self.count -= 1
+            self.changed.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count <= 0, timeout)
+
+
+@pytest.fixture(autouse=True)
+def _server_idle_before_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a browser test the database is flushed. A page that polls (the kiosk) may still have a
+    request in the live server then, and on PostgreSQL the flush's TRUNCATE and that request's reads
+    deadlock. So every page is closed first, and the requests already sent are answered."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    from django.core.signals import request_finished, request_started
+
+    # Asked for here, so that they are torn down (the flush) after this fixture
+    request.getfixturevalue("live_server")
+    browser = request.getfixturevalue("browser") if "browser" in request.fixturenames else None
+    inflight = _InFlight()
+    request_started.connect(inflight.started, weak=False)
+    request_finished.connect(inflight.finished, weak=False)
+    try:
+        yield
+        for ctx in list(browser.contexts if browser is not None else []):
+            ctx.close()
+        assert inflight.wait_idle(timeout=60), f"the live server is still answering {inflight.count} request(s)"
+    finally:
+        request_started.disconnect(inflight.started)
+        request_finished.disconnect(inflight.finished)
 
 
 @pytest.fixture
